@@ -1,0 +1,53 @@
+# Two commands on a fresh machine: `make serve` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+WORKERS ?= 2
+PYTEST_WORKERS ?= 2
+
+.PHONY: serve test lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+serve: $(VENV)/.installed
+	$(BIN)/podcast db upgrade
+	$(BIN)/podcast load-episodes --if-empty
+	@echo "Serving on http://localhost:$(PORT)"
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.test-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# The whole suite on SQLite, then again on PostgreSQL when it answers on 127.0.0.1:5432
+# (the browser tests drive pages, not SQL, so they run once).
+test: lint
+	$(BIN)/pytest -n $(PYTEST_WORKERS)
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('host=127.0.0.1 port=5432 user=postgres dbname=postgres', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "--- the same suite on PostgreSQL"; \
+		PODCAST_TEST_DATABASE=postgres $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser"; \
+	else \
+		echo "PostgreSQL does not answer on 127.0.0.1:5432: the PostgreSQL run is skipped"; \
+	fi
+
+bench: $(VENV)/.test-installed
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,40 @@
+"""The podcast publishing service: create_app() builds the Flask application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from podcast.config import load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app from PODCAST_* settings (plus `overrides`); does no I/O beyond config."""
+    overrides = dict(overrides or {})
+    instance_path = overrides.pop("INSTANCE_PATH", None)
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path) if instance_path else str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+    )
+    settings = load_settings(Path(app.instance_path), overrides=overrides)
+    app.config.update(settings.as_flask_config())
+    app.extensions["podcast.settings"] = settings
+
+    from podcast import app_setup
+
+    app_setup.configure_proxies(app)
+    app_setup.configure_database(app)
+    app_setup.configure_storage(app)
+    app_setup.configure_auth(app)
+    app_setup.configure_templates(app)
+    app_setup.configure_blueprints(app)
+    app_setup.configure_errors(app)
+    app_setup.configure_security_headers(app)
+    app_setup.configure_cli(app)
+    return app

@@ -1,0 +1,120 @@
+"""The configure_* steps create_app runs, one per concern."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, g, request
+from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from podcast import storage as storage_module
+from podcast.extensions import csrf, db, login_manager, migrate
+
+
+def configure_proxies(app: Flask) -> None:
+    """Trust exactly PODCAST_TRUSTED_PROXIES hops of X-Forwarded-* headers, no more."""
+    hops = app.config["PODCAST_TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    # Foreign keys are off by default in SQLite; WAL lets gunicorn workers read while one writes.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def configure_database(app: Flask) -> None:
+    """Attach SQLAlchemy and Alembic (migrations/ at the project root)."""
+    from podcast import PROJECT_ROOT
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if uri.startswith("postgresql"):
+        options["connect_args"] = {"connect_timeout": 5}
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    if uri.startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def configure_storage(app: Flask) -> None:
+    """Create the Storage backend named by PODCAST_STORAGE_URL (no I/O until first use)."""
+    app.extensions["podcast.storage"] = storage_module.from_url(
+        app.config["PODCAST_STORAGE_URL"],
+        endpoint_url=app.config["PODCAST_S3_ENDPOINT_URL"],
+        media_base_url=app.config["PODCAST_MEDIA_BASE_URL"],
+    )
+
+
+def configure_auth(app: Flask) -> None:
+    """Flask-Login for the admin pages and CSRF protection on every form."""
+    from podcast import auth
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(auth.load_user)
+    csrf.init_app(app)
+
+
+def configure_templates(app: Flask) -> None:
+    """Template filters and globals shared by every page."""
+    from podcast import template_helpers
+
+    template_helpers.register(app)
+
+
+def configure_blueprints(app: Flask) -> None:
+    """One blueprint per audience."""
+    from podcast.views import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+
+
+def configure_errors(app: Flask) -> None:
+    """Friendly error pages; JSON errors under /api/."""
+    from podcast.views import errors
+
+    errors.register(app)
+
+
+def configure_security_headers(app: Flask) -> None:
+    """Strict headers on every response: CSP without inline scripts, nosniff, no framing."""
+
+    @app.after_request
+    def _headers(response):  # type: ignore[no-untyped-def]
+        headers = response.headers
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: https:; media-src 'self' https:; "
+            "script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'self'; "
+            "form-action 'self'; frame-ancestors 'none'",
+        )
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    @app.before_request
+    def _request_id() -> None:
+        g.request_path = request.path
+
+
+def configure_cli(app: Flask) -> None:
+    """Register the `podcast` subcommands on the app's CLI group."""
+    from podcast.cli import register_commands
+
+    register_commands(app)

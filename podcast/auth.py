@@ -1,0 +1,98 @@
+"""Accounts and API tokens: hashed passwords (argon2), hashed tokens, lookups."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from podcast.errors import ConflictError, ValidationError
+from podcast.models import ApiToken, Role, User, utcnow
+
+_hasher = PasswordHasher()
+# A real hash to verify against when the email is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = _hasher.hash("not a real password")
+MIN_PASSWORD_LENGTH = 10
+
+
+def normalize_email(email: str) -> str:
+    """Emails compare case-insensitively and without surrounding spaces."""
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password."""
+    return _hasher.hash(password)
+
+
+def create_user(session: Session, email: str, password: str, role: str = "producer") -> User:
+    """Create an account; refuses a duplicate email, a short password or an unknown role."""
+    email = normalize_email(email)
+    if "@" not in email or len(email) > 255:
+        raise ValidationError("Enter a valid email address.", fields={"email": "Not an email."})
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
+            fields={"password": f"At least {MIN_PASSWORD_LENGTH} characters."},
+        )
+    if role not in {r.value for r in Role}:
+        raise ValidationError(f"Unknown role {role!r}: use admin or producer.")
+    if session.scalar(select(User).where(User.email == email)):
+        raise ConflictError(f"An account for {email} already exists.")
+    user = User(email=email, password_hash=hash_password(password), role=Role(role))
+    session.add(user)
+    session.commit()
+    return user
+
+
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with that email and password, or None."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    session.commit()
+    return user
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest under which a token is stored (tokens are random, so no salt)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: Session, user: User, label: str = "") -> str:
+    """Mint an API token for the user; returns the clear token, stores only its hash."""
+    token = "pod_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user=user, token_hash=hash_token(token), label=label[:64]))
+    session.commit()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user owning this bearer token, or None."""
+    if not token or len(token) > 200:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's user loader."""
+    from podcast.extensions import db
+
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None

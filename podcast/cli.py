@@ -1,0 +1,158 @@
+"""The `podcast` command: a FlaskGroup with the service's own subcommands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from podcast.errors import PodcastError
+
+
+def _create_app() -> Flask:
+    from podcast import create_app
+    from podcast.errors import ConfigError
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(2)
+
+
+def _storage():  # type: ignore[no-untyped-def]
+    return current_app.extensions["podcast.storage"]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.command("inspect")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def inspect_command(files: tuple[str, ...]) -> None:
+    """Print what each audio file really holds, one JSON object per line."""
+    from podcast import audio
+
+    failed = False
+    for name in files:
+        try:
+            info = audio.inspect(name)
+            line = {"file": name, **info.to_json()}
+        except FileNotFoundError:
+            failed, line = True, {"file": name, "ok": False, "error": "No such file."}
+        except PodcastError as exc:
+            failed, line = True, {"file": name, "ok": False, "error": exc.message}
+        click.echo(json.dumps(line, ensure_ascii=False))
+    sys.exit(1 if failed else 0)
+
+
+@click.command("load-episodes")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, exists=True))
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has a show.")
+@with_appcontext
+def load_episodes_command(directory: str | None, if_empty: bool) -> None:
+    """Load the show, guests and episodes from DIR (default: episodes/); safe to run twice."""
+    from podcast import PROJECT_ROOT
+    from podcast.extensions import db
+    from podcast.seed import load_folder
+    from podcast.shows import get_show
+    from podcast.urls import feed_url
+
+    if if_empty and get_show(db.session) is not None:
+        click.echo("The database already has a show; nothing loaded.")
+        return
+    root = Path(directory) if directory else PROJECT_ROOT / "episodes"
+    with current_app.test_request_context():
+        report = load_folder(db.session, _storage(), root, feed_url())
+    for line in report.added:
+        click.echo(f"added {line}")
+    for line in report.skipped:
+        click.echo(f"skipped {line}")
+    for line in report.errors:
+        click.echo(f"error: {line}", err=True)
+    click.echo(
+        f"{len(report.added)} added, {len(report.skipped)} unchanged, {len(report.errors)} failed"
+    )
+    if report.errors:
+        sys.exit(1)
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--password", help="Prompted for (hidden) when not given.")
+@click.option(
+    "--role", type=click.Choice(["admin", "producer"]), default="producer", show_default=True
+)
+@with_appcontext
+def create_user_command(email: str, password: str | None, role: str) -> None:
+    """Create a login for a producer or an admin."""
+    from podcast.auth import create_user
+    from podcast.extensions import db
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(db.session, email, password, role)
+    except PodcastError as exc:
+        _fail(exc.message)
+    click.echo(f"Created {user.role.value} {user.email}.")
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--label", default="", help="A note to recognise the token by.")
+@with_appcontext
+def create_token_command(email: str, label: str) -> None:
+    """Print a new API token for the user (shown once; only its hash is stored)."""
+    from sqlalchemy import select
+
+    from podcast.auth import create_token, normalize_email
+    from podcast.extensions import db
+    from podcast.models import User
+
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        _fail(f"No account for {email}; create it with `podcast create-user {email}` first.")
+    click.echo("API token (store it now; it is not shown again):", err=True)
+    click.echo(create_token(db.session, user, label))
+
+
+@click.command("check")
+@click.option("--fix", is_flag=True, help="Remove orphan objects and stale uploads it finds.")
+@click.option(
+    "--older-than", default=3600, show_default=True,
+    help="Only objects older than this many seconds are orphans (uploads in flight are young).",
+)  # fmt: skip
+@with_appcontext
+def check_command(fix: bool, older_than: int) -> None:
+    """List objects without rows and rows without objects; --fix removes the orphans."""
+    from podcast.extensions import db
+    from podcast.maintenance import check_storage
+
+    try:
+        result = check_storage(db.session, _storage(), fix=fix, older_than=older_than)
+    except PodcastError as exc:
+        _fail(exc.message, 2)
+    for line in result.lines():
+        click.echo(line)
+    sys.exit(1 if result.problems and not fix else 0)
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the subcommands to the app's CLI group (`flask` and `podcast` alike)."""
+    for command in (
+        inspect_command, load_episodes_command, create_user_command, create_token_command,
+        check_command,
+    ):  # fmt: skip
+        app.cli.add_command(command)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """Manage the podcast service: run, db upgrade, load-episodes, create-user, check, ..."""

@@ -1,0 +1,186 @@
+"""Settings read once from PODCAST_* environment variables, each declared with type and default."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from podcast.errors import ConfigError
+
+
+def _parse_int(value: str) -> int:
+    return int(value.strip())
+
+
+def _parse_url(value: str) -> str:
+    value = value.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
+def _parse_optional_url(value: str) -> str | None:
+    return _parse_url(value) if value.strip() else None
+
+
+def _parse_database_url(value: str) -> str:
+    value = value.strip()
+    # Hosts hand out postgres:// (Heroku, Render, Fly); SQLAlchemy wants a driver name.
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix) :]
+    if not value.startswith(("sqlite:", "postgresql+psycopg:")):
+        raise ValueError("must start with sqlite://, postgres:// or postgresql://")
+    return value
+
+
+def _parse_storage_url(value: str) -> str:
+    value = value.strip()
+    if not (value.startswith("file:///") or value.startswith("s3://")) or value in {"s3://"}:
+        raise ValueError("must be file:///absolute/path or s3://bucket/optional/prefix")
+    return value
+
+
+def _parse_positive_int(value: str) -> int:
+    number = _parse_int(value)
+    if number < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return number
+
+
+def _parse_non_negative_int(value: str) -> int:
+    number = _parse_int(value)
+    if number < 0:
+        raise ValueError("must be a whole number, 0 or more")
+    return number
+
+
+def _parse_redis_url(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("must be a redis:// or rediss:// URL")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its parser and a default (None: computed from the instance)."""
+
+    env: str
+    parse: Callable[[str], Any]
+    default: str | None
+
+
+SETTINGS: dict[str, Setting] = {
+    "DATABASE_URL": Setting("PODCAST_DATABASE_URL", _parse_database_url, None),
+    "STORAGE_URL": Setting("PODCAST_STORAGE_URL", _parse_storage_url, None),
+    "S3_ENDPOINT_URL": Setting("PODCAST_S3_ENDPOINT_URL", _parse_optional_url, ""),
+    "MEDIA_BASE_URL": Setting("PODCAST_MEDIA_BASE_URL", _parse_optional_url, ""),
+    "SITE_URL": Setting("PODCAST_SITE_URL", _parse_url, "http://localhost:8000"),
+    "SECRET_KEY": Setting("PODCAST_SECRET_KEY", str, None),
+    "MAX_UPLOAD_MB": Setting("PODCAST_MAX_UPLOAD_MB", _parse_positive_int, "600"),
+    "REDIS_URL": Setting("PODCAST_REDIS_URL", _parse_redis_url, ""),
+    "TRUSTED_PROXIES": Setting("PODCAST_TRUSTED_PROXIES", _parse_non_negative_int, "0"),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's settings after parsing; built once by `load_settings`."""
+
+    DATABASE_URL: str
+    STORAGE_URL: str
+    S3_ENDPOINT_URL: str | None
+    MEDIA_BASE_URL: str | None
+    SITE_URL: str
+    SECRET_KEY: str
+    MAX_UPLOAD_MB: int
+    REDIS_URL: str | None
+    TRUSTED_PROXIES: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_flask_config(self) -> dict[str, Any]:
+        """The settings as Flask config keys (PODCAST_* plus the few Flask itself reads)."""
+        config = {
+            f"PODCAST_{f.name}": getattr(self, f.name) for f in fields(self) if f.name != "extra"
+        }
+        config.update(
+            SECRET_KEY=self.SECRET_KEY,
+            SQLALCHEMY_DATABASE_URI=self.DATABASE_URL,
+            # Flask refuses larger bodies with 413 before any view runs; a little slack for the
+            # other form fields so a file right at the limit is still accepted.
+            MAX_CONTENT_LENGTH=self.MAX_UPLOAD_MB * 1024 * 1024 + 1024 * 1024,
+            SESSION_COOKIE_HTTPONLY=True,
+            SESSION_COOKIE_SAMESITE="Lax",
+            SESSION_COOKIE_SECURE=self.SITE_URL.startswith("https://"),
+            REMEMBER_COOKIE_HTTPONLY=True,
+            REMEMBER_COOKIE_SAMESITE="Lax",
+            REMEMBER_COOKIE_SECURE=self.SITE_URL.startswith("https://"),
+            PREFERRED_URL_SCHEME=urlsplit(self.SITE_URL).scheme,
+            WTF_CSRF_TIME_LIMIT=None,
+        )
+        config.update(self.extra)
+        return config
+
+
+def _secret_key_file(instance_path: Path) -> str:
+    """Read the instance's generated secret key, creating it once (0600) if missing."""
+    path = instance_path / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker won the race; use its key
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def load_settings(
+    instance_path: Path,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Parse every PODCAST_* variable; a bad value raises ConfigError naming the variable."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    values: dict[str, Any] = {}
+    for name, setting in SETTINGS.items():
+        if name in overrides:
+            raw = overrides.pop(name)
+            if not isinstance(raw, str):
+                values[name] = raw
+                continue
+        else:
+            raw = environ.get(setting.env, setting.default)
+        if raw is None:
+            values[name] = None
+            continue
+        try:
+            values[name] = setting.parse(raw)
+        except ValueError as exc:
+            reason = str(exc) if str(exc) and not str(exc).startswith("invalid literal") else ""
+            raise ConfigError(
+                f"{setting.env}={raw!r} is not valid"
+                + (f": it {reason}." if reason else ": it must be a whole number.")
+            ) from None
+    if values["DATABASE_URL"] is None:
+        values["DATABASE_URL"] = f"sqlite:///{instance_path / 'podcast.db'}"
+    if values["STORAGE_URL"] is None:
+        values["STORAGE_URL"] = f"file://{instance_path / 'media'}"
+    if values["SECRET_KEY"] is None:
+        values["SECRET_KEY"] = _secret_key_file(instance_path)
+    return Settings(**values, extra=overrides)

@@ -1,0 +1,227 @@
+"""Turn raw episode fields (form strings or JSON values) into checked plain values."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from podcast.errors import ValidationError
+from podcast.markup import has_control_characters
+from podcast.models import EpisodeStatus, EpisodeType
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Any = _Unset()
+TITLE_MAX = 255
+SUMMARY_MAX = 4000
+DESCRIPTION_MAX = 100_000
+EPISODE_FIELDS = (
+    "title", "summary", "description", "season", "number", "episode_type", "explicit",
+    "status", "publish_at", "guests", "chapters",
+)  # fmt: skip
+
+
+@dataclass
+class GuestInput:
+    """A new guest typed into the episode form."""
+
+    name: str
+    bio: str = ""
+    website: str = ""
+
+
+@dataclass
+class EpisodeInput:
+    """Checked episode fields; UNSET means 'leave as it is' (for PATCH)."""
+
+    title: Any = UNSET
+    summary: Any = UNSET
+    description: Any = UNSET
+    season: Any = UNSET
+    number: Any = UNSET
+    episode_type: Any = UNSET
+    explicit: Any = UNSET
+    status: Any = UNSET
+    publish_at: Any = UNSET
+    guest_ids: Any = UNSET
+    chapters: Any = UNSET
+    new_guests: list[GuestInput] = field(default_factory=list)
+
+    def given(self, name: str) -> bool:
+        """True when the field was supplied."""
+        return getattr(self, name) is not UNSET
+
+
+def _text(value: Any, name: str, limit: int, *, required: bool, errors: dict[str, str]) -> Any:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[name] = "Must be text."
+        return UNSET
+    value = value.replace("\r\n", "\n").strip()
+    if required and not value:
+        errors[name] = "Required."
+    elif len(value) > limit:
+        errors[name] = f"At most {limit} characters (this has {len(value)})."
+    elif name == "title" and has_control_characters(value):
+        errors[name] = "Remove the invisible control characters from the title."
+    elif name == "title" and "\n" in value:
+        errors[name] = "A title is one line."
+    return value
+
+
+def _positive_int(value: Any, name: str, errors: dict[str, str]) -> Any:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        errors[name] = "Must be a whole number of 1 or more."
+        return UNSET
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except ValueError:
+        errors[name] = "Must be a whole number of 1 or more."
+        return UNSET
+    if not 1 <= number <= 100_000:
+        errors[name] = "Must be a whole number of 1 or more."
+        return UNSET
+    return number
+
+
+def parse_bool(value: Any) -> bool:
+    """Form and JSON booleans: true/on/yes/1 are True."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in {"1", "true", "on", "yes", "y"}
+
+
+def parse_datetime(value: Any, timezone: str) -> datetime:
+    """ISO 8601; a time without a zone is read in the show's time zone. Raises ValueError."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value).strip()
+        if not text:
+            raise ValueError("empty")
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+    if moment.tzinfo is None:
+        try:
+            moment = moment.replace(tzinfo=ZoneInfo(timezone))
+        except (ZoneInfoNotFoundError, ValueError):
+            moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _id_list(value: Any, errors: dict[str, str]) -> Any:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            value = [part for part in value.replace(",", " ").split()]
+    if not isinstance(value, list):
+        errors["guests"] = "Give a list of guest ids."
+        return UNSET
+    ids: list[int] = []
+    for item in value:
+        if isinstance(item, dict):
+            item = item.get("id")
+        try:
+            guest_id = int(item)
+        except (TypeError, ValueError):
+            errors["guests"] = f"{item!r} is not a guest id."
+            return UNSET
+        if guest_id not in ids:
+            ids.append(guest_id)
+    return ids
+
+
+def _chapters(value: Any, errors: dict[str, str]) -> Any:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            errors["chapters"] = 'Give chapters as JSON: [{"start": 0, "title": "Intro"}].'
+            return UNSET
+    if not isinstance(value, list):
+        errors["chapters"] = "Give a list of chapters."
+        return UNSET
+    chapters = []
+    for item in value:
+        try:
+            start, title = float(item["start"]), str(item["title"]).strip()
+        except (TypeError, KeyError, ValueError):
+            errors["chapters"] = "Each chapter needs a start (seconds) and a title."
+            return UNSET
+        if start < 0 or not title:
+            errors["chapters"] = "Each chapter needs a start of 0 or more and a title."
+            return UNSET
+        chapters.append({"start": start, "title": title[:255]})
+    return sorted(chapters, key=lambda c: c["start"])
+
+
+def parse_episode_input(raw: Mapping[str, Any], *, partial: bool, timezone: str) -> EpisodeInput:
+    """Check the raw fields; raises ValidationError naming every bad field at once."""
+    errors: dict[str, str] = {}
+    data = EpisodeInput()
+
+    def present(name: str) -> bool:
+        return name in raw or not partial
+
+    if present("title"):
+        data.title = _text(raw.get("title"), "title", TITLE_MAX, required=True, errors=errors)
+    if present("summary"):
+        data.summary = _text(
+            raw.get("summary"), "summary", SUMMARY_MAX, required=False, errors=errors
+        )
+    if present("description"):
+        data.description = _text(
+            raw.get("description"), "description", DESCRIPTION_MAX, required=False, errors=errors
+        )
+    for name in ("season", "number"):
+        if present(name):
+            setattr(data, name, _positive_int(raw.get(name), name, errors))
+    if present("episode_type"):
+        value = str(raw.get("episode_type") or "full").strip().lower()
+        if value in {t.value for t in EpisodeType}:
+            data.episode_type = EpisodeType(value)
+        else:
+            errors["episode_type"] = "Choose full, trailer or bonus."
+    if present("explicit"):
+        data.explicit = parse_bool(raw.get("explicit", False))
+    if present("status"):
+        value = str(raw.get("status") or "draft").strip().lower()
+        if value in {s.value for s in EpisodeStatus}:
+            data.status = EpisodeStatus(value)
+        else:
+            errors["status"] = "Choose draft, scheduled or published."
+    if present("publish_at"):
+        value = raw.get("publish_at")
+        if value in (None, ""):
+            data.publish_at = None
+        else:
+            try:
+                data.publish_at = parse_datetime(value, timezone)
+            except (ValueError, TypeError, OverflowError):
+                errors["publish_at"] = "Not a date and time; use a form like 2026-12-01T09:00."
+    if "guests" in raw or not partial:
+        data.guest_ids = _id_list(raw.get("guests"), errors)
+    if "chapters" in raw:
+        data.chapters = _chapters(raw.get("chapters"), errors)
+    if errors:
+        names = ", ".join(sorted(errors))
+        raise ValidationError(f"Please correct: {names}.", fields=errors)
+    return data

@@ -1,0 +1,76 @@
+"""Artwork and photo checks with Pillow: format, colour mode, size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from podcast.errors import ValidationError
+
+ARTWORK_MIN, ARTWORK_MAX = 1400, 3000
+PHOTO_MIN, PHOTO_MAX = 100, 6000
+_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """What an image file is."""
+
+    format: str
+    mime_type: str
+    extension: str
+    width: int
+    height: int
+    mode: str
+
+
+def inspect_image(path: Path, field: str = "image") -> ImageInfo:
+    """Read an image's format and size; anything but a JPEG or PNG is refused."""
+    try:
+        with Image.open(path) as image:
+            image.verify()
+        with Image.open(path) as image:
+            fmt, (width, height), mode = image.format or "", image.size, image.mode
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError(
+            "This file is not an image we can read. Upload a JPEG or PNG.",
+            fields={field: "Not a JPEG or PNG image."},
+        ) from None
+    if fmt not in _FORMATS:
+        raise ValidationError(
+            f"This image is a {fmt}; upload a JPEG or PNG.", fields={field: "Use JPEG or PNG."}
+        )
+    mime, extension = _FORMATS[fmt]
+    return ImageInfo(fmt, mime, extension, width, height, mode)
+
+
+def check_artwork(info: ImageInfo, field: str = "image") -> None:
+    """Apple's rule for show and episode art: square, 1400 to 3000 px, RGB."""
+    problems = []
+    if info.width != info.height:
+        problems.append(f"it is {info.width}×{info.height} px, not square")
+    elif not ARTWORK_MIN <= info.width <= ARTWORK_MAX:
+        problems.append(f"it is {info.width}×{info.height} px")
+    if info.mode not in {"RGB", "RGBA", "P", "L"}:
+        problems.append(f"its colour space is {info.mode}, not RGB")
+    if problems:
+        message = (
+            f"Artwork must be a square JPEG or PNG from {ARTWORK_MIN}×{ARTWORK_MIN} to "
+            f"{ARTWORK_MAX}×{ARTWORK_MAX} px in RGB (Apple Podcasts' rule); "
+            + " and ".join(problems)
+            + "."
+        )
+        raise ValidationError(message, fields={field: message})
+
+
+def check_photo(info: ImageInfo, field: str = "photo") -> None:
+    """A guest photo: any JPEG or PNG from 100 to 6000 px a side."""
+    smallest, largest = min(info.width, info.height), max(info.width, info.height)
+    if smallest < PHOTO_MIN or largest > PHOTO_MAX:
+        message = (
+            f"A photo must be between {PHOTO_MIN} and {PHOTO_MAX} px a side; "
+            f"this one is {info.width}×{info.height} px."
+        )
+        raise ValidationError(message, fields={field: message})

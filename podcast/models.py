@@ -1,0 +1,297 @@
+"""The data model: a show, its episodes and guests, their media, and the people who publish."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from podcast.extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time, tz-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC everywhere and handed back tz-aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class EpisodeStatus(enum.StrEnum):
+    """Where an episode stands: only published and due scheduled episodes are public."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    PUBLISHED = "published"
+
+
+class EpisodeType(enum.StrEnum):
+    """Apple's itunes:episodeType values."""
+
+    FULL = "full"
+    TRAILER = "trailer"
+    BONUS = "bonus"
+
+
+class Role(enum.StrEnum):
+    """What a user may do: admins also manage users."""
+
+    ADMIN = "admin"
+    PRODUCER = "producer"
+
+
+def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    return Enum(
+        cls, name=name, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]
+    )
+
+
+class Show(db.Model):
+    """The podcast itself: what the channel of the feed says."""
+
+    __tablename__ = "show"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(255))
+    subtitle: Mapped[str] = mapped_column(String(255), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(255), default="")
+    owner_name: Mapped[str] = mapped_column(String(255), default="")
+    owner_email: Mapped[str] = mapped_column(String(255), default="")
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # [[category, subcategory-or-null], ...] in priority order, values from Apple's list
+    categories: Mapped[list[list[str | None]]] = mapped_column(JSON, default=list)
+    explicit: Mapped[bool] = mapped_column(Boolean, default=False)
+    show_type: Mapped[str] = mapped_column(String(16), default="episodic")
+    artwork_id: Mapped[int | None] = mapped_column(
+        ForeignKey("media_asset.id", ondelete="SET NULL")
+    )
+    copyright: Mapped[str] = mapped_column(String(255), default="")
+    website: Mapped[str] = mapped_column(String(500), default="")
+    funding_url: Mapped[str] = mapped_column(String(500), default="")
+    funding_label: Mapped[str] = mapped_column(String(128), default="")
+    # {"apple": url, "spotify": url, ...}: the subscribe links on the home page
+    directory_links: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # [{"name", "role", "href", "img"}]: the hosts, written as podcast:person on channel and items
+    hosts: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    locked: Mapped[bool] = mapped_column(Boolean, default=True)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    new_feed_url: Mapped[str] = mapped_column(String(500), default="")
+    apple_verify: Mapped[str] = mapped_column(String(128), default="")
+    podcast_guid: Mapped[str] = mapped_column(String(36))
+    # Bumped in the same transaction as any public content change: caches compare it.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    artwork: Mapped[MediaAsset | None] = relationship(foreign_keys=[artwork_id])
+
+
+class MediaAsset(db.Model):
+    """One object in storage (audio, image or transcript) and what inspecting it found."""
+
+    __tablename__ = "media_asset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # audio | image | transcript
+    mime_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    bitrate: Mapped[int | None] = mapped_column(Integer)
+    sample_rate: Mapped[int | None] = mapped_column(Integer)
+    channels: Mapped[int | None] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    # [{"start": seconds, "title": str}] read from the file (ID3 CHAP, MP4 chapters)
+    chapters: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    original_filename: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EpisodeGuest(db.Model):
+    """A guest's appearance on an episode, in speaking order."""
+
+    __tablename__ = "episode_guest"
+
+    episode_id: Mapped[int] = mapped_column(
+        ForeignKey("episode.id", ondelete="CASCADE"), primary_key=True
+    )
+    guest_id: Mapped[int] = mapped_column(
+        ForeignKey("guest.id", ondelete="RESTRICT"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    role: Mapped[str] = mapped_column(String(32), default="guest")
+
+    episode: Mapped[Episode] = relationship(back_populates="appearances")
+    guest: Mapped[Guest] = relationship(back_populates="appearances", lazy="joined")
+
+
+class Episode(db.Model):
+    """One episode: its words, its audio and when the public may see it."""
+
+    __tablename__ = "episode"
+    __table_args__ = (
+        CheckConstraint("season IS NULL OR season >= 1", name="season_positive"),
+        CheckConstraint("number IS NULL OR number >= 1", name="number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("show.id", ondelete="CASCADE"), index=True)
+    guid: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: str(uuid.uuid4()))
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    season: Mapped[int | None] = mapped_column(Integer)
+    number: Mapped[int | None] = mapped_column(Integer)
+    episode_type: Mapped[EpisodeType] = mapped_column(
+        _enum(EpisodeType, "episode_type"), default=EpisodeType.FULL
+    )
+    explicit: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[EpisodeStatus] = mapped_column(
+        _enum(EpisodeStatus, "episode_status"), default=EpisodeStatus.DRAFT, index=True
+    )
+    publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    audio_id: Mapped[int | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
+    transcript_id: Mapped[int | None] = mapped_column(
+        ForeignKey("media_asset.id", ondelete="SET NULL")
+    )
+    # Chapters typed in the form override those read from the audio; None: use the audio's.
+    chapters: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    show: Mapped[Show] = relationship()
+    audio: Mapped[MediaAsset | None] = relationship(foreign_keys=[audio_id])
+    image: Mapped[MediaAsset | None] = relationship(foreign_keys=[image_id])
+    transcript: Mapped[MediaAsset | None] = relationship(foreign_keys=[transcript_id])
+    appearances: Mapped[list[EpisodeGuest]] = relationship(
+        back_populates="episode",
+        order_by="EpisodeGuest.position",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def guests(self) -> list[Guest]:
+        """The guests in speaking order."""
+        return [appearance.guest for appearance in self.appearances]
+
+    @property
+    def effective_chapters(self) -> list[dict[str, Any]]:
+        """Chapters from the form when given, else those read from the audio file."""
+        if self.chapters is not None:
+            return self.chapters
+        return list(self.audio.chapters) if self.audio and self.audio.chapters else []
+
+    def is_public(self, now: datetime | None = None) -> bool:
+        """True when listeners may see it: published or scheduled, and its time has come."""
+        now = now or utcnow()
+        return (
+            self.status in (EpisodeStatus.PUBLISHED, EpisodeStatus.SCHEDULED)
+            and self.publish_at is not None
+            and self.publish_at <= now
+            and self.audio_id is not None
+        )
+
+
+class Guest(db.Model):
+    """A person who speaks on episodes; the bio is written once and reused."""
+
+    __tablename__ = "guest"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    bio: Mapped[str] = mapped_column(Text, default="")
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
+    website: Mapped[str] = mapped_column(String(500), default="")
+    # [{"label", "url"}]
+    links: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    photo: Mapped[MediaAsset | None] = relationship(foreign_keys=[photo_id])
+    appearances: Mapped[list[EpisodeGuest]] = relationship(back_populates="guest")
+
+
+class User(UserMixin, db.Model):
+    """A producer or admin who logs in."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"), default=Role.PRODUCER)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    tokens: Mapped[list[ApiToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        """Flask-Login: disabled accounts cannot log in."""
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        """True for admins."""
+        return self.role == Role.ADMIN
+
+
+class ApiToken(db.Model):
+    """A bearer token for the API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="tokens")

@@ -1,0 +1,288 @@
+"""The episode lifecycle: create, edit, replace audio, publish, delete. Nothing half-made."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from podcast.episode_input import UNSET, EpisodeInput
+from podcast.errors import ValidationError
+from podcast.guests import new_guest
+from podcast.models import (
+    Episode,
+    EpisodeGuest,
+    EpisodeStatus,
+    Guest,
+    MediaAsset,
+    Show,
+    utcnow,
+)
+from podcast.slugs import unique_slug
+from podcast.storage import Storage
+from podcast.uploads import Upload, delete_objects, ingest_audio, ingest_image, ingest_transcript
+
+
+@dataclass(frozen=True)
+class Attachments:
+    """Files that come with an episode: new uploads, or audio staged earlier (an asset id)."""
+
+    audio: Upload | None = None
+    staged_audio_id: int | None = None
+    image: Upload | None = None
+    transcript: Upload | None = None
+    remove_image: bool = False
+    remove_transcript: bool = False
+
+
+def bump_revision(show: Show, now: datetime | None = None) -> None:
+    """Mark the show's public content as changed (the feed and page caches compare this)."""
+    show.revision = (show.revision or 0) + 1
+    show.updated_at = now or utcnow()
+
+
+@contextmanager
+def _removing_new_objects_on_failure(session: Session, storage: Storage) -> Iterator[list[str]]:
+    """Collect keys stored during an operation; if it fails, roll back and delete them."""
+    new_keys: list[str] = []
+    try:
+        yield new_keys
+    except BaseException:
+        session.rollback()
+        delete_objects(storage, new_keys)
+        raise
+
+
+def _resolve_guests(session: Session, data: EpisodeInput) -> list[Guest] | None:
+    if data.guest_ids is UNSET and not data.new_guests:
+        return None
+    ids = [] if data.guest_ids is UNSET else data.guest_ids
+    found = (
+        {g.id: g for g in session.scalars(select(Guest).where(Guest.id.in_(ids)))} if ids else {}
+    )
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        message = f"Unknown guest id{'s' if len(missing) > 1 else ''}: {', '.join(missing)}."
+        raise ValidationError(message, fields={"guests": message})
+    guests = [found[i] for i in ids]
+    guests.extend(new_guest(session, g.name, g.bio, g.website) for g in data.new_guests)
+    return guests
+
+
+def _set_guests(episode: Episode, guests: list[Guest]) -> None:
+    by_guest = {a.guest_id: a for a in episode.appearances if a.guest_id is not None}
+    appearances = []
+    for position, guest in enumerate(guests):
+        appearance = by_guest.get(guest.id) if guest.id is not None else None
+        appearance = appearance or EpisodeGuest(guest=guest)
+        appearance.position = position
+        appearances.append(appearance)
+    episode.appearances = appearances
+
+
+def _settle_status(episode: Episode, data: EpisodeInput, has_audio: bool, now: datetime) -> None:
+    """Apply status and publish_at with the scheduling rules; refuses publishing without audio."""
+    status = episode.status if data.status is UNSET else data.status
+    publish_at = episode.publish_at if data.publish_at is UNSET else data.publish_at
+    if status == EpisodeStatus.PUBLISHED and publish_at is None:
+        publish_at = now
+    if status == EpisodeStatus.SCHEDULED and publish_at is None:
+        message = "Give the date and time the episode should be published."
+        raise ValidationError(message, fields={"publish_at": message})
+    if status != EpisodeStatus.DRAFT:
+        if not has_audio:
+            message = "An episode needs its audio before it can be published or scheduled."
+            raise ValidationError(message, fields={"audio": message})
+        status = EpisodeStatus.PUBLISHED if publish_at <= now else EpisodeStatus.SCHEDULED
+    episode.status, episode.publish_at = status, publish_at
+
+
+def _apply_fields(episode: Episode, data: EpisodeInput) -> None:
+    for name in (
+        "title", "summary", "description", "season", "number", "episode_type", "explicit",
+        "chapters",
+    ):  # fmt: skip
+        value = getattr(data, name)
+        if value is not UNSET:
+            setattr(episode, name, value)
+
+
+def _staged_audio(session: Session, asset_id: int) -> MediaAsset:
+    asset = session.get(MediaAsset, asset_id)
+    in_use = asset is not None and session.scalar(
+        select(Episode.id).where(Episode.audio_id == asset.id)
+    )
+    if asset is None or asset.kind != "audio" or in_use:
+        message = "The uploaded audio is no longer available; upload it again."
+        raise ValidationError(message, fields={"audio": message})
+    return asset
+
+
+def _attach(
+    session: Session,
+    storage: Storage,
+    episode: Episode,
+    files: Attachments,
+    new_keys: list[str],
+    max_bytes: int,
+) -> list[MediaAsset]:
+    """Store new files and point the episode at them; returns the assets they replace."""
+    replaced: list[MediaAsset] = []
+
+    def swap(attr: str, asset: MediaAsset | None) -> None:
+        old = getattr(episode, attr)
+        if old is not None and old is not asset:
+            replaced.append(old)
+        setattr(episode, attr, asset)
+
+    if files.audio is not None:
+        asset = ingest_audio(storage, files.audio, guid=episode.guid, max_bytes=max_bytes)
+        new_keys.append(asset.key)
+        swap("audio", asset)
+    elif files.staged_audio_id is not None:
+        swap("audio", _staged_audio(session, files.staged_audio_id))
+    if files.image is not None:
+        asset = ingest_image(
+            storage,
+            files.image,
+            owner=episode.guid,
+            field="image",
+            artwork=True,
+            max_bytes=max_bytes,
+        )
+        new_keys.append(asset.key)
+        swap("image", asset)
+    elif files.remove_image:
+        swap("image", None)
+    if files.transcript is not None:
+        asset = ingest_transcript(storage, files.transcript, guid=episode.guid)
+        new_keys.append(asset.key)
+        swap("transcript", asset)
+    elif files.remove_transcript:
+        swap("transcript", None)
+    return replaced
+
+
+def _guid_for_new_episode(session: Session, files: Attachments) -> str:
+    """A new UUID, or the one minted with the staged audio (its key already carries it)."""
+    if files.staged_audio_id is not None:
+        asset = session.get(MediaAsset, files.staged_audio_id)
+        parts = asset.key.split("/") if asset else []
+        if len(parts) == 3 and parts[0] == "episodes":
+            taken = session.scalar(select(Episode.id).where(Episode.guid == parts[1]))
+            if not taken:
+                return parts[1]
+    return str(uuid.uuid4())
+
+
+def create_episode(
+    session: Session,
+    storage: Storage,
+    show: Show,
+    data: EpisodeInput,
+    files: Attachments = Attachments(),
+    *,
+    max_bytes: int,
+    now: datetime | None = None,
+) -> Episode:
+    """Create an episode with its files; on any failure no row and no object remain."""
+    now = now or utcnow()
+    with _removing_new_objects_on_failure(session, storage) as new_keys:
+        guests = _resolve_guests(session, data)
+        guid = _guid_for_new_episode(session, files)
+        episode = Episode(guid=guid, show=show, created_at=now, updated_at=now)
+        episode.status = EpisodeStatus.DRAFT
+        _apply_fields(episode, data)
+        episode.slug = unique_slug(
+            episode.title,
+            lambda s: session.scalar(select(Episode.id).where(Episode.slug == s)) is not None,
+            fallback="episode",
+        )
+        has_audio = files.audio is not None or files.staged_audio_id is not None
+        _settle_status(episode, data, has_audio, now)  # before storing, so a refusal costs nothing
+        with session.no_autoflush:
+            _attach(session, storage, episode, files, new_keys, max_bytes)
+        _set_guests(episode, guests or [])
+        session.add(episode)
+        bump_revision(show, now)
+        session.commit()
+    return episode
+
+
+def update_episode(
+    session: Session,
+    storage: Storage,
+    episode: Episode,
+    data: EpisodeInput,
+    files: Attachments = Attachments(),
+    *,
+    max_bytes: int,
+    now: datetime | None = None,
+) -> Episode:
+    """Edit an episode; replaced files are deleted only after the change is committed."""
+    now = now or utcnow()
+    with _removing_new_objects_on_failure(session, storage) as new_keys:
+        guests = _resolve_guests(session, data)
+        _apply_fields(episode, data)
+        has_audio = (
+            episode.audio_id is not None
+            or files.audio is not None
+            or files.staged_audio_id is not None
+        )
+        _settle_status(episode, data, has_audio, now)
+        with session.no_autoflush:
+            replaced = _attach(session, storage, episode, files, new_keys, max_bytes)
+        if guests is not None:
+            _set_guests(episode, guests)
+        episode.updated_at = now
+        for asset in replaced:
+            session.delete(asset)
+        bump_revision(episode.show, now)
+        session.commit()
+    delete_objects(storage, [asset.key for asset in replaced])
+    return episode
+
+
+def delete_episode(session: Session, storage: Storage, episode: Episode) -> list[str]:
+    """Delete an episode and its files; returns the keys removed from storage."""
+    assets = [a for a in (episode.audio, episode.image, episode.transcript) if a is not None]
+    keys = [asset.key for asset in assets]
+    show = episode.show
+    session.delete(episode)
+    session.flush()
+    for asset in assets:
+        session.delete(asset)
+    bump_revision(show)
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    delete_objects(storage, keys)
+    return keys
+
+
+def stage_audio(
+    session: Session,
+    storage: Storage,
+    upload: Upload,
+    *,
+    max_bytes: int,
+    episode: Episode | None = None,
+) -> MediaAsset:
+    """Store audio ahead of the form's submission so a failed form never asks for it again.
+
+    For a new episode the key carries a freshly minted guid, which the episode then takes.
+    """
+    guid = episode.guid if episode is not None else str(uuid.uuid4())
+    with _removing_new_objects_on_failure(session, storage) as new_keys:
+        asset = ingest_audio(storage, upload, guid=guid, max_bytes=max_bytes)
+        new_keys.append(asset.key)
+        session.add(asset)
+        session.commit()
+    return asset

@@ -1,0 +1,87 @@
+"""Reads that several pages, the feed and the API share; all visibility rules live here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from podcast.extensions import db
+from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, Show, utcnow
+
+VISIBLE_STATUSES = (EpisodeStatus.PUBLISHED, EpisodeStatus.SCHEDULED)
+
+
+def is_visible(now: datetime):  # type: ignore[no-untyped-def]
+    """The SQL condition for an episode the public may see at `now`."""
+    return and_(
+        Episode.status.in_(VISIBLE_STATUSES),
+        Episode.publish_at.is_not(None),
+        Episode.publish_at <= now,
+        Episode.audio_id.is_not(None),
+    )
+
+
+def get_show() -> Show | None:
+    """The show (this service publishes one)."""
+    return db.session.scalar(select(Show).order_by(Show.id).limit(1))
+
+
+def public_episodes(now: datetime | None = None) -> Select[tuple[Episode]]:
+    """Visible episodes, newest first, with audio, image and guests loaded in bulk."""
+    now = now or utcnow()
+    return (
+        select(Episode)
+        .where(is_visible(now))
+        .options(
+            selectinload(Episode.audio),
+            selectinload(Episode.image),
+            selectinload(Episode.transcript),
+            selectinload(Episode.appearances)
+            .joinedload(EpisodeGuest.guest)
+            .joinedload(Guest.photo),
+        )
+        .order_by(Episode.publish_at.desc(), Episode.id.desc())
+    )
+
+
+def search_public_episodes(query: str, now: datetime | None = None) -> Select[tuple[Episode]]:
+    """Visible episodes whose title, summary, notes or guest names contain the words of `query`."""
+    statement = public_episodes(now)
+    for word in query.split()[:8]:
+        pattern = f"%{word.lower()}%"
+        guest_match = (
+            select(EpisodeGuest.episode_id).join(Guest).where(func.lower(Guest.name).like(pattern))
+        )
+        statement = statement.where(
+            or_(
+                func.lower(Episode.title).like(pattern),
+                func.lower(Episode.summary).like(pattern),
+                func.lower(Episode.description).like(pattern),
+                Episode.id.in_(guest_match),
+            )
+        )
+    return statement
+
+
+def public_episode(slug: str, now: datetime | None = None) -> Episode | None:
+    """The visible episode with this slug, or None (drafts and future episodes are None)."""
+    return db.session.scalar(public_episodes(now).where(Episode.slug == slug))
+
+
+def public_guest(slug: str) -> Guest | None:
+    """The guest with this slug, or None."""
+    return db.session.scalar(select(Guest).where(Guest.slug == slug))
+
+
+def next_scheduled_at(now: datetime | None = None) -> datetime | None:
+    """When the next scheduled episode becomes public (caches must expire then)."""
+    now = now or utcnow()
+    return db.session.scalar(
+        select(func.min(Episode.publish_at)).where(
+            Episode.status.in_(VISIBLE_STATUSES),
+            Episode.publish_at > now,
+            Episode.audio_id.is_not(None),
+        )
+    )

@@ -1,0 +1,161 @@
+"""Load the show, guests and episodes from a folder of TOML and Markdown files (idempotent)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from podcast.episode_input import parse_episode_input
+from podcast.errors import PodcastError
+from podcast.guests import create_guest, parse_guest_input
+from podcast.models import Episode, Guest, Show
+from podcast.publishing import Attachments, bump_revision, create_episode
+from podcast.shows import create_show
+from podcast.storage import Storage
+from podcast.uploads import Upload, delete_objects, ingest_image
+
+
+@dataclass
+class LoadReport:
+    """What a load did: lines for people, and the files that failed."""
+
+    added: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def read_front_matter(path: Path) -> tuple[dict[str, Any], str]:
+    """Split a Markdown file with TOML front matter between +++ lines; raises ValueError."""
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("+++"):
+        return {}, text.strip()
+    try:
+        _, front, body = text.split("+++", 2)
+    except ValueError:
+        raise ValueError("the front matter opened with +++ is never closed") from None
+    try:
+        return tomllib.loads(front), body.strip()
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"front matter is not valid TOML ({exc})") from None
+
+
+def _load_show(
+    session: Session, storage: Storage, root: Path, feed_url: str, report: LoadReport
+) -> Show:
+    existing = session.scalar(select(Show).order_by(Show.id).limit(1))
+    if existing is not None:
+        report.skipped.append(f"show “{existing.title}” (already loaded)")
+        return existing
+    path = root / "show.toml"
+    settings = tomllib.loads(path.read_text(encoding="utf-8"))
+    cover = settings.pop("cover", None)
+    show = create_show(session, settings, feed_url)
+    if cover:
+        with (root / cover).open("rb") as handle:
+            asset = ingest_image(
+                storage,
+                Upload(handle, cover),
+                owner=show.podcast_guid,
+                field="cover",
+                artwork=True,
+                max_bytes=20 * 1024 * 1024,
+                collection="show",
+            )
+        try:
+            show.artwork = asset
+            bump_revision(show)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            delete_objects(storage, [asset.key])
+            raise
+    report.added.append(f"show “{show.title}”")
+    return show
+
+
+def _load_guests(session: Session, root: Path, report: LoadReport) -> dict[str, Guest]:
+    guests: dict[str, Guest] = {}
+    for path in sorted((root / "guests").glob("*.md")):
+        slug = path.stem
+        existing = session.scalar(select(Guest).where(Guest.slug == slug))
+        if existing is not None:
+            guests[slug] = existing
+            report.skipped.append(f"guest {existing.name} (already loaded)")
+            continue
+        try:
+            front, bio = read_front_matter(path)
+            data = parse_guest_input({**front, "bio": bio})
+        except (ValueError, PodcastError) as exc:
+            report.errors.append(f"{path}: {_describe(exc)}")
+            continue
+        guest = create_guest(session, data)
+        if guest.slug != slug:  # the file name is the guest's identity in this folder
+            guest.slug = slug
+            session.commit()
+        guests[slug] = guest
+        report.added.append(f"guest {guest.name}")
+    return guests
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, PodcastError) and exc.fields:
+        return "; ".join(f"field '{k}': {v}" for k, v in exc.fields.items())
+    return str(exc)
+
+
+def _load_episode(
+    session: Session,
+    storage: Storage,
+    show: Show,
+    folder: Path,
+    guests: dict[str, Guest],
+    report: LoadReport,
+) -> None:
+    path = folder / "episode.md"
+    try:
+        front, notes = read_front_matter(path)
+        guid = front.get("guid")
+        if guid and session.scalar(select(Episode.id).where(Episode.guid == guid)):
+            report.skipped.append(f"episode “{front.get('title', folder.name)}” (already loaded)")
+            return
+        unknown = [g for g in front.get("guests", []) if g not in guests]
+        if unknown:
+            raise ValueError(f"field 'guests': no file guests/{unknown[0]}.md")
+        raw = {
+            **{k: v for k, v in front.items() if k not in {"audio", "guid", "guests", "slug"}},
+            "description": notes,
+            "guests": [guests[g].id for g in front.get("guests", [])],
+        }
+        data = parse_episode_input(raw, partial=False, timezone=show.timezone)
+        audio_name = front.get("audio")
+        if not audio_name or not (folder / audio_name).is_file():
+            raise ValueError(f"field 'audio': file {audio_name!r} not found beside episode.md")
+        with (folder / audio_name).open("rb") as handle:
+            episode = create_episode(
+                session, storage, show, data,
+                Attachments(audio=Upload(handle, audio_name)), max_bytes=2**40,
+            )  # fmt: skip
+        if guid or front.get("slug"):
+            episode.guid = guid or episode.guid
+            episode.slug = front.get("slug") or episode.slug
+            session.commit()
+    except (ValueError, PodcastError, OSError) as exc:
+        session.rollback()
+        report.errors.append(f"{path}: {_describe(exc)}")
+        return
+    report.added.append(f"episode “{episode.title}” ({episode.audio.duration_seconds:.1f} s)")
+
+
+def load_folder(session: Session, storage: Storage, root: Path, feed_url: str) -> LoadReport:
+    """Load show.toml, guests/*.md and */episode.md; a bad file is reported and skipped."""
+    report = LoadReport()
+    show = _load_show(session, storage, root, feed_url, report)
+    guests = _load_guests(session, root, report)
+    for folder in sorted(p for p in root.iterdir() if (p / "episode.md").is_file()):
+        _load_episode(session, storage, show, folder, guests, report)
+    return report

@@ -1,0 +1,161 @@
+"""The show's settings: checked, stored, and the podcast:guid minted once."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from podcast.categories import parse_category
+from podcast.episode_input import parse_bool
+from podcast.errors import ValidationError
+from podcast.markup import has_control_characters
+from podcast.models import Show, utcnow
+
+PODCAST_NAMESPACE_GUID = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+_LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TEXT_FIELDS = {
+    "title": 255, "subtitle": 255, "author": 255, "owner_name": 255, "copyright": 255,
+    "funding_label": 128, "apple_verify": 128,
+}  # fmt: skip
+URL_FIELDS = ("website", "funding_url", "new_feed_url")
+DIRECTORIES = ("apple", "spotify", "youtube", "pocketcasts", "overcast", "podcastindex", "amazon")
+
+
+def podcast_guid_for(feed_url: str) -> str:
+    """UUIDv5 of the feed URL without scheme and trailing slashes (Podcasting 2.0 rule)."""
+    name = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", feed_url).rstrip("/")
+    return str(uuid.uuid5(PODCAST_NAMESPACE_GUID, name))
+
+
+def get_show(session: Session) -> Show | None:
+    """The show, if one exists."""
+    return session.scalar(select(Show).order_by(Show.id).limit(1))
+
+
+def _check_url(value: Any, name: str, errors: dict[str, str]) -> str:
+    text = str(value or "").strip()
+    if text and not re.match(r"^https?://[^\s]+$", text):
+        errors[name] = "Must be a full URL starting with https://."
+    return text[:500]
+
+
+def apply_show_settings(show: Show, raw: dict[str, Any]) -> None:
+    """Check and apply the given fields to the show; raises ValidationError naming bad ones."""
+    errors: dict[str, str] = {}
+    for name, limit in TEXT_FIELDS.items():
+        if name in raw:
+            value = str(raw[name] or "").strip()
+            if name == "title" and not value:
+                errors[name] = "Required."
+            elif len(value) > limit:
+                errors[name] = f"At most {limit} characters."
+            elif has_control_characters(value) or "\n" in value:
+                errors[name] = "One line, without control characters."
+            else:
+                setattr(show, name, value)
+    if "description" in raw:
+        value = str(raw["description"] or "").replace("\r\n", "\n").strip()
+        if not value:
+            errors["description"] = "Required: Apple refuses a show without a description."
+        elif len(value.encode()) > 4000:
+            errors["description"] = "At most 4000 bytes (Apple's limit)."
+        else:
+            show.description = value
+    if "owner_email" in raw:
+        value = str(raw["owner_email"] or "").strip()
+        if not _EMAIL.match(value):
+            errors["owner_email"] = "A valid email: Apple and Spotify send ownership codes there."
+        else:
+            show.owner_email = value
+    if "language" in raw:
+        value = str(raw["language"] or "").strip()
+        if not _LANGUAGE.match(value):
+            errors["language"] = "An ISO 639 code such as en, ru or uz-Latn."
+        else:
+            show.language = value
+    if "timezone" in raw:
+        value = str(raw["timezone"] or "").strip()
+        try:
+            ZoneInfo(value)
+            show.timezone = value
+        except (ZoneInfoNotFoundError, ValueError):
+            errors["timezone"] = "A time zone name such as Europe/Prague."
+    if "categories" in raw:
+        values = raw["categories"]
+        values = [values] if isinstance(values, str) else list(values or [])
+        try:
+            parsed = [
+                parse_category(v if isinstance(v, str) else " > ".join(x for x in v if x))
+                for v in values
+                if v
+            ]
+            if not parsed:
+                raise ValueError("Apple requires at least one category")
+            show.categories = parsed
+        except (ValueError, TypeError) as exc:
+            errors["categories"] = str(exc) + "."
+    for name in URL_FIELDS:
+        if name in raw:
+            setattr(show, name, _check_url(raw[name], name, errors))
+    for name in ("explicit", "locked", "complete"):
+        if name in raw:
+            setattr(show, name, parse_bool(raw[name]))
+    if "show_type" in raw:
+        value = str(raw["show_type"] or "episodic").strip().lower()
+        if value not in {"episodic", "serial"}:
+            errors["show_type"] = "Choose episodic or serial."
+        else:
+            show.show_type = value
+    if "directory_links" in raw:
+        links = raw["directory_links"] or {}
+        if not isinstance(links, dict):
+            errors["directory_links"] = "Give an object of directory name to URL."
+        else:
+            show.directory_links = {
+                k: _check_url(v, f"directory_links.{k}", errors)
+                for k, v in links.items()
+                if k in DIRECTORIES and v
+            }
+    if "hosts" in raw:
+        hosts = raw["hosts"] or []
+        if not isinstance(hosts, list) or not all(
+            isinstance(h, dict) and h.get("name") for h in hosts
+        ):
+            errors["hosts"] = 'Give a list like [{"name": "…", "href": "…", "img": "…"}].'
+        else:
+            show.hosts = [
+                {k: str(h[k]).strip() for k in ("name", "role", "href", "img") if h.get(k)}
+                for h in hosts
+            ]
+    if errors:
+        raise ValidationError(f"Please correct: {', '.join(sorted(errors))}.", fields=errors)
+    show.updated_at = utcnow()
+
+
+def create_show(session: Session, raw: dict[str, Any], feed_url: str) -> Show:
+    """Create the show with its podcast:guid derived once from the feed URL."""
+    show = Show(title="", podcast_guid=podcast_guid_for(feed_url))
+    apply_show_settings(show, raw)
+    session.add(show)
+    session.commit()
+    return show
+
+
+def update_show(session: Session, show: Show, raw: dict[str, Any]) -> Show:
+    """Apply and commit new settings; the podcast:guid never changes."""
+    from podcast.publishing import bump_revision
+
+    try:
+        apply_show_settings(show, raw)
+    except ValidationError:
+        session.rollback()
+        raise
+    bump_revision(show)
+    session.commit()
+    return show

@@ -1,0 +1,163 @@
+"""Uploads: stream to a temporary file, hash, inspect, store; returns an unsaved MediaAsset."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from podcast import audio, images, transcripts
+from podcast.errors import TooLargeError, ValidationError
+from podcast.models import MediaAsset
+from podcast.storage import Storage, new_media_key
+
+log = logging.getLogger(__name__)
+CHUNK = 1024 * 1024
+TEMP_PREFIX = "podcast-upload-"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as it arrives: a readable stream and the name the uploader gave it."""
+
+    stream: BinaryIO
+    filename: str = ""
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """An upload written to a temporary file, with its size and SHA-256."""
+
+    path: Path
+    size: int
+    sha256: str
+    filename: str
+
+
+def safe_filename(name: str) -> str:
+    """The uploader's file name without any directory part, kept only for display."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in base if ch.isprintable())[:255]
+
+
+@contextmanager
+def staged(upload: Upload, max_bytes: int) -> Iterator[StagedFile]:
+    """Stream the upload to a temporary file (never whole in memory); removed on every path."""
+    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX)
+    path = Path(name)
+    try:
+        digest, size = hashlib.sha256(), 0
+        with os.fdopen(fd, "wb") as out:
+            while chunk := upload.stream.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise TooLargeError(
+                        f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit."
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+        yield StagedFile(path, size, digest.hexdigest(), safe_filename(upload.filename))
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _put(storage: Storage, key: str, staged_file: StagedFile, content_type: str) -> None:
+    with staged_file.path.open("rb") as handle:
+        storage.put(key, handle, content_type=content_type, size=staged_file.size)
+
+
+def ingest_audio(storage: Storage, upload: Upload, *, guid: str, max_bytes: int) -> MediaAsset:
+    """Inspect an episode's audio and store it; refuses what podcast apps cannot play."""
+    with staged(upload, max_bytes) as staged_file:
+        try:
+            info = audio.inspect(staged_file.path)
+        except ValidationError as exc:
+            exc.fields.setdefault("audio", exc.message)
+            raise
+        try:
+            audio.require_episode_format(info)
+        except ValidationError as exc:
+            exc.fields.setdefault("audio", exc.message)
+            raise
+        key = new_media_key(guid, info.extension, "audio")
+        _put(storage, key, staged_file, info.mime_type)
+    return MediaAsset(
+        key=key,
+        kind="audio",
+        mime_type=info.mime_type,
+        size_bytes=staged_file.size,
+        sha256=staged_file.sha256,
+        duration_seconds=info.duration_seconds,
+        bitrate=info.bitrate,
+        sample_rate=info.sample_rate,
+        channels=info.channels,
+        chapters=[{"start": c.start, "title": c.title} for c in info.chapters],
+        warnings=list(info.warnings),
+        original_filename=staged_file.filename,
+    )
+
+
+def ingest_image(
+    storage: Storage,
+    upload: Upload,
+    *,
+    owner: str,
+    field: str,
+    artwork: bool,
+    max_bytes: int,
+    collection: str = "episodes",
+) -> MediaAsset:
+    """Check an image (Apple's artwork rule, or the photo rule) and store it."""
+    with staged(upload, min(max_bytes, 20 * 1024 * 1024)) as staged_file:
+        info = images.inspect_image(staged_file.path, field)
+        if artwork:
+            images.check_artwork(info, field)
+        else:
+            images.check_photo(info, field)
+        key = new_media_key(owner, info.extension, "photo" if not artwork else "image", collection)
+        _put(storage, key, staged_file, info.mime_type)
+    return MediaAsset(
+        key=key,
+        kind="image",
+        mime_type=info.mime_type,
+        size_bytes=staged_file.size,
+        sha256=staged_file.sha256,
+        width=info.width,
+        height=info.height,
+        original_filename=staged_file.filename,
+    )
+
+
+def ingest_transcript(storage: Storage, upload: Upload, *, guid: str) -> MediaAsset:
+    """Parse an SRT or VTT transcript and store it as WebVTT."""
+    data = upload.stream.read(10 * 1024 * 1024 + 1)
+    if len(data) > 10 * 1024 * 1024:
+        raise TooLargeError("A transcript may be at most 10 MB.")
+    vtt = transcripts.to_vtt(transcripts.parse_transcript(data)).encode()
+    with staged(Upload(io.BytesIO(vtt), upload.filename), len(vtt) + 1) as staged_file:
+        key = new_media_key(guid, "vtt", "transcript")
+        _put(storage, key, staged_file, "text/vtt")
+    return MediaAsset(
+        key=key,
+        kind="transcript",
+        mime_type="text/vtt",
+        size_bytes=staged_file.size,
+        sha256=staged_file.sha256,
+        original_filename=staged_file.filename,
+    )
+
+
+def delete_objects(storage: Storage, keys: list[str]) -> None:
+    """Delete objects best-effort; a failure is logged and left to `podcast check --fix`."""
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Exception:  # storage may be down; the orphan is found by `podcast check`
+            log.warning("could not delete %s from storage; `podcast check --fix` will", key)
