@@ -12,6 +12,8 @@ from podcast.errors import ConflictError, ValidationError
 from podcast.markup import has_control_characters
 from podcast.models import Episode, EpisodeGuest, Guest, Show, utcnow
 from podcast.slugs import unique_slug
+from podcast.storage import Storage
+from podcast.uploads import Upload, delete_objects, ingest_image
 
 NAME_MAX = 255
 BIO_MAX = 20_000
@@ -79,7 +81,10 @@ def _slug_taken(session: Session):  # type: ignore[no-untyped-def]
 
 def new_guest(session: Session, name: str, bio: str = "", website: str = "") -> Guest:
     """A new guest added to the session (not committed): the episode form creates guests inline."""
-    data = parse_guest_input({"name": name, "bio": bio, "website": website})
+    return _add_guest(session, parse_guest_input({"name": name, "bio": bio, "website": website}))
+
+
+def _add_guest(session: Session, data: GuestData) -> Guest:
     guest = Guest(
         name=data.name,
         bio=data.bio,
@@ -101,14 +106,7 @@ def _bump(session: Session) -> None:
 
 def create_guest(session: Session, data: GuestData) -> Guest:
     """Create and commit a guest with a unique ASCII slug."""
-    guest = Guest(
-        name=data.name,
-        bio=data.bio,
-        website=data.website,
-        links=data.links,
-        slug=unique_slug(data.name, _slug_taken(session), fallback="guest"),
-    )
-    session.add(guest)
+    guest = _add_guest(session, data)
     _bump(session)
     session.commit()
     return guest
@@ -142,3 +140,29 @@ def delete_guest(session: Session, guest: Guest) -> None:
     session.delete(guest)
     _bump(session)
     session.commit()
+
+
+def set_photo(session: Session, storage: Storage, guest: Guest, upload: Upload | None) -> Guest:
+    """Replace (or with None remove) a guest's photo; the old file goes after the commit."""
+    asset = None
+    if upload is not None:
+        asset = ingest_image(
+            storage, upload, owner=guest.slug, field="photo", artwork=False,
+            max_bytes=20 * 1024 * 1024, collection="guests",
+        )  # fmt: skip
+    old = guest.photo
+    try:
+        guest.photo = asset
+        if old is not None:
+            session.delete(old)
+        guest.updated_at = utcnow()
+        _bump(session)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        if asset is not None:
+            delete_objects(storage, [asset.key])
+        raise
+    if old is not None:
+        delete_objects(storage, [old.key])
+    return guest

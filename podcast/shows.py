@@ -15,6 +15,8 @@ from podcast.episode_input import parse_bool
 from podcast.errors import ValidationError
 from podcast.markup import has_control_characters
 from podcast.models import Show, utcnow
+from podcast.storage import Storage
+from podcast.uploads import Upload, delete_objects, ingest_image
 
 PODCAST_NAMESPACE_GUID = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 _LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
@@ -144,6 +146,30 @@ def create_show(session: Session, raw: dict[str, Any], feed_url: str) -> Show:
     apply_show_settings(show, raw)
     session.add(show)
     session.commit()
+    return show
+
+
+def set_artwork(session: Session, storage: Storage, show: Show, upload: Upload) -> Show:
+    """Replace the show's artwork (Apple's rule); the old file goes after the commit."""
+    from podcast.publishing import bump_revision
+
+    asset = ingest_image(
+        storage, upload, owner=show.podcast_guid, field="artwork", artwork=True,
+        max_bytes=20 * 1024 * 1024, collection="show",
+    )  # fmt: skip
+    old = show.artwork
+    try:
+        show.artwork = asset
+        if old is not None:
+            session.delete(old)
+        bump_revision(show)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        delete_objects(storage, [asset.key])
+        raise
+    if old is not None:
+        delete_objects(storage, [old.key])
     return show
 
 

@@ -33,4 +33,4 @@ def guest_url(guest: Guest) -> str:
 
 def feed_url() -> str:
     """The feed's canonical URL."""
-    return absolute("public.feed")
+    return absolute("feed.feed")

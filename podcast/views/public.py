@@ -1,8 +1,8 @@
-"""Pages for listeners: the episode list, episode and guest pages, the feed."""
+"""Pages for listeners: the episode list, episode and guest pages."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, abort, render_template
 
 from podcast import queries
 from podcast.extensions import db
@@ -42,12 +42,3 @@ def guest(slug: str) -> str:
     return render_template(
         "public/guest.html", show=queries.get_show(), guest=person, episodes=episodes
     )
-
-
-@bp.route("/feed.xml")
-def feed() -> Response:
-    """The RSS feed."""
-    from podcast.feed import render_feed
-
-    body = render_feed(queries.get_show(), db.session.scalars(queries.public_episodes()).all())
-    return Response(body, mimetype="application/rss+xml")
