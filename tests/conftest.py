@@ -85,6 +85,7 @@ def _postgres_schema(request: pytest.FixtureRequest) -> str | None:
 
 def make_app(tmp_path: Path, database_url: str | None = None, **overrides: Any) -> Flask:
     """An app with its own instance folder, database and local media under tmp_path."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     settings = {
         "INSTANCE_PATH": tmp_path / "instance",
         "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'test.db'}",

@@ -1,0 +1,201 @@
+"""Backups: export show, guests, episodes, accounts and media; import into an empty instance.
+
+Format (version 1), in the export folder:
+  manifest.json   {"format": "podcast-export", "version": 1, "exported_at": ISO 8601,
+                   "tables": {table name: [row, ...]}, "media": [{"key", "size_bytes", "sha256"}],
+                   "media_included": bool}
+                  Rows hold every column; timestamps are ISO 8601 UTC, enums their values.
+  media/<key>     the stored objects byte for byte (with --media)
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Enum, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from podcast.errors import ConflictError, NotFoundError, ValidationError
+from podcast.models import (
+    ApiToken,
+    Episode,
+    EpisodeGuest,
+    Guest,
+    MediaAsset,
+    Show,
+    User,
+    UTCDateTime,
+    utcnow,
+)
+from podcast.storage import Storage, validate_key
+from podcast.uploads import delete_objects
+
+FORMAT, VERSION = "podcast-export", 1
+# Parents before children, so foreign keys hold at every insert.
+MODELS: tuple[type, ...] = (MediaAsset, Show, Guest, Episode, EpisodeGuest, User, ApiToken)
+
+
+@dataclass(frozen=True)
+class BackupSummary:
+    """What an export or import moved."""
+
+    rows: dict[str, int]
+    media_objects: int
+    media_bytes: int
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def _decode(column: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(column.type, UTCDateTime):
+        return datetime.fromisoformat(value)
+    if isinstance(column.type, Enum) and column.type.enum_class is not None:
+        return column.type.enum_class(value)
+    return value
+
+
+def _dump_table(session: Session, model: type) -> list[dict[str, Any]]:
+    table = model.__table__  # type: ignore[attr-defined]
+    rows = session.execute(select(table).order_by(*table.primary_key.columns)).mappings()
+    return [{name: _encode(value) for name, value in row.items()} for row in rows]
+
+
+def export_backup(
+    session: Session, storage: Storage, folder: Path, *, media: bool
+) -> BackupSummary:
+    """Write manifest.json (and with `media` every object under media/) into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tables = {m.__tablename__: _dump_table(session, m) for m in MODELS}  # type: ignore[attr-defined]
+    manifest_media = [
+        {"key": row["key"], "size_bytes": row["size_bytes"], "sha256": row["sha256"]}
+        for row in tables[MediaAsset.__tablename__]
+    ]
+    total = 0
+    if media:
+        for item in manifest_media:
+            target = folder / "media" / validate_key(item["key"])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("wb") as out:
+                for chunk in storage.open_range(item["key"]):
+                    out.write(chunk)
+            total += target.stat().st_size
+    manifest = {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": utcnow().isoformat(),
+        "media_included": media,
+        "tables": tables,
+        "media": manifest_media,
+    }
+    path = folder / "manifest.json"
+    # Accounts' password and token hashes are in here: readable by the owner only.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(manifest, out, ensure_ascii=False, indent=1)
+    return BackupSummary(
+        {name: len(rows) for name, rows in tables.items()},
+        len(manifest_media) if media else 0,
+        total,
+    )
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise NotFoundError(f"No manifest.json in {folder}: is this an export folder?") from None
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"{folder}/manifest.json is not valid JSON ({exc}).") from None
+    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise ValidationError(f"{folder}/manifest.json is not a version {VERSION} podcast export.")
+    return manifest
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _restore_media(storage: Storage, folder: Path, manifest: dict[str, Any]) -> tuple[int, int]:
+    """Put the exported objects back (checked by SHA-256), or check they are already stored."""
+    count = total = 0
+    types = {row["key"]: row["mime_type"] for row in manifest["tables"]["media_asset"]}
+    for item in manifest["media"]:
+        key = validate_key(item["key"])
+        source = folder / "media" / key
+        if manifest.get("media_included"):
+            if _sha256_of(source) != item["sha256"]:
+                raise ValidationError(f"media/{key} does not match its SHA-256 in the manifest.")
+            with source.open("rb") as handle:
+                storage.put(key, handle, content_type=types[key], size=item["size_bytes"])
+            count, total = count + 1, total + item["size_bytes"]
+        elif not storage.exists(key):
+            raise NotFoundError(
+                f"{key} is not in storage and the export has no media: export with --media."
+            )
+    return count, total
+
+
+def _reset_sequences(session: Session) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for model in MODELS:
+        table = model.__table__  # type: ignore[attr-defined]
+        if "id" in table.c:
+            session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+                )
+            )
+
+
+def import_backup(session: Session, storage: Storage, folder: Path) -> BackupSummary:
+    """Restore an export into an empty instance: rows with their ids, and the media."""
+    manifest = _read_manifest(folder)
+    if session.scalar(select(func.count()).select_from(Show)) or session.scalar(
+        select(func.count()).select_from(Episode)
+    ):
+        raise ConflictError("This instance already has content; import only into an empty one.")
+    media_count, media_bytes = _restore_media(storage, folder, manifest)
+    counts: dict[str, int] = {}
+    try:
+        for model in MODELS:
+            table = model.__table__  # type: ignore[attr-defined]
+            rows = [
+                {
+                    name: _decode(table.c[name], value)
+                    for name, value in row.items()
+                    if name in table.c
+                }
+                for row in manifest["tables"].get(table.name, [])
+            ]
+            if rows:
+                session.execute(insert(table), rows)
+            counts[table.name] = len(rows)
+        _reset_sequences(session)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        if manifest.get("media_included"):
+            delete_objects(storage, [item["key"] for item in manifest["media"]])
+        raise
+    return BackupSummary(counts, media_count, media_bytes)

@@ -1,0 +1,53 @@
+"""The `podcast export` and `podcast import` commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from podcast.errors import PodcastError
+
+
+@click.command("export")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--media", is_flag=True, help="Copy the media files too, not only their manifest.")
+@with_appcontext
+def export_command(directory: str, media: bool) -> None:
+    """Write the show, guests, episodes, accounts and media manifest to DIRECTORY."""
+    from podcast.backup import export_backup
+    from podcast.extensions import db
+
+    try:
+        summary = export_backup(
+            db.session, current_app.extensions["podcast.storage"], Path(directory), media=media
+        )
+    except PodcastError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(1)
+    rows = ", ".join(f"{count} {name}" for name, count in summary.rows.items())
+    click.echo(
+        f"Exported {rows}; {summary.media_objects} media files ({summary.media_bytes} bytes)."
+    )
+
+
+@click.command("import")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True))
+@with_appcontext
+def import_command(directory: str) -> None:
+    """Restore an export from DIRECTORY into this (empty) instance."""
+    from podcast.backup import import_backup
+    from podcast.extensions import db
+
+    try:
+        summary = import_backup(
+            db.session, current_app.extensions["podcast.storage"], Path(directory)
+        )
+    except PodcastError as exc:
+        click.echo(f"Error: {exc.message}", err=True)
+        sys.exit(1)
+    rows = ", ".join(f"{count} {name}" for name, count in summary.rows.items())
+    click.echo(f"Imported {rows}; {summary.media_objects} media files restored.")
