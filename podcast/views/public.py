@@ -1,44 +1,103 @@
-"""Pages for listeners: the episode list, episode and guest pages."""
+"""Pages for listeners: the episode list, episode and guest pages, sitemap and robots.txt."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, Response, abort, render_template, request
 
-from podcast import queries
-from podcast.extensions import db
-from podcast.models import EpisodeGuest
+from podcast import public_pages
+from podcast.urls import absolute
 
 bp = Blueprint("public", __name__)
+
+NOT_PUBLISHED = "There is no published episode at this address. It may not be out yet."
+
+
+@bp.app_context_processor
+def _page_helpers() -> dict[str, object]:
+    # Functions, not values: nothing is computed unless a template calls them.
+    return {
+        "canonical_url": absolute,
+        "current_show": public_pages.current_show,
+        "file_url": public_pages.file_url,
+        "directory_labels": public_pages.DIRECTORY_LABELS,
+    }
+
+
+bp.add_app_template_filter(public_pages.cached_markdown, "page_markdown")
+bp.add_app_template_filter(public_pages.cached_plain, "page_plain")
+bp.add_app_template_filter(public_pages.iso_duration, "iso_duration")
+bp.add_app_template_filter(public_pages.media_time, "media_time")
+bp.add_app_template_filter(public_pages.clock, "clock")
 
 
 @bp.route("/")
 def index() -> str:
-    """The show and its published episodes, newest first."""
-    show = queries.get_show()
-    episodes = db.session.scalars(queries.public_episodes()).all()
-    return render_template("public/index.html", show=show, episodes=episodes)
+    """The show, its subscribe links and its public episodes, newest first, 20 a page."""
+    number = public_pages.page_number(request.args.get("page"))
+    if number is None:
+        abort(404, description="There is no such page of episodes.")
+    query = public_pages.search_terms(request.args.get("q"))
+    page = public_pages.listing(query, number)
+    if number > 1 and not page.items:
+        abort(404, description="There is no such page of episodes.")
+    show = public_pages.current_show()
+    return render_template(
+        "public/index.html",
+        show=show,
+        page=page,
+        query=query,
+        page_args={"q": query} if query else {},
+        series=public_pages.series_data(show) if show else None,
+    )
 
 
 @bp.route("/episodes/<slug>")
 def episode(slug: str) -> str:
-    """One episode: notes, player and guests."""
-    item = queries.public_episode(slug)
+    """One episode: player, chapters, notes, guests, transcript, and its neighbours."""
+    item = public_pages.public_episode(slug)
     if item is None:
-        abort(404)
-    return render_template("public/episode.html", show=queries.get_show(), episode=item)
+        abort(404, description=NOT_PUBLISHED)
+    show = public_pages.current_show()
+    cues = public_pages.transcript_cues(item.transcript)
+    previous, following = public_pages.neighbours(item)
+    return render_template(
+        "public/episode.html",
+        show=show,
+        episode=item,
+        transcript=public_pages.paragraphs(cues) if cues else None,
+        previous=previous,
+        following=following,
+        structured=public_pages.episode_data(show, item),
+    )
 
 
 @bp.route("/guests/<slug>")
 def guest(slug: str) -> str:
-    """A guest's bio and episodes."""
-    person = queries.public_guest(slug)
-    if person is None:
-        abort(404)
-    episodes = db.session.scalars(
-        queries.public_episodes().where(
-            queries.Episode.appearances.any(EpisodeGuest.guest_id == person.id)
-        )
-    ).all()
+    """A guest's photo, bio, links and the published episodes they speak on."""
+    found = public_pages.public_guest(slug)
+    if found is None:
+        abort(404, description="There is no guest page at this address.")
+    person, episodes = found
     return render_template(
-        "public/guest.html", show=queries.get_show(), guest=person, episodes=episodes
+        "public/guest.html", show=public_pages.current_show(), guest=person, episodes=episodes
     )
+
+
+@bp.route("/sitemap.xml")
+def sitemap() -> Response:
+    """Every public page, for search engines."""
+    body = render_template("public/sitemap.xml", entries=public_pages.sitemap_entries())
+    return Response(body, mimetype="application/xml")
+
+
+@bp.route("/robots.txt")
+def robots() -> Response:
+    """Crawl the public pages, not the producers' side; here is the sitemap."""
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /api/",
+        "Disallow: /login",
+        f"Sitemap: {absolute('public.sitemap')}",
+    ]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")

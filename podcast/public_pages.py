@@ -1,0 +1,356 @@
+"""Page-level reads for the listeners' pages: pagination, neighbours, transcripts, metadata."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from flask import current_app, g, url_for
+from markupsafe import Markup
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from podcast import queries
+from podcast.errors import PodcastError
+from podcast.extensions import db
+from podcast.markup import plain_text, render_markdown
+from podcast.models import Episode, EpisodeGuest, Guest, MediaAsset, Show, utcnow
+from podcast.template_helpers import format_duration
+from podcast.transcripts import Cue, parse_transcript
+from podcast.urls import absolute, media_url
+
+log = logging.getLogger(__name__)
+
+PER_PAGE = 20
+SEARCH_MAX = 200
+SUMMARY_CHARS = 220
+DIRECTORY_LABELS = {
+    "apple": "Apple Podcasts",
+    "spotify": "Spotify",
+    "youtube": "YouTube Music",
+    "pocketcasts": "Pocket Casts",
+    "overcast": "Overcast",
+    "podcastindex": "Podcast Index",
+    "amazon": "Amazon Music",
+}
+# A transcript paragraph ends when the speaker changes or after this many seconds.
+PARAGRAPH_SECONDS = 45.0
+
+
+@lru_cache(maxsize=512)
+def cached_markdown(text: str | None) -> Markup:
+    """Sanitized HTML for Markdown, remembered by content (the same notes render every visit)."""
+    return render_markdown(text)
+
+
+@lru_cache(maxsize=4096)
+def cached_plain(text: str | None, limit: int | None = None) -> str:
+    """A plain-text excerpt, remembered by content (the list shows the same ones all day)."""
+    return plain_text(text, limit)
+
+
+def current_show() -> Show | None:
+    """The show, read once per request (every page and the error page need it)."""
+    if "_public_show" not in g:
+        g._public_show = db.session.scalar(
+            select(Show).options(joinedload(Show.artwork)).order_by(Show.id).limit(1)
+        )
+    return g._public_show
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its items and whether there are pages either side."""
+
+    items: list[Episode]
+    number: int
+    has_prev: bool
+    has_next: bool
+
+
+def paginate(statement: Select[tuple[Episode]], number: int, per_page: int = PER_PAGE) -> Page:
+    """The `number`th page (from 1) of the statement's rows; one query, no COUNT."""
+    rows = db.session.scalars(statement.limit(per_page + 1).offset((number - 1) * per_page)).all()
+    return Page(list(rows[:per_page]), number, number > 1, len(rows) > per_page)
+
+
+def page_number(raw: str | None) -> int | None:
+    """The ?page= value as a positive int; None when it is not one."""
+    if raw is None or raw == "":
+        return 1
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
+        return None
+    return int(raw)
+
+
+def search_terms(raw: str | None) -> str:
+    """The ?q= value trimmed to something worth searching for."""
+    return " ".join((raw or "").split())[:SEARCH_MAX]
+
+
+def _lean(statement: Select[tuple[Episode]], *, full: bool) -> Select[tuple[Episode]]:
+    """The rows `statement` selects (its visibility and search rules), loaded in fewer queries.
+
+    Many-to-one media are joined into the main query; guests come in one more. A list page
+    loads only what a card shows (`full=False`): no image, transcript or photos.
+    """
+    guests = selectinload(Episode.appearances).joinedload(EpisodeGuest.guest)
+    if full:
+        options = [
+            joinedload(Episode.audio),
+            joinedload(Episode.image),
+            joinedload(Episode.transcript),
+            guests.joinedload(Guest.photo),
+        ]
+    else:
+        options = [joinedload(Episode.audio), guests]
+    return (
+        select(Episode)
+        .where(statement.whereclause)
+        .options(*options)
+        .order_by(Episode.publish_at.desc(), Episode.id.desc())
+    )
+
+
+def listing(query: str, number: int, now: datetime | None = None) -> Page:
+    """A page of the public episodes, or of those matching the search words."""
+    statement = (
+        queries.search_public_episodes(query, now) if query else queries.public_episodes(now)
+    )
+    return paginate(_lean(statement, full=False), number)
+
+
+def public_episode(slug: str, now: datetime | None = None) -> Episode | None:
+    """The visible episode with this slug and all its page shows, in two queries."""
+    statement = queries.public_episodes(now).where(Episode.slug == slug)
+    return db.session.scalar(_lean(statement, full=True))
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """An adjacent episode: enough to link to it."""
+
+    slug: str
+    title: str
+
+
+def neighbours(episode: Episode, now: datetime | None = None) -> tuple[Neighbour | None, ...]:
+    """The previous (older) and next (newer) public episodes around this one."""
+    now = now or utcnow()
+    when, ident = episode.publish_at, episode.id
+    older = or_(Episode.publish_at < when, and_(Episode.publish_at == when, Episode.id < ident))
+    newer = or_(Episode.publish_at > when, and_(Episode.publish_at == when, Episode.id > ident))
+    base = select(Episode.slug, Episode.title).where(queries.is_visible(now))
+    previous = db.session.execute(
+        base.where(older).order_by(Episode.publish_at.desc(), Episode.id.desc()).limit(1)
+    ).first()
+    following = db.session.execute(
+        base.where(newer).order_by(Episode.publish_at.asc(), Episode.id.asc()).limit(1)
+    ).first()
+    return (
+        Neighbour(previous.slug, previous.title) if previous else None,
+        Neighbour(following.slug, following.title) if following else None,
+    )
+
+
+def public_guest(slug: str, now: datetime | None = None) -> tuple[Guest, list[Episode]] | None:
+    """A guest and the public episodes they speak on; None when there are none (or no guest)."""
+    person = db.session.scalar(
+        select(Guest).options(joinedload(Guest.photo)).where(Guest.slug == slug)
+    )
+    if person is None:
+        return None
+    statement = queries.public_episodes(now).where(
+        Episode.appearances.any(EpisodeGuest.guest_id == person.id)
+    )
+    episodes = db.session.scalars(_lean(statement, full=False)).all()
+    return (person, list(episodes)) if episodes else None
+
+
+def sitemap_entries(now: datetime | None = None) -> list[tuple[str, datetime | None]]:
+    """(absolute URL, last modified) for the home page, every public episode and guest."""
+    now = now or utcnow()
+    visible = queries.is_visible(now)
+    episodes = db.session.execute(
+        select(Episode.slug, Episode.updated_at)
+        .where(visible)
+        .order_by(Episode.publish_at.desc(), Episode.id.desc())
+    ).all()
+    guests = db.session.execute(
+        select(Guest.slug, Guest.updated_at)
+        .where(Guest.id.in_(select(EpisodeGuest.guest_id).join(Episode).where(visible)))
+        .order_by(Guest.slug)
+    ).all()
+    newest = max((row.updated_at for row in episodes), default=None)
+    entries: list[tuple[str, datetime | None]] = [(absolute("public.index"), newest)]
+    entries += [(absolute("public.episode", slug=row.slug), row.updated_at) for row in episodes]
+    entries += [(absolute("public.guest", slug=row.slug), row.updated_at) for row in guests]
+    return entries
+
+
+# Parsed transcripts by object key. Keys are never reused (a new upload gets a new key), so an
+# entry can never go stale; the cap bounds memory.
+_TRANSCRIPTS: OrderedDict[str, list[Cue]] = OrderedDict()
+_TRANSCRIPTS_LOCK = threading.Lock()
+_TRANSCRIPTS_MAX = 64
+
+
+def transcript_cues(asset: MediaAsset | None) -> list[Cue] | None:
+    """The transcript's cues read from storage; None when absent or unreadable."""
+    if asset is None:
+        return None
+    cache_key = f"{asset.key}:{asset.sha256}"
+    with _TRANSCRIPTS_LOCK:
+        if cache_key in _TRANSCRIPTS:
+            _TRANSCRIPTS.move_to_end(cache_key)
+            return _TRANSCRIPTS[cache_key]
+    storage = current_app.extensions["podcast.storage"]
+    try:
+        cues = parse_transcript(b"".join(storage.open_range(asset.key)))
+    except (PodcastError, OSError, ValueError) as exc:
+        # The page still plays without its transcript; the producer sees the log.
+        log.warning("transcript %s could not be read: %s", asset.key, exc)
+        return None
+    with _TRANSCRIPTS_LOCK:
+        _TRANSCRIPTS[cache_key] = cues
+        while len(_TRANSCRIPTS) > _TRANSCRIPTS_MAX:
+            _TRANSCRIPTS.popitem(last=False)
+    return cues
+
+
+@dataclass
+class Paragraph:
+    """Consecutive cues of one speaker, shown as one paragraph with its start time."""
+
+    start: float
+    speaker: str | None
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The paragraph's words."""
+        return " ".join(self.lines)
+
+
+def paragraphs(cues: list[Cue]) -> list[Paragraph]:
+    """Group cues into readable paragraphs: a new one per speaker turn or every ~45 s."""
+    result: list[Paragraph] = []
+    for cue in cues:
+        if not cue.text:
+            continue
+        last = result[-1] if result else None
+        if (
+            last is None
+            or cue.speaker != last.speaker
+            or cue.start - last.start >= PARAGRAPH_SECONDS
+        ):
+            last = Paragraph(cue.start, cue.speaker)
+            result.append(last)
+        last.lines.append(cue.text)
+    return result
+
+
+def file_url(endpoint: str, slug: str, filename: str) -> str:
+    """The URL of an episode's companion file, whether or not its endpoint is registered."""
+    if endpoint in current_app.view_functions:
+        return url_for(endpoint, slug=slug)
+    return url_for("public.episode", slug=slug) + "/" + filename
+
+
+def episode_summary(episode: Episode, limit: int = SUMMARY_CHARS) -> str:
+    """A short plain-text summary: the summary field, else the start of the notes."""
+    return cached_plain(episode.summary or episode.description, limit)
+
+
+def iso_duration(seconds: float | None) -> str | None:
+    """Seconds as an ISO 8601 duration (PT1H2M3S), as schema.org wants."""
+    if seconds is None:
+        return None
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"PT{hours}H{minutes}M{secs}S"
+
+
+def clock(seconds: float) -> str:
+    """A position in the audio as M:SS or H:MM:SS, never later than the moment itself."""
+    return format_duration(math.floor(seconds))
+
+
+def media_time(seconds: float) -> str:
+    """Seconds as a media fragment time (#t=90, #t=90.5)."""
+    return f"{seconds:.3f}".rstrip("0").rstrip(".")
+
+
+def artwork_url(show: Show | None, episode: Episode | None = None) -> str | None:
+    """The episode's image, else the show's artwork, as an absolute URL."""
+    if episode is not None and episode.image is not None:
+        return media_url(episode.image)
+    return media_url(show.artwork) if show is not None and show.artwork is not None else None
+
+
+def series_data(show: Show) -> dict[str, Any]:
+    """schema.org PodcastSeries for the home page."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "PodcastSeries",
+        "name": show.title,
+        "description": plain_text(show.description),
+        "url": absolute("public.index"),
+        "webFeed": absolute("feed.feed"),
+        "inLanguage": show.language,
+    }
+    if show.author:
+        data["author"] = {"@type": "Organization", "name": show.author}
+    image = artwork_url(show)
+    if image:
+        data["image"] = image
+    return data
+
+
+def episode_data(show: Show, episode: Episode) -> dict[str, Any]:
+    """schema.org PodcastEpisode for an episode page."""
+    audio = episode.audio
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "PodcastEpisode",
+        "name": episode.title,
+        "url": absolute("public.episode", slug=episode.slug),
+        "datePublished": episode.publish_at.isoformat() if episode.publish_at else None,
+        "description": episode_summary(episode, 500),
+        "partOfSeries": {
+            "@type": "PodcastSeries",
+            "name": show.title,
+            "url": absolute("public.index"),
+        },
+    }
+    if audio is not None:
+        data["timeRequired"] = iso_duration(audio.duration_seconds)
+        data["associatedMedia"] = {
+            "@type": "MediaObject",
+            "contentUrl": media_url(audio),
+            "encodingFormat": audio.mime_type,
+            "contentSize": str(audio.size_bytes),
+            "duration": iso_duration(audio.duration_seconds),
+        }
+    if episode.number:
+        data["episodeNumber"] = episode.number
+    if episode.guests:
+        data["actor"] = [
+            {
+                "@type": "Person",
+                "name": guest.name,
+                "url": absolute("public.guest", slug=guest.slug),
+            }
+            for guest in episode.guests
+        ]
+    image = artwork_url(show, episode)
+    if image:
+        data["image"] = image
+    return data
