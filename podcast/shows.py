@@ -185,3 +185,8 @@ def update_show(session: Session, show: Show, raw: dict[str, Any]) -> Show:
     bump_revision(show)
     session.commit()
     return show
+
+
+def check_show_settings(raw: dict[str, Any]) -> None:
+    """Raise ValidationError if these settings would be refused; changes nothing stored."""
+    apply_show_settings(Show(title="", podcast_guid=""), raw)

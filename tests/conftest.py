@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from podcast import create_app
 from podcast.auth import create_token, create_user
 from podcast.episode_input import parse_episode_input
-from podcast.extensions import db
+from podcast.extensions import db, login_manager
 from podcast.guests import create_guest, parse_guest_input
 from podcast.models import Episode, Guest, Show, User
 from podcast.publishing import Attachments, create_episode
@@ -185,9 +185,14 @@ def login(client: FlaskClient, make_user: Callable[..., User]) -> Callable[..., 
 
     def do_login(role: str = "producer", email: str | None = None) -> User:
         user = make_user(email or f"{role}@example.org", role)
+        # Flask-Login's "strong" protection also checks _id, a hash of the client's address and
+        # user agent; compute it as a request from this client would.
+        with client.application.test_request_context(environ_base=client.environ_base):
+            identifier = login_manager._session_identifier_generator()
         with client.session_transaction() as session:
             session["_user_id"] = str(user.id)
             session["_fresh"] = True
+            session["_id"] = identifier
         return user
 
     return do_login

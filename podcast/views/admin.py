@@ -1,7 +1,8 @@
-"""admin views (being built)."""
+"""The producers' admin: one blueprint ("admin"), its views split by what they manage."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from podcast.views import admin_episodes, admin_guests, admin_show, admin_users
+from podcast.views.admin_common import bp
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+__all__ = ["bp", "admin_episodes", "admin_guests", "admin_show", "admin_users"]

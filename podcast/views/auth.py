@@ -1,7 +1,111 @@
-"""auth views (being built)."""
+"""Log in and out: Flask-Login sessions, with failures throttled per account and address."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from podcast import queries
+from podcast.auth import authenticate
+from podcast.extensions import db
+from podcast.forms import ActionForm, LoginForm
+from podcast.throttle import Blocked, get_throttle
 
 bp = Blueprint("auth", __name__)
+STALE_MESSAGE = "Your session expired; check and submit again."
+
+
+@bp.before_app_request
+def _per_request_state() -> None:
+    """Load the user and the CSRF token afresh for every request.
+
+    Flask-Login and Flask-WTF cache them on `g`, which lives on the app context; when one app
+    context spans several requests (the test fixtures, scripts) a request would otherwise see
+    the user or the token of the one before it.
+    """
+    g.pop("_login_user", None)
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    g.pop("csrf_valid", None)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an absolute or scheme-relative URL."""
+    parts = urlsplit(target or "")
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not parts.scheme
+        and not parts.netloc
+    ):
+        return target
+    return url_for("admin.dashboard")
+
+
+def _render(form: LoginForm, error: str | None = None, status: int = 200) -> Any:
+    from podcast.views.admin_common import stale_form
+
+    if stale_form():
+        error = STALE_MESSAGE
+    form.password.data = ""
+    return render_template(
+        "auth/login.html",
+        form=form,
+        error=error,
+        show=queries.get_show(),
+        next=request.values.get("next", ""),
+    ), status
+
+
+def _blocked(form: LoginForm, blocked: Blocked) -> Any:
+    body, status = _render(form, blocked.message, 429)
+    response = current_app.make_response((body, status))
+    response.headers["Retry-After"] = str(blocked.retry_after)
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """The log-in form; five wrong passwords for one account (or 20 from one address) wait."""
+    from podcast.views.admin_common import should_process
+
+    form = LoginForm()
+    if not should_process(form):
+        if current_user.is_authenticated and request.method == "GET":
+            return redirect(_safe_next(request.args.get("next")))
+        return _render(form)
+    email, password = (form.email.data or "").strip(), form.password.data or ""
+    throttle = get_throttle(current_app)
+    address = request.remote_addr
+    blocked = throttle.check(email, address)
+    if blocked:
+        return _blocked(form, blocked)
+    user = authenticate(db.session, email, password) if email and password else None
+    if user is None:
+        throttle.failed(email, address)
+        blocked = throttle.check(email, address)
+        if blocked:
+            return _blocked(form, blocked)
+        return _render(form, "Wrong email or password.", 200)
+    throttle.succeeded(email)
+    target = _safe_next(request.values.get("next"))
+    session.clear()  # a fresh session for the logged-in user (no fixation)
+    login_user(user)
+    return redirect(target)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> Any:
+    """POST logs out (CSRF-protected); GET shows the button."""
+    form = ActionForm()
+    if request.method == "POST":
+        logout_user()
+        session.clear()
+        return redirect(url_for("auth.login", logged_out=1))
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render_template("auth/logout.html", form=form, show=queries.get_show())

@@ -1,0 +1,202 @@
+// The admin's progressive enhancements: audio upload with progress and cancel, Markdown
+// preview, and the Publish button that says "Schedule" for a future date. Every form works
+// without this file; CSP forbids inline scripts, so all behaviour lives here.
+(function () {
+  "use strict";
+
+  function csrfToken(form) {
+    var input = form.querySelector("input[name=csrf_token]");
+    return input ? input.value : "";
+  }
+
+  function formatBytes(size) {
+    if (size < 1000) return size + " bytes";
+    var units = ["KB", "MB", "GB"];
+    var value = size;
+    var unit = "bytes";
+    for (var i = 0; i < units.length && value >= 1000; i++) {
+      value /= 1000;
+      unit = units[i];
+    }
+    return value.toFixed(1) + " " + unit;
+  }
+
+  function formatDuration(seconds) {
+    var total = Math.round(seconds || 0);
+    var h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+    var mm = h ? String(m).padStart(2, "0") : String(m);
+    return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
+  }
+
+  function errorMessage(xhr) {
+    try {
+      var body = JSON.parse(xhr.responseText);
+      if (body && body.error) return (body.error.fields && body.error.fields.audio) || body.error.message;
+    } catch (e) { /* not JSON: fall through */ }
+    if (xhr.status === 413) return "The file is larger than the upload limit.";
+    return "The upload failed (" + (xhr.status || "network error") + "). Try again.";
+  }
+
+  function setupAudio(form) {
+    var box = form.querySelector("#audio-field");
+    var input = box && box.querySelector("input[type=file]");
+    if (!box || !input || !window.XMLHttpRequest || !window.FormData) return;
+    var progressBox = box.querySelector("#audio-progress-box");
+    var progress = box.querySelector("#audio-progress");
+    var progressText = box.querySelector("#audio-progress-text");
+    var cancel = box.querySelector("#audio-cancel");
+    var error = box.querySelector("#audio-error");
+    var hidden = form.querySelector("#staged_audio_id");
+    var info = box.querySelector("#audio-info");
+    var buttons = form.querySelectorAll("button[type=submit]");
+    var maxBytes = parseInt(box.getAttribute("data-max-bytes"), 10) || 0;
+    var current = null;
+
+    function busy(on) {
+      for (var i = 0; i < buttons.length; i++) buttons[i].disabled = on;
+      form.setAttribute("aria-busy", on ? "true" : "false");
+    }
+
+    function showError(message) {
+      error.textContent = message;
+      error.hidden = !message;
+      box.classList.toggle("has-error", !!message);
+    }
+
+    function showInfo(asset) {
+      info.hidden = false;
+      box.querySelector("#audio-info-heading").textContent = "Uploaded, kept for this form";
+      box.querySelector("#audio-filename").textContent = asset.filename || "";
+      box.querySelector("#audio-duration").textContent = formatDuration(asset.duration_seconds);
+      box.querySelector("#audio-format").textContent = asset.mime_type;
+      box.querySelector("#audio-size").textContent = formatBytes(asset.size_bytes);
+      var list = box.querySelector("#audio-warnings");
+      list.textContent = "";
+      (asset.warnings || []).forEach(function (warning) {
+        var item = document.createElement("li");
+        item.textContent = warning;
+        list.appendChild(item);
+      });
+    }
+
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (!file) return;
+      showError("");
+      if (maxBytes && file.size > maxBytes) {
+        showError("The file is " + formatBytes(file.size) + "; the limit is " + formatBytes(maxBytes) + ".");
+        input.value = "";
+        return;
+      }
+      var data = new FormData();
+      data.append("audio", file, file.name);
+      data.append("episode_id", box.getAttribute("data-episode-id") || "");
+      var xhr = new XMLHttpRequest();
+      current = xhr;
+      xhr.open("POST", box.getAttribute("data-upload-url"));
+      xhr.setRequestHeader("X-CSRFToken", csrfToken(form));
+      xhr.setRequestHeader("Accept", "application/json");
+      progress.value = 0;
+      progressText.textContent = "0 of " + formatBytes(file.size) + " (0%)";
+      progressBox.hidden = false;
+      cancel.hidden = false;
+      busy(true);
+      xhr.upload.onprogress = function (event) {
+        var total = event.lengthComputable ? event.total : file.size;
+        var percent = total ? Math.floor((event.loaded / total) * 100) : 0;
+        progress.value = percent;
+        progressText.textContent = formatBytes(event.loaded) + " of " + formatBytes(total) + " (" + percent + "%)";
+      };
+      xhr.onload = function () {
+        current = null;
+        busy(false);
+        cancel.hidden = true;
+        if (xhr.status === 201) {
+          var asset = JSON.parse(xhr.responseText);
+          progress.value = 100;
+          progressText.textContent = formatBytes(asset.size_bytes) + " of " + formatBytes(asset.size_bytes) + " (100%) — read and kept";
+          hidden.value = String(asset.id);
+          input.value = ""; // the file is staged: never send it twice
+          showInfo(asset);
+        } else {
+          progressBox.hidden = true;
+          input.value = "";
+          showError(errorMessage(xhr));
+        }
+      };
+      xhr.onerror = function () {
+        current = null;
+        busy(false);
+        progressBox.hidden = true;
+        input.value = "";
+        showError("The upload failed: the connection was lost. Try again.");
+      };
+      xhr.onabort = function () {
+        current = null;
+        busy(false);
+        progressBox.hidden = true;
+        input.value = "";
+        showError("Upload cancelled.");
+      };
+      xhr.send(data);
+    });
+
+    cancel.addEventListener("click", function () {
+      if (current) current.abort();
+    });
+  }
+
+  function setupPreview(form) {
+    var wrapper = form.querySelector(".markdown-field[data-preview-url]");
+    var button = form.querySelector("#preview-button");
+    if (!wrapper || !button || !window.fetch) return;
+    var textarea = wrapper.querySelector("textarea");
+    var section = wrapper.querySelector("#description-preview");
+    var body = section.querySelector(".preview-body");
+    button.addEventListener("click", function (event) {
+      event.preventDefault();
+      var data = new FormData();
+      data.append("text", textarea.value);
+      fetch(wrapper.getAttribute("data-preview-url"), {
+        method: "POST",
+        body: data,
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrfToken(form), "Accept": "application/json" }
+      })
+        .then(function (response) { return response.json(); })
+        .then(function (json) {
+          // Sanitized by the server with the same allow-list as the public page.
+          if (json.error) body.textContent = json.error.message;
+          else body.innerHTML = json.html;
+          section.hidden = false;
+        })
+        .catch(function () {
+          body.textContent = "The preview could not be loaded.";
+          section.hidden = false;
+        });
+    });
+  }
+
+  function setupPublishLabel(form) {
+    var when = form.querySelector("#publish_at");
+    var button = form.querySelector("#publish-button");
+    if (!when || !button) return;
+    var label = button.getAttribute("data-publish-label") || "Publish";
+    function update() {
+      var now = when.getAttribute("data-now-local") || "";
+      button.textContent = when.value && when.value > now ? "Schedule" : label;
+    }
+    when.addEventListener("input", update);
+    when.addEventListener("change", update);
+    update();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var forms = document.querySelectorAll("form.episode-form");
+    for (var i = 0; i < forms.length; i++) {
+      setupAudio(forms[i]);
+      setupPreview(forms[i]);
+      setupPublishLabel(forms[i]);
+    }
+  });
+})();

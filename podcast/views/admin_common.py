@@ -1,0 +1,176 @@
+"""The admin blueprint and what its views share: access rules, error mapping, stale forms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from podcast import queries
+from podcast.errors import PodcastError
+from podcast.extensions import login_manager
+from podcast.models import Show
+from podcast.storage import Storage
+from podcast.uploads import Upload
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+STALE_MESSAGE = "Your session expired; check and submit again."
+STALE_FLAG = "podcast.stale_form"
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Views that can re-render their own form from request.form when the CSRF token is stale.
+RERENDERS_ON_STALE_FORM: set[str] = set()
+
+
+@bp.before_request
+def _require_login() -> Any:
+    """Every admin page needs a logged-in producer or admin."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def admin_required(view: F) -> F:
+    """Only admins: producers get 403."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def rerenders_on_stale_form(view: F) -> F:
+    """Mark a view whose GET-style rendering keeps request.form's values after a CSRF failure."""
+    RERENDERS_ON_STALE_FORM.add(f"{bp.name}.{view.__name__}")
+    return view
+
+
+def stale_form() -> bool:
+    """True while re-rendering a form whose CSRF token was stale: show it, change nothing."""
+    return bool(request.environ.get(STALE_FLAG))
+
+
+def should_process(form: FlaskForm) -> bool:
+    """True for a submitted form that passed CSRF (CSRFProtect already checked the token)."""
+    return form.is_submitted() and not stale_form()
+
+
+def storage() -> Storage:
+    """The app's storage backend."""
+    return current_app.extensions["podcast.storage"]
+
+
+def max_upload_bytes() -> int:
+    """The upload limit in bytes."""
+    return int(current_app.config["PODCAST_MAX_UPLOAD_MB"]) * 1024 * 1024
+
+
+def the_show() -> Show | None:
+    """The show (None before it is set up)."""
+    return queries.get_show()
+
+
+def show_timezone() -> str:
+    """The show's time zone name (UTC before the show exists)."""
+    show = the_show()
+    return show.timezone if show else "UTC"
+
+
+def upload_from(file: FileStorage | None) -> Upload | None:
+    """The file input as an Upload, or None when nothing was chosen."""
+    if file is None or not file.filename:
+        return None
+    return Upload(file.stream, file.filename)
+
+
+def apply_errors(
+    form: FlaskForm, error: PodcastError, aliases: dict[str, str] | None = None
+) -> str:
+    """Put the service's field messages next to the form's fields; returns what is left over."""
+    aliases = aliases or {}
+    leftover = []
+    for name, message in error.fields.items():
+        field = getattr(form, aliases.get(name, name), None)
+        if field is None:
+            leftover.append(message)
+            continue
+        field.errors = [*list(field.errors or []), message]
+    if not error.fields:
+        leftover.append(error.message)
+    return " ".join(leftover)
+
+
+def json_error(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Any:
+    """A JSON error body for the admin's own fetch endpoints."""
+    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
+    response.status_code = status
+    return response
+
+
+def _wants_json() -> bool:
+    return request.endpoint in {"admin.upload_audio", "admin.preview"} or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+@bp.app_errorhandler(CSRFError)
+def _stale_form(error: CSRFError) -> Any:
+    """A stale form: re-render it with what was typed and a friendly message, not a bare 400."""
+    if request.path.startswith("/api/"):
+        return json_error(400, "csrf", error.description)
+    if request.blueprint == "admin" and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if request.blueprint == "admin" and _wants_json():
+        return json_error(400, "session_expired", STALE_MESSAGE)
+    if request.endpoint in RERENDERS_ON_STALE_FORM or request.endpoint == "auth.login":
+        request.environ[STALE_FLAG] = True
+        view = current_app.view_functions[request.endpoint]
+        response = current_app.make_response(view(**(request.view_args or {})))
+        response.status_code = 400
+        return response
+    return render_template(
+        "admin/message.html",
+        title="Your session expired",
+        message=STALE_MESSAGE + " Go back, reload the page and try again.",
+        back=request.referrer,
+    ), 400
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge) -> Any:
+    """An upload over the limit: JSON for the upload endpoint, a friendly page for forms."""
+    limit = current_app.config["PODCAST_MAX_UPLOAD_MB"]
+    message = (
+        f"The file is larger than the {limit} MB upload limit. "
+        "Compress it or ask an admin to raise PODCAST_MAX_UPLOAD_MB."
+    )
+    if _wants_json():
+        return json_error(413, "too_large", message)
+    return render_template(
+        "admin/message.html", title="File too large", message=message, back=request.referrer
+    ), 413
+
+
+def render_json(data: dict[str, Any], status: int = 200) -> Response:
+    """A JSON response."""
+    response = jsonify(data)
+    response.status_code = status
+    return response

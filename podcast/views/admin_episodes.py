@@ -1,0 +1,306 @@
+"""Admin: the dashboard and the episode form (create, edit, stage audio, preview, delete)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from podcast.episode_input import EpisodeInput, GuestInput, parse_episode_input
+from podcast.errors import PodcastError, TooLargeError, ValidationError
+from podcast.extensions import db
+from podcast.forms import EpisodeForm
+from podcast.guests import parse_guest_input
+from podcast.markup import render_markdown
+from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, MediaAsset, Show, utcnow
+from podcast.publishing import (
+    Attachments,
+    create_episode,
+    delete_episode,
+    stage_audio,
+    update_episode,
+)
+from podcast.template_helpers import local_time
+from podcast.views.admin_common import (
+    apply_errors,
+    bp,
+    json_error,
+    max_upload_bytes,
+    render_json,
+    rerenders_on_stale_form,
+    should_process,
+    stale_form,
+    storage,
+    the_show,
+    upload_from,
+)
+
+PUBLISH_AT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+@bp.route("/")
+def dashboard() -> str:
+    """Every episode, newest first, with its status, date, duration and guests."""
+    episodes = db.session.scalars(
+        select(Episode)
+        .options(
+            selectinload(Episode.audio),
+            selectinload(Episode.appearances).joinedload(EpisodeGuest.guest),
+        )
+        .order_by(func.coalesce(Episode.publish_at, Episode.created_at).desc(), Episode.id.desc())
+    ).all()
+    return render_template("admin/dashboard.html", episodes=episodes, show=the_show(), now=utcnow())
+
+
+def _episode_or_404(episode_id: int) -> Episode:
+    episode = db.session.get(Episode, episode_id)
+    if episode is None:
+        abort(404)
+    return episode
+
+
+def _guest_choices() -> dict[str, str]:
+    guests = db.session.scalars(select(Guest).order_by(func.lower(Guest.name))).all()
+    return {str(g.id): g.name for g in guests}
+
+
+def _initial(episode: Episode | None, show: Show) -> dict[str, Any]:
+    if episode is None:
+        return {"episode_type": "full"}
+    moment = local_time(episode.publish_at, show.timezone)
+    return {
+        "title": episode.title,
+        "summary": episode.summary,
+        "description": episode.description,
+        "episode_type": episode.episode_type.value,
+        "season": "" if episode.season is None else str(episode.season),
+        "number": "" if episode.number is None else str(episode.number),
+        "explicit": episode.explicit,
+        "publish_at": moment.strftime(PUBLISH_AT_FORMAT) if moment else "",
+    }
+
+
+def _staged_id(form: EpisodeForm) -> int | None:
+    try:
+        return int(form.staged_audio_id.data) if form.staged_audio_id.data else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _new_guests(form: EpisodeForm, errors: dict[str, str]) -> list[GuestInput]:
+    """The new guests typed in the form; their errors go next to their own fields."""
+    found = []
+    for entry in form.new_guests:
+        name, bio = (entry.form.name.data or "").strip(), entry.form.bio.data or ""
+        if not name and not bio.strip():
+            continue
+        try:
+            parsed = parse_guest_input({"name": name, "bio": bio})
+        except ValidationError as exc:
+            for key, message in exc.fields.items():
+                sub = getattr(entry.form, key, entry.form.name)
+                sub.errors = [*list(sub.errors or []), message]
+                errors[f"new_guests.{key}"] = message
+            continue
+        found.append(GuestInput(name=parsed.name, bio=parsed.bio))
+    return found
+
+
+def _episode_input(form: EpisodeForm, action: str, timezone: str) -> EpisodeInput:
+    """The form's fields checked by the service's own parser (it is the authority)."""
+    raw = {
+        "title": form.title.data,
+        "summary": form.summary.data,
+        "description": form.description.data,
+        "season": form.season.data,
+        "number": form.number.data,
+        "episode_type": form.episode_type.data,
+        "explicit": bool(form.explicit.data),
+        "status": "draft" if action == "draft" else "published",
+        "publish_at": form.publish_at.data,
+        "guests": form.guest_ids(),
+    }
+    errors: dict[str, str] = {}
+    new_guests = _new_guests(form, errors)
+    try:
+        data = parse_episode_input(raw, partial=False, timezone=timezone)
+    except ValidationError as exc:
+        exc.fields.update(errors)
+        raise
+    if errors:
+        raise ValidationError("Please correct the new guest's details.", fields=errors)
+    data.new_guests = new_guests
+    return data
+
+
+def _keep_audio(form: EpisodeForm, episode: Episode | None) -> None:
+    """The no-JS path: stage an uploaded file so a failed form never asks for it again."""
+    file = form.audio.data
+    if not upload_from(file) or form.audio.errors:
+        return
+    file.stream.seek(0)
+    try:
+        asset = stage_audio(
+            db.session, storage(), upload_from(file), max_bytes=max_upload_bytes(), episode=episode
+        )
+    except PodcastError as exc:
+        form.audio.errors = [*list(form.audio.errors or []), exc.fields.get("audio", exc.message)]
+        return
+    form.staged_audio_id.data = str(asset.id)
+
+
+def _save(form: EpisodeForm, episode: Episode | None, show: Show) -> Episode:
+    """Create or update through the publishing service; raises PodcastError on refusal."""
+    action = request.form.get("action", "draft")
+    data = _episode_input(form, action, show.timezone)
+    audio = upload_from(form.audio.data)
+    files = Attachments(
+        audio=audio,
+        staged_audio_id=None if audio else _staged_id(form),
+        image=upload_from(form.image.data),
+        transcript=upload_from(form.transcript.data),
+        remove_image=bool(form.remove_image.data),
+        remove_transcript=bool(form.remove_transcript.data),
+    )
+    if episode is None:
+        return create_episode(
+            db.session, storage(), show, data, files, max_bytes=max_upload_bytes()
+        )
+    return update_episode(db.session, storage(), episode, data, files, max_bytes=max_upload_bytes())
+
+
+def _saved_message(episode: Episode) -> str:
+    if episode.status == EpisodeStatus.DRAFT:
+        return f"Saved “{episode.title}” as a draft."
+    if episode.status == EpisodeStatus.SCHEDULED:
+        return f"Scheduled “{episode.title}”."
+    return f"Published “{episode.title}”."
+
+
+def _episode_form(episode: Episode | None) -> Any:
+    """GET renders the form; POST saves, or re-renders with errors, values and staged audio."""
+    show = the_show()
+    if show is None:
+        flash("Set up the show first.", "error")
+        return redirect(url_for("admin.show_settings"))
+    form = EpisodeForm(data=_initial(episode, show))
+    chosen = [g.id for g in episode.guests] if episode else []
+    form.setup(_guest_choices(), chosen)
+    error, preview, status = None, None, 200
+    if stale_form():
+        error = "Your session expired; check and submit again."
+    elif should_process(form):
+        action = request.form.get("action", "draft")
+        if action == "preview":
+            preview = render_markdown(form.description.data)
+        else:
+            try:
+                saved = _save(form, episode, show)
+            except TooLargeError as exc:
+                form.audio.errors = [exc.message]
+                error, status = exc.message, 413
+            except PodcastError as exc:
+                db.session.rollback()
+                error = apply_errors(form, exc, {"status": "publish_at", "new_guests": "title"})
+                error = error or "Please correct the fields marked below."
+                status = exc.status
+                if form.audio.errors and not upload_from(form.audio.data):
+                    form.staged_audio_id.data = ""  # the staged file is gone; ask again
+            else:
+                flash(_saved_message(saved))
+                return redirect(url_for("admin.episode_edit", episode_id=saved.id))
+        _keep_audio(form, episode)
+    staged = db.session.get(MediaAsset, _staged_id(form)) if _staged_id(form) else None
+    if staged is not None and staged.kind != "audio":
+        staged = None
+    return render_template(
+        "admin/episode_form.html",
+        form=form,
+        episode=episode,
+        show=show,
+        staged=staged,
+        preview=preview,
+        error=error,
+        now_local=local_time(utcnow(), show.timezone),
+    ), status
+
+
+@bp.route("/episodes/new", methods=["GET", "POST"])
+@rerenders_on_stale_form
+def episode_new() -> Any:
+    """A new episode."""
+    return _episode_form(None)
+
+
+@bp.route("/episodes/<int:episode_id>/edit", methods=["GET", "POST"])
+@rerenders_on_stale_form
+def episode_edit(episode_id: int) -> Any:
+    """Edit an episode, replace its audio or files."""
+    return _episode_form(_episode_or_404(episode_id))
+
+
+def asset_json(asset: MediaAsset) -> dict[str, Any]:
+    """What the form shows about staged audio."""
+    return {
+        "id": asset.id,
+        "duration_seconds": asset.duration_seconds,
+        "mime_type": asset.mime_type,
+        "size_bytes": asset.size_bytes,
+        "warnings": list(asset.warnings or []),
+        "filename": asset.original_filename,
+    }
+
+
+@bp.route("/uploads/audio", methods=["POST"])
+def upload_audio() -> Any:
+    """Stage audio ahead of the form (the JS upload with a progress bar posts here)."""
+    upload = upload_from(request.files.get("audio"))
+    if upload is None:
+        message = "Choose an audio file to upload."
+        return json_error(400, "no_file", message, {"audio": message})
+    episode = None
+    if request.form.get("episode_id", "").isdigit():
+        episode = _episode_or_404(int(request.form["episode_id"]))
+    try:
+        asset = stage_audio(
+            db.session, storage(), upload, max_bytes=max_upload_bytes(), episode=episode
+        )
+    except PodcastError as exc:
+        fields = exc.fields or {"audio": exc.message}
+        return json_error(exc.status, exc.code, exc.message, fields)
+    return render_json(asset_json(asset), 201)
+
+
+@bp.route("/preview", methods=["POST"])
+def preview() -> Any:
+    """Markdown rendered and sanitized exactly as the public page will show it."""
+    return render_json({"html": str(render_markdown(request.form.get("text", "")))})
+
+
+@bp.route("/episodes/<int:episode_id>/unpublish", methods=["POST"])
+def episode_unpublish(episode_id: int) -> Any:
+    """Take an episode off the feed and the site: back to draft."""
+    episode = _episode_or_404(episode_id)
+    update_episode(
+        db.session,
+        storage(),
+        episode,
+        EpisodeInput(status=EpisodeStatus.DRAFT),
+        max_bytes=max_upload_bytes(),
+    )
+    flash(f"“{episode.title}” is a draft again: listeners no longer see it.")
+    return redirect(url_for("admin.episode_edit", episode_id=episode.id))
+
+
+@bp.route("/episodes/<int:episode_id>/delete", methods=["GET", "POST"])
+def episode_delete(episode_id: int) -> Any:
+    """Confirm, then delete an episode and its files."""
+    episode = _episode_or_404(episode_id)
+    if request.method == "POST":
+        title = episode.title
+        delete_episode(db.session, storage(), episode)
+        flash(f"Deleted “{title}” and its files.")
+        return redirect(url_for("admin.dashboard"))
+    return render_template("admin/episode_delete.html", episode=episode, show=the_show())

@@ -1,0 +1,142 @@
+"""Admin: guests, written once and reused (list, create, edit, photo, delete)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from sqlalchemy import func, select
+
+from podcast.errors import ConflictError, PodcastError
+from podcast.extensions import db
+from podcast.forms import ActionForm, GuestForm
+from podcast.guests import create_guest, delete_guest, parse_guest_input, set_photo, update_guest
+from podcast.models import Episode, EpisodeGuest, Guest
+from podcast.views.admin_common import (
+    apply_errors,
+    bp,
+    rerenders_on_stale_form,
+    should_process,
+    stale_form,
+    storage,
+    the_show,
+    upload_from,
+)
+
+
+def _guest_or_404(guest_id: int) -> Guest:
+    guest = db.session.get(Guest, guest_id)
+    if guest is None:
+        abort(404)
+    return guest
+
+
+def _links_text(guest: Guest) -> str:
+    return "\n".join(f"{link.get('label', '')} {link['url']}".strip() for link in guest.links or [])
+
+
+@bp.route("/guests")
+def guests() -> str:
+    """Every guest with the number of episodes they are on."""
+    rows = db.session.execute(
+        select(Guest, func.count(EpisodeGuest.episode_id))
+        .outerjoin(EpisodeGuest, EpisodeGuest.guest_id == Guest.id)
+        .group_by(Guest.id)
+        .order_by(func.lower(Guest.name))
+    ).all()
+    return render_template("admin/guests.html", rows=rows, show=the_show())
+
+
+def _raw(form: GuestForm) -> dict[str, Any]:
+    return {
+        "name": form.name.data,
+        "bio": form.bio.data,
+        "website": form.website.data,
+        "links": form.links.data or "",
+    }
+
+
+def _guest_form(guest: Guest | None) -> Any:
+    """GET renders; POST saves through the guest service or re-renders with its messages."""
+    initial = (
+        {
+            "name": guest.name,
+            "bio": guest.bio,
+            "website": guest.website,
+            "links": _links_text(guest),
+        }
+        if guest
+        else {}
+    )
+    form = GuestForm(data=initial)
+    error, status = None, 200
+    if stale_form():
+        error = "Your session expired; check and submit again."
+    elif should_process(form):
+        try:
+            data = parse_guest_input(_raw(form), guest)
+            photo = upload_from(form.photo.data)
+            if guest is None:
+                saved = create_guest(db.session, data)
+                if photo is not None:
+                    try:
+                        set_photo(db.session, storage(), saved, photo)
+                    except PodcastError:
+                        delete_guest(db.session, saved)  # nothing half-made
+                        raise
+            else:
+                saved = update_guest(db.session, guest, data)
+                if photo is not None or form.remove_photo.data:
+                    set_photo(db.session, storage(), saved, photo)
+        except PodcastError as exc:
+            db.session.rollback()
+            error = apply_errors(form, exc) or "Please correct the fields marked below."
+            status = exc.status
+        else:
+            flash(f"Saved {saved.name}.")
+            return redirect(url_for("admin.guests"))
+    return render_template(
+        "admin/guest_form.html",
+        form=form,
+        guest=guest,
+        error=error,
+        show=the_show(),
+        delete_form=ActionForm(),
+    ), status
+
+
+@bp.route("/guests/new", methods=["GET", "POST"])
+@rerenders_on_stale_form
+def guest_new() -> Any:
+    """A new guest."""
+    return _guest_form(None)
+
+
+@bp.route("/guests/<int:guest_id>/edit", methods=["GET", "POST"])
+@rerenders_on_stale_form
+def guest_edit(guest_id: int) -> Any:
+    """Edit a guest."""
+    return _guest_form(_guest_or_404(guest_id))
+
+
+@bp.route("/guests/<int:guest_id>/delete", methods=["POST"])
+def guest_delete(guest_id: int) -> Any:
+    """Delete a guest who is on no episode; otherwise say which episodes hold them."""
+    guest = _guest_or_404(guest_id)
+    name = guest.name
+    try:
+        delete_guest(db.session, guest)
+    except ConflictError as exc:
+        db.session.rollback()
+        episodes = db.session.scalars(
+            select(Episode).join(EpisodeGuest).where(EpisodeGuest.guest_id == guest_id)
+        ).all()
+        return render_template(
+            "admin/guest_in_use.html",
+            guest=guest,
+            episodes=episodes,
+            message=exc.message,
+            show=the_show(),
+        ), 409
+    flash(f"Deleted {name}.")
+    return redirect(url_for("admin.guests"))

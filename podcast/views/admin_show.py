@@ -1,0 +1,124 @@
+"""Admin: the show's settings and artwork."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+
+from podcast.categories import category_choices
+from podcast.errors import PodcastError
+from podcast.extensions import db
+from podcast.forms import ShowForm
+from podcast.models import Show
+from podcast.shows import DIRECTORIES, create_show, set_artwork, update_show
+from podcast.urls import feed_url
+from podcast.views.admin_common import (
+    apply_errors,
+    bp,
+    rerenders_on_stale_form,
+    should_process,
+    stale_form,
+    storage,
+    the_show,
+    upload_from,
+)
+
+TEXT_SETTINGS = (
+    "title", "subtitle", "description", "author", "owner_name", "owner_email", "language",
+    "timezone", "copyright", "website", "funding_url", "funding_label", "new_feed_url",
+    "apple_verify", "show_type",
+)  # fmt: skip
+FLAGS = ("explicit", "locked", "complete")
+
+
+def _hosts_text(hosts: list[dict[str, str]]) -> str:
+    lines = []
+    for host in hosts or []:
+        parts = [host.get(k, "") for k in ("name", "role", "href", "img")]
+        while parts and not parts[-1]:
+            parts.pop()
+        lines.append(" | ".join(parts))
+    return "\n".join(lines)
+
+
+def _parse_hosts(text: str) -> list[dict[str, str]]:
+    hosts = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split("|")] + ["", "", ""]
+        host = dict(zip(("name", "role", "href", "img"), parts[:4], strict=True))
+        hosts.append({k: v for k, v in host.items() if v} or {"name": ""})
+    return hosts
+
+
+def _initial(show: Show | None) -> dict[str, Any]:
+    if show is None:
+        return {"language": "en", "timezone": "UTC", "show_type": "episodic", "locked": True}
+    data: dict[str, Any] = {name: getattr(show, name) for name in TEXT_SETTINGS + FLAGS}
+    data["hosts"] = _hosts_text(show.hosts)
+    data["categories"] = [
+        " > ".join(part for part in pair if part) for pair in (show.categories or [])
+    ]
+    for name in DIRECTORIES:
+        data[f"directory_{name}"] = (show.directory_links or {}).get(name, "")
+    return data
+
+
+def _raw(form: ShowForm) -> dict[str, Any]:
+    raw: dict[str, Any] = {name: getattr(form, name).data or "" for name in TEXT_SETTINGS}
+    raw.update({name: bool(getattr(form, name).data) for name in FLAGS})
+    raw["categories"] = [entry.data for entry in form.categories if entry.data]
+    raw["hosts"] = _parse_hosts(form.hosts.data)
+    raw["directory_links"] = {
+        name: (getattr(form, f"directory_{name}").data or "").strip() for name in DIRECTORIES
+    }
+    return raw
+
+
+@bp.route("/show", methods=["GET", "POST"])
+@rerenders_on_stale_form
+def show_settings() -> Any:
+    """Every setting of the show, and its artwork (Apple's rule)."""
+    show = the_show()
+    form = ShowForm(data=_initial(show))
+    choices = {"": "(none)", **{c: c for c in category_choices()}}
+    for index, entry in enumerate(form.categories):
+        entry.choices = choices
+        entry.label.text = "Primary category" if index == 0 else f"Category {index + 1}"
+    error, status = None, 200
+    if stale_form():
+        error = "Your session expired; check and submit again."
+    elif should_process(form):
+        try:
+            if show is None:
+                show = create_show(db.session, _raw(form), feed_url())
+            else:
+                update_show(db.session, show, _raw(form))
+        except PodcastError as exc:
+            db.session.rollback()
+            exc.fields = {
+                key.replace("directory_links.", "directory_"): message
+                for key, message in exc.fields.items()
+            }
+            error = apply_errors(form, exc)
+            error = error or "Please correct the fields marked below."
+            status = exc.status
+        else:
+            artwork = upload_from(form.artwork.data)
+            if artwork is None:
+                flash("Saved the show's settings.")
+                return redirect(url_for("admin.show_settings"))
+            try:
+                set_artwork(db.session, storage(), show, artwork)
+            except PodcastError as exc:
+                db.session.rollback()
+                apply_errors(form, exc, {"image": "artwork"})
+                form.artwork.errors = form.artwork.errors or [exc.message]
+                error = "The other settings were saved; the artwork was not."
+                status = exc.status
+            else:
+                flash("Saved the show's settings and artwork.")
+                return redirect(url_for("admin.show_settings"))
+    return render_template("admin/show_form.html", form=form, show=show, error=error), status

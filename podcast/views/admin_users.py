@@ -1,0 +1,74 @@
+"""Admin: user accounts (admins only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from podcast.accounts import list_users, set_active
+from podcast.auth import create_user
+from podcast.errors import PodcastError
+from podcast.extensions import db
+from podcast.forms import ActionForm, UserForm
+from podcast.models import User
+from podcast.views.admin_common import (
+    admin_required,
+    apply_errors,
+    bp,
+    rerenders_on_stale_form,
+    should_process,
+    stale_form,
+    the_show,
+)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@admin_required
+@rerenders_on_stale_form
+def users() -> Any:
+    """List accounts and create one."""
+    form = UserForm()
+    error, status = None, 200
+    if stale_form():
+        error = "Your session expired; check and submit again."
+    elif should_process(form):
+        try:
+            user = create_user(
+                db.session, form.email.data or "", form.password.data or "", form.role.data
+            )
+        except PodcastError as exc:
+            db.session.rollback()
+            error = apply_errors(form, exc) or exc.message
+            status = exc.status
+        else:
+            flash(f"Created {user.email} ({user.role.value}).")
+            return redirect(url_for("admin.users"))
+    form.password.data = ""
+    return render_template(
+        "admin/users.html",
+        form=form,
+        users=list_users(db.session),
+        action_form=ActionForm(),
+        error=error,
+        show=the_show(),
+    ), status
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@admin_required
+def user_active(user_id: int) -> Any:
+    """Deactivate or reactivate an account."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    active = request.form.get("active") == "1"
+    try:
+        set_active(db.session, user, active, acting=current_user)
+    except PodcastError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(f"{user.email} is {'active' if active else 'deactivated'}.")
+    return redirect(url_for("admin.users"))

@@ -1,0 +1,113 @@
+"""The producer's path in a real browser: log in, upload with progress, add a guest, publish."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import PASSWORD, SAMPLE_MP3
+
+pytest_plugins = ["live_server"]
+
+
+@pytest.mark.browser
+def test_producer_publishes_an_episode_with_a_new_guest(
+    live_server, browser_page, screenshot, show, make_user
+) -> None:
+    from playwright.sync_api import expect
+
+    make_user("producer@example.org")
+    page, shot = browser_page, screenshot
+    page.goto(live_server + "/admin/")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.get_by_label("Email").fill("producer@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    shot("login")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Episodes")).to_be_visible()
+    shot("dashboard")
+
+    page.get_by_role("link", name="New episode").first.click()
+    page.get_by_label("Title").fill("Silence and Impunity")
+    page.get_by_label("Summary").fill("Who speaks, who is silenced.")
+    page.get_by_label("Show notes (Markdown)").fill("Notes with **bold** words.")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#description-preview strong")).to_have_text("bold")
+    page.get_by_label("Audio file (MP3 or M4A)").set_input_files(str(SAMPLE_MP3))
+    expect(page.locator("#audio-progress")).to_have_js_property("value", 100)
+    expect(page.locator("#audio-progress-text")).to_contain_text("100%")
+    expect(page.locator("#audio-duration")).to_have_text("0:18")
+    expect(page.get_by_role("button", name="Cancel upload")).to_be_hidden()
+    expect(page.locator("#audio-format")).to_have_text("audio/mpeg")
+    assert page.locator("#staged_audio_id").input_value().isdigit()
+    shot("audio-uploaded")
+
+    page.get_by_label("Season").fill("1")
+    page.get_by_label("Episode number").fill("3")
+    page.get_by_label("New guest 1: name").fill("Dilfuza Kurolova")
+    page.get_by_label("New guest 1: bio (Markdown)").fill("Journalist in *Tashkent*.")
+    shot("form-filled")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("status")).to_contain_text("Published “Silence and Impunity”")
+    shot("published")
+
+    page.goto(live_server + "/admin/")
+    row = page.locator("tr.episode-row").first
+    expect(row).to_contain_text("Published")
+    expect(row).to_contain_text("Dilfuza Kurolova")
+    page.get_by_role("link", name="Public page of “Silence and Impunity”").click()
+    expect(page.get_by_role("heading", name="Silence and Impunity")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Dilfuza Kurolova")
+    shot("public-episode")
+    page.get_by_role("link", name="Dilfuza Kurolova").first.click()
+    expect(page.locator("main em", has_text="Tashkent")).to_be_visible()
+    shot("public-guest")
+
+
+def _log_in(page, live_server: str) -> None:
+    page.goto(live_server + "/login")
+    page.get_by_label("Email").fill("producer@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+
+@pytest.mark.browser
+def test_a_refused_upload_says_why_and_keeps_the_form_usable(
+    live_server, browser_page, screenshot, show, make_user
+) -> None:
+    from playwright.sync_api import expect
+
+    make_user("producer@example.org")
+    page = browser_page
+    _log_in(page, live_server)
+    page.goto(live_server + "/admin/episodes/new")
+    not_audio = SAMPLE_MP3.parent / "not-audio.mp3"
+    page.get_by_label("Audio file (MP3 or M4A)").set_input_files(str(not_audio))
+    expect(page.locator("#audio-error")).to_contain_text("MP3")
+    screenshot("refused")
+    assert page.locator("#staged_audio_id").input_value() == ""
+    expect(page.get_by_role("button", name="Save draft")).to_be_enabled()
+
+
+@pytest.mark.browser
+def test_an_upload_can_be_cancelled(live_server, browser_page, screenshot, show, make_user) -> None:
+    from playwright.sync_api import expect
+
+    make_user("producer@example.org")
+    page = browser_page
+    _log_in(page, live_server)
+    page.goto(live_server + "/admin/episodes/new")
+    held = []
+    # Hold the upload's response so the cancel button is on screen while it is pending.
+    page.route("**/admin/uploads/audio", lambda route: held.append(route))
+    page.get_by_label("Audio file (MP3 or M4A)").set_input_files(str(SAMPLE_MP3))
+    cancel = page.get_by_role("button", name="Cancel upload")
+    expect(cancel).to_be_visible()
+    expect(page.get_by_role("button", name="Save draft")).to_be_disabled()
+    screenshot("uploading")
+    cancel.click()
+    expect(page.locator("#audio-error")).to_have_text("Upload cancelled.")
+    expect(page.get_by_role("button", name="Save draft")).to_be_enabled()
+    assert page.locator("#staged_audio_id").input_value() == ""
+    screenshot("cancelled")
