@@ -1,32 +1,331 @@
-"""The RSS feed (minimal until the feed issue rebuilds it)."""
+"""The RSS feed: feedgen with its podcast extension plus our Podcasting 2.0 extension."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from html import unescape
+from typing import Any
+from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
+from flask import current_app
+from lxml import etree
 
-from podcast.markup import xml_safe
+from podcast.markup import plain_text, render_markdown, xml_safe
 from podcast.models import Episode, Show
-from podcast.urls import episode_url, feed_url, media_url
+from podcast.podcast_ns import Person, Podcast20EntryExtension, Podcast20Extension
+from podcast.urls import absolute, feed_url
+
+FEED_MIME = "application/rss+xml"
+CHAPTERS_MIME = "application/json+chapters"
+TRANSCRIPT_MIME = "text/vtt"
+DESCRIPTION_BYTES = 4000  # Apple's limit for <description>
+_TAGS = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"\s+")
+_URL_SAFE = re.compile(r"[A-Za-z0-9._~/-]*\Z").match
 
 
-def render_feed(show: Show | None, episodes: Sequence[Episode]) -> bytes:
-    """The feed's bytes for the show and its public episodes (newest first)."""
+Chapters = tuple[tuple[float, str], ...]
+
+
+@dataclass(frozen=True)
+class ItemGuest:
+    """A guest as an item lists them."""
+
+    name: str
+    slug: str
+    photo_key: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """What one <item> is made of, read in bulk (see feed_cache.load_items)."""
+
+    guid: str
+    slug: str
+    title: str
+    summary: str
+    description: str
+    season: int | None
+    number: int | None
+    episode_type: str
+    explicit: bool
+    publish_at: datetime
+    updated_at: datetime | None
+    audio_key: str
+    audio_size: int
+    audio_mime: str
+    duration_seconds: float | None
+    audio_chapters: Chapters | None = None
+    chapters: Chapters | None = None
+    image_key: str | None = None
+    has_transcript: bool = False
+    guests: tuple[ItemGuest, ...] = ()
+
+    @property
+    def effective_chapters(self) -> list[dict[str, Any]]:
+        """Chapters from the form when given, else those read from the audio file."""
+        chosen = self.chapters if self.chapters is not None else self.audio_chapters
+        return [{"start": start, "title": title} for start, title in chosen or ()]
+
+
+def chapter_tuples(chapters: list[dict[str, Any]] | None) -> Chapters | None:
+    """Stored chapters ([{"start", "title"}]) as hashable (start, title) pairs."""
+    if chapters is None:
+        return None
+    return tuple((float(c["start"]), str(c.get("title", ""))) for c in chapters)
+
+
+class Links:
+    """Absolute URLs for one render, built from each endpoint's pattern once, not per call."""
+
+    _MARK = "FEEDMARK"
+
+    def __init__(self) -> None:
+        self._storage = current_app.extensions["podcast.storage"]
+        self.feed = feed_url()
+        self.site = absolute("public.index")
+        self._episode = self._pattern("public.episode", "slug")
+        self._guest = self._pattern("public.guest", "slug")
+        self._media = self._pattern("media.serve", "key")
+        self._chapters = self._pattern("episode_files.chapters", "slug")
+        self._transcript = self._pattern("episode_files.transcript", "slug")
+        # Everything the URLs depend on: fragments rendered under another one are not reused.
+        self.signature = (
+            self.feed, self.site, self._episode, self._guest, self._media, self._chapters,
+            self._transcript, self._storage.public_url("k"),
+        )  # fmt: skip
+
+    def _pattern(self, endpoint: str, name: str) -> tuple[str, str]:
+        prefix, _, suffix = absolute(endpoint, **{name: self._MARK}).partition(self._MARK)
+        return prefix, suffix
+
+    @staticmethod
+    def _fill(pattern: tuple[str, str], value: str) -> str:
+        # Slugs and storage keys are URL-safe by construction; quote anything else.
+        safe = value if _URL_SAFE(value) else quote(value, safe="/")
+        return pattern[0] + safe + pattern[1]
+
+    def episode(self, slug: str) -> str:
+        """The episode's page."""
+        return self._fill(self._episode, slug)
+
+    def guest(self, slug: str) -> str:
+        """The guest's page."""
+        return self._fill(self._guest, slug)
+
+    def media(self, key: str | None) -> str | None:
+        """A stored object's public URL (the CDN/bucket when configured, as urls.media_url)."""
+        if key is None:
+            return None
+        return self._storage.public_url(key) or self._fill(self._media, key)
+
+    def chapters(self, slug: str) -> str:
+        """The episode's JSON chapters."""
+        return self._fill(self._chapters, slug)
+
+    def transcript(self, slug: str) -> str:
+        """The episode's WebVTT transcript."""
+        return self._fill(self._transcript, slug)
+
+
+def json_chapters(episode: Episode | FeedItem, show: Show | None) -> dict[str, Any]:
+    """The episode's chapters as a JSON chapters 1.2 document."""
+    document: dict[str, Any] = {
+        "version": "1.2.0",
+        "chapters": [
+            {"startTime": float(c["start"]), "title": xml_safe(str(c.get("title", "")))}
+            for c in sorted(episode.effective_chapters, key=lambda c: float(c["start"]))
+        ],
+        "title": xml_safe(episode.title),
+    }
+    if show is not None:
+        document["podcastName"] = xml_safe(show.title)
+    return document
+
+
+def _cut_bytes(text: str, limit: int) -> str:
+    """The text cut at a word so that its UTF-8 form fits in `limit` bytes."""
+    if len(text.encode()) <= limit:
+        return text
+    cut = text.encode()[: limit - 3].decode(errors="ignore")
+    return cut.rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
+
+
+@lru_cache(maxsize=8192)
+def show_notes(description: str, summary: str) -> tuple[str, str]:
+    """(HTML for content:encoded, plain text for <description>), cached by the texts themselves.
+
+    Rendering Markdown is the costliest part of an item; keyed on the text, an edit to one
+    episode re-renders only that episode's notes.
+    """
+    html = str(render_markdown(description))
+    # "]]>" would close the CDATA section; "&gt;" means the same to an HTML reader.
+    html = html.replace("]]>", "]]&gt;")
+    if summary:
+        plain = plain_text(summary)
+    else:
+        plain = _SPACES.sub(" ", unescape(_TAGS.sub(" ", html))).strip()
+    return html, _cut_bytes(plain, DESCRIPTION_BYTES)
+
+
+def last_build(show: Show, items: Sequence[FeedItem]) -> datetime:
+    """When the feed's content last changed, from the content itself (never the clock)."""
+    moments = [m for i in items for m in (i.publish_at, i.updated_at) if m is not None]
+    return max(moments) if moments else (show.updated_at or show.created_at)
+
+
+def _persons(hosts: list[dict[str, str]]) -> list[Person]:
+    return [
+        Person(name=h["name"], role=h.get("role") or "host", href=h.get("href"), img=h.get("img"))
+        for h in hosts
+        if h.get("name")
+    ]
+
+
+def _channel(
+    fg: FeedGenerator, show: Show, items: Sequence[FeedItem], links: Links
+) -> list[Person]:
+    """Write the channel; returns the hosts to restate on every item."""
+    site = show.website or links.site
+    fg.title(xml_safe(show.title).strip() or "Podcast")
+    fg.description(xml_safe(show.description).strip() or xml_safe(show.title))
+    # feedgen writes the href of the *last* link as <link> (F4): the feed URL first.
+    fg.link(href=links.feed, rel="self", type=FEED_MIME)
+    fg.link(href=site, rel="alternate")
+    fg.language(show.language or "en")
+    if show.copyright:
+        fg.copyright(xml_safe(show.copyright))
+    fg.lastBuildDate(last_build(show, items))
+    if items:
+        fg.pubDate(items[0].publish_at)
+    artwork = links.media(show.artwork.key) if show.artwork else None
+    podcast, ext = fg.podcast, fg.podcast20  # type: ignore[attr-defined]
+    if artwork:
+        fg.image(url=artwork, title=xml_safe(show.title), link=site)
+        ext.itunes_image(artwork)
+    if show.author:
+        podcast.itunes_author(xml_safe(show.author))
+    if show.owner_name and show.owner_email:
+        podcast.itunes_owner(name=xml_safe(show.owner_name), email=show.owner_email)
+    categories = [
+        {"cat": cat, "sub": sub} if sub else {"cat": cat} for cat, sub in show.categories or []
+    ]
+    if categories:
+        podcast.itunes_category(categories)
+    podcast.itunes_type(show.show_type or "episodic")
+    if show.subtitle:
+        podcast.itunes_subtitle(xml_safe(show.subtitle))
+    if show.complete:
+        podcast.itunes_complete(True)
+    if show.new_feed_url:
+        podcast.itunes_new_feed_url(show.new_feed_url)
+    ext.explicit(show.explicit)
+    ext.guid(show.podcast_guid)
+    ext.locked(show.locked, owner=show.owner_email or None)
+    if show.funding_url:
+        ext.funding(show.funding_url, show.funding_label or "Support the show")
+    ext.medium("podcast")
+    hosts = _persons(show.hosts or [])
+    for host in hosts:
+        ext.person(host)
+    if show.apple_verify:
+        ext.txt(show.apple_verify, purpose="applepodcastsverify")
+    return hosts
+
+
+def _item(fg: FeedGenerator, item: FeedItem, hosts: list[Person], links: Links) -> None:
+    """Append one episode as an <item>."""
+    fe = fg.add_entry(order="append")
+    fe.title(xml_safe(item.title).strip() or item.slug)
+    fe.guid(item.guid, permalink=False)
+    fe.link(href=links.episode(item.slug))
+    fe.pubDate(item.publish_at)
+    fe.enclosure(links.media(item.audio_key), str(item.audio_size), item.audio_mime)
+    html, plain = show_notes(item.description or "", item.summary or "")
+    fe.description(plain or xml_safe(item.title))
+    if html:
+        fe.content(html, type="CDATA")
+    podcast, ext = fe.podcast, fe.podcast20
+    if item.duration_seconds is not None:
+        podcast.itunes_duration(str(int(round(item.duration_seconds))))
+    if item.season:
+        podcast.itunes_season(item.season)
+        ext.season(item.season)
+    if item.number:
+        podcast.itunes_episode(item.number)
+        ext.episode(item.number)
+    podcast.itunes_episode_type(item.episode_type)
+    ext.explicit(item.explicit)
+    if item.image_key:
+        ext.itunes_image(links.media(item.image_key))
+    for host in hosts:
+        ext.person(host)
+    for guest in item.guests:
+        photo = links.media(guest.photo_key)
+        ext.person(Person(guest.name, role="guest", href=links.guest(guest.slug), img=photo))
+    chapters = item.effective_chapters
+    if chapters:
+        ext.chapters(links.chapters(item.slug), CHAPTERS_MIME)
+        ext.psc_chapters([(float(c["start"]), str(c.get("title", ""))) for c in chapters])
+    if item.has_transcript:
+        ext.transcript(links.transcript(item.slug), TRANSCRIPT_MIME)
+
+
+def _generator() -> FeedGenerator:
     fg = FeedGenerator()
     fg.load_extension("podcast")
-    fg.title(xml_safe(show.title if show else "Podcast"))
-    fg.description(xml_safe(show.description if show and show.description else "A podcast"))
-    fg.link(href=feed_url(), rel="self", type="application/rss+xml")
-    fg.link(href=show.website if show and show.website else feed_url(), rel="alternate")
-    fg.language(show.language if show else "en")
-    for episode in episodes:
-        entry = fg.add_entry(order="append")
-        entry.title(xml_safe(episode.title))
-        entry.guid(episode.guid, permalink=False)
-        entry.link(href=episode_url(episode))
-        entry.pubDate(episode.publish_at)
-        entry.enclosure(
-            media_url(episode.audio), str(episode.audio.size_bytes), episode.audio.mime_type
-        )
-    return fg.rss_str(pretty=True)
+    fg.register_extension(
+        "podcast20", Podcast20Extension, Podcast20EntryExtension, atom=False, rss=True
+    )
+    return fg
+
+
+def _render_items(items: Sequence[FeedItem], hosts: list[Person], links: Links) -> list[str]:
+    """Each item's XML, made by feedgen in one throwaway feed and serialized one by one."""
+    if not items:
+        return []
+    fg = _generator()
+    fg.title("items")
+    fg.description("items")
+    fg.link(href=links.feed)
+    for item in items:
+        _item(fg, item, hosts, links)
+    root, _ = fg._create_rss()  # the tree rss_str() would serialize
+    fragments = []
+    for element in root[0].iterfind("item"):
+        text = etree.tostring(element, encoding="unicode", pretty_print=True, with_tail=False)
+        # Standalone, <item> repeats the root's namespace declarations: drop them.
+        fragments.append("<item>" + text[text.index(">") + 1 :])
+    return fragments
+
+
+def render_feed(
+    show: Show, items: Sequence[FeedItem], fragments: dict[Any, str] | None = None
+) -> bytes:
+    """The feed's bytes for the show and its public episodes (given newest first).
+
+    Each <item> is a pure function of its FeedItem, the hosts and the URLs, so `fragments`
+    (kept by the caller between renders) lets an edit re-render only what changed; the bytes
+    are the same whatever the fragments held, on every worker and host.
+    """
+    links = Links()
+    fg = _generator()
+    hosts = _channel(fg, show, items, links)
+    context = (tuple(hosts), links.signature)
+    keys = [(context, item) for item in items]
+    known = fragments if fragments is not None else {}
+    missing = [(key, item) for key, item in zip(keys, items, strict=True) if key not in known]
+    rendered = _render_items([item for _, item in missing], hosts, links)
+    fresh = {key: xml for (key, _), xml in zip(missing, rendered, strict=True)}
+    body = [fresh.get(key) or known[key] for key in keys]
+    if fragments is not None:  # keep exactly this feed's items
+        fragments.clear()
+        fragments.update(zip(keys, body, strict=True))
+    head = fg.rss_str(pretty=True).decode()
+    cut = head.rindex("</channel>")
+    return (head[:cut].rstrip() + "\n" + "".join(body) + head[cut:]).encode()

@@ -1,19 +1,57 @@
-"""The RSS feed podcast apps subscribe to."""
+"""The RSS feed podcast apps subscribe to: cached bytes, ETag/Last-Modified, 304, gzip, HEAD."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+import math
+from datetime import datetime
 
-from podcast import queries
-from podcast.extensions import db
+from flask import Blueprint, Response, abort, request
+
+from podcast.feed_cache import EXTENSION_KEY, FeedCache, current_feed
+from podcast.models import utcnow
 
 bp = Blueprint("feed", __name__)
+
+MAX_AGE = 300
+FEED_CONTENT_TYPE = "application/rss+xml; charset=utf-8"
+
+
+@bp.record_once
+def _install_cache(state) -> None:  # type: ignore[no-untyped-def]
+    state.app.extensions.setdefault(EXTENSION_KEY, FeedCache())
 
 
 @bp.route("/feed.xml")
 def feed() -> Response:
-    """The RSS feed."""
-    from podcast.feed import render_feed
+    """The RSS feed (GET and HEAD), answered 304 when the client's copy is current."""
+    now = utcnow()
+    found = current_feed(now)
+    if found is None:
+        abort(404)
+    rendered, state = found
+    use_gzip = request.accept_encodings.quality("gzip") > 0
+    max_age = MAX_AGE
+    if state.next_due is not None:
+        # Whatever caches the feed must come back when the next scheduled episode is due.
+        max_age = max(0, min(MAX_AGE, math.ceil((state.next_due - now).total_seconds())))
+    headers = {
+        "ETag": rendered.gzip_etag if use_gzip else rendered.etag,
+        "Last-Modified": rendered.last_modified_http,
+        "Cache-Control": f"public, max-age={max_age}",
+        "Vary": "Accept-Encoding",
+    }
+    if _not_modified(rendered.etag, rendered.gzip_etag, rendered.last_modified):
+        return Response(status=304, headers=headers)
+    if use_gzip:
+        headers["Content-Encoding"] = "gzip"
+    body = rendered.gzipped if use_gzip else rendered.body
+    return Response(body, headers=headers, content_type=FEED_CONTENT_TYPE)
 
-    body = render_feed(queries.get_show(), db.session.scalars(queries.public_episodes()).all())
-    return Response(body, mimetype="application/rss+xml")
+
+def _not_modified(etag: str, gzip_etag: str, last_modified: datetime) -> bool:
+    """RFC 9110: If-None-Match decides when present; else If-Modified-Since."""
+    if "If-None-Match" in request.headers:
+        tags = request.if_none_match
+        return tags.star_tag or any(tags.contains_weak(t.strip('"')) for t in (etag, gzip_etag))
+    since = request.if_modified_since
+    return since is not None and last_modified <= since

@@ -1,0 +1,221 @@
+"""The rendered feed, cached in-process and keyed by what the database says has changed.
+
+Every service write bumps Show.revision in the same transaction, and a scheduled episode
+becomes public by the clock alone, so (show, revision, next publish_at still to come)
+identifies the feed's content. One small query per request reads that key; the
+feed is rendered only when the key is new. Rendering is deterministic, so every worker and
+host derives the same bytes and ETag from the same database without talking to each other.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import aliased
+from werkzeug.http import http_date
+
+from podcast import queries
+from podcast.extensions import db
+from podcast.feed import FeedItem, ItemGuest, chapter_tuples, last_build, render_feed
+from podcast.models import (
+    Episode,
+    EpisodeGuest,
+    EpisodeType,
+    Guest,
+    MediaAsset,
+    Show,
+    UTCDateTime,
+    utcnow,
+)
+
+EXTENSION_KEY = "podcast.feed_cache"
+GZIP_LEVEL = 6
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What one cheap query says about the feed's content at a moment."""
+
+    show_id: int
+    revision: int
+    updated_at: datetime
+    next_due: datetime | None
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Equal keys mean equal feed content."""
+        return (self.show_id, self.revision, self.next_due)
+
+
+@dataclass(frozen=True)
+class RenderedFeed:
+    """The feed's bytes in both encodings with their validators."""
+
+    key: tuple[Any, ...]
+    body: bytes
+    gzipped: bytes
+    etag: str
+    gzip_etag: str
+    last_modified: datetime
+    last_modified_http: str  # the header value, formatted once
+
+
+class FeedCache:
+    """Holds the latest rendered feed; `renders` counts renders (tests and bench read it)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entry: RenderedFeed | None = None
+        self._fragments: dict[Any, str] = {}  # each item's XML from the last render
+        self.renders = 0
+
+    def clear(self) -> None:
+        """Forget the rendered feed."""
+        with self._lock:
+            self._entry = None
+            self._fragments.clear()
+
+    def get(self, state: FeedState, now: datetime) -> RenderedFeed:
+        """The feed for this state: the cached one when the key matches, else a new render."""
+        entry = self._entry
+        if entry is not None and entry.key == state.key:
+            return entry
+        with self._lock:  # one render per process, not one per waiting thread
+            entry = self._entry
+            if entry is not None and entry.key == state.key:
+                return entry
+            entry = _render(state, now, self._fragments)
+            self.renders += 1
+            # A write committed while rendering: serve this one but do not keep it under the
+            # old key (revision only grows, so an unchanged key proves nothing slipped in).
+            after = feed_state(now)
+            if after is not None and after.key == state.key:
+                self._entry = entry
+            return entry
+
+
+def feed_cache(app: Flask | None = None) -> FeedCache:
+    """The app's feed cache (created on first use; tests may replace or clear it)."""
+    extensions = (app or current_app).extensions
+    cache = extensions.get(EXTENSION_KEY)
+    if cache is None:
+        cache = extensions.setdefault(EXTENSION_KEY, FeedCache())
+    return cache
+
+
+@lru_cache(maxsize=1)
+def _state_statement() -> Any:
+    """Built once: per request only the bound time changes (SQLAlchemy caches the SQL too)."""
+    now = bindparam("now", type_=UTCDateTime())
+    # The next moment any episode's publish_at passes. Given the revision, the set of public
+    # episodes can only change at such a moment, so (revision, next release) is a complete key.
+    # Unfiltered, the publish_at index alone answers it; a future draft merely costs one
+    # re-render of identical bytes.
+    next_release = select(func.min(Episode.publish_at)).where(Episode.publish_at > now)
+    return (
+        select(Show.id, Show.revision, Show.updated_at, next_release.scalar_subquery())
+        .order_by(Show.id)
+        .limit(1)
+    )
+
+
+def feed_state(now: datetime | None = None) -> FeedState | None:
+    """Read the feed's cache key and the next release time in one small query (None: no show)."""
+    with db.engine.connect() as conn:
+        row = conn.execute(_state_statement(), {"now": now or utcnow()}).first()
+    return None if row is None else FeedState(*row)
+
+
+def load_items(now: datetime) -> list[FeedItem]:
+    """The public episodes at `now`, newest first, as plain values: two queries, no ORM objects."""
+    audio, image = aliased(MediaAsset), aliased(MediaAsset)
+    visible = queries.is_visible(now)
+    rows = db.session.execute(
+        select(
+            Episode.id,
+            Episode.guid,
+            Episode.slug,
+            Episode.title,
+            Episode.summary,
+            Episode.description,
+            Episode.season,
+            Episode.number,
+            Episode.episode_type,
+            Episode.explicit,
+            Episode.publish_at,
+            Episode.updated_at,
+            Episode.chapters,
+            audio.key.label("audio_key"),
+            audio.size_bytes.label("audio_size"),
+            audio.mime_type.label("audio_mime"),
+            audio.duration_seconds,
+            audio.chapters.label("audio_chapters"),
+            image.key.label("image_key"),
+            Episode.transcript_id,
+        )  # fmt: skip
+        .join(audio, Episode.audio_id == audio.id)
+        .outerjoin(image, Episode.image_id == image.id)
+        .where(visible)
+        .order_by(Episode.publish_at.desc(), Episode.id.desc())
+    ).all()
+    photo = aliased(MediaAsset)
+    guests: dict[int, list[ItemGuest]] = {}
+    for episode_id, name, slug, photo_key in db.session.execute(
+        select(EpisodeGuest.episode_id, Guest.name, Guest.slug, photo.key)
+        .join(Guest, EpisodeGuest.guest_id == Guest.id)
+        .outerjoin(photo, Guest.photo_id == photo.id)
+        .where(EpisodeGuest.episode_id.in_(select(Episode.id).where(visible)))
+        .order_by(EpisodeGuest.episode_id, EpisodeGuest.position)
+    ):
+        guests.setdefault(episode_id, []).append(ItemGuest(name, slug, photo_key))
+    items = []
+    for row in rows:
+        fields = dict(row._mapping)
+        episode_id, transcript_id = fields.pop("id"), fields.pop("transcript_id")
+        fields["episode_type"] = EpisodeType(fields["episode_type"]).value
+        fields["chapters"] = chapter_tuples(fields["chapters"])
+        fields["audio_chapters"] = chapter_tuples(fields["audio_chapters"] or [])
+        items.append(
+            FeedItem(
+                **fields,
+                has_transcript=transcript_id is not None,
+                guests=tuple(guests.get(episode_id, ())),
+            )
+        )
+    return items
+
+
+def _render(state: FeedState, now: datetime, fragments: dict[Any, str]) -> RenderedFeed:
+    show = db.session.get(Show, state.show_id)
+    items = load_items(now)
+    body = render_feed(show, items, fragments)
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    # Last-Modified also moves on show edits that leave lastBuildDate alone (the ETag, from
+    # the bytes, moves only when the bytes do).
+    modified = max(last_build(show, items), show.updated_at or show.created_at)
+    return RenderedFeed(
+        key=state.key,
+        body=body,
+        gzipped=gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),  # same bytes everywhere
+        etag=f'"{digest}"',
+        gzip_etag=f'"{digest}-gz"',
+        last_modified=modified.replace(microsecond=0),
+        last_modified_http=http_date(modified),
+    )
+
+
+def current_feed(now: datetime | None = None) -> tuple[RenderedFeed, FeedState] | None:
+    """The feed valid right now and the state it was checked against (None: no show yet)."""
+    now = now or utcnow()
+    state = feed_state(now)
+    if state is None:
+        return None
+    return feed_cache().get(state, now), state
