@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, request
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -55,10 +56,28 @@ def configure_storage(app: Flask) -> None:
     )
 
 
+class PublicCacheSessionInterface(SecureCookieSessionInterface):
+    """Cookie sessions that leave `Vary: Cookie` off responses marked public and cacheable.
+
+    Flask-Login looks at the session on every request, which makes Flask add `Vary: Cookie`
+    even to the feed and media; a CDN would then cache them per visitor. A response that says
+    `Cache-Control: public` does not depend on who asks, so it must not vary on the cookie.
+    """
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        """Save as usual, then drop Vary: Cookie from public responses the session did not touch."""
+        super().save_session(app, session, response)
+        if response.cache_control.public and not session.modified:
+            # Lower case on purpose: HeaderSet.remove compares each entry lowered with the
+            # argument as given, so "Cookie" would never match.
+            response.vary.discard("cookie")
+
+
 def configure_auth(app: Flask) -> None:
     """Flask-Login for the admin pages and CSRF protection on every form."""
     from podcast import auth
 
+    app.session_interface = PublicCacheSessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."

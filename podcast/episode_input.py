@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from podcast.errors import ValidationError
-from podcast.markup import has_control_characters
+from podcast.markup import has_control_characters, xml_safe
 from podcast.models import EpisodeStatus, EpisodeType
 
 
@@ -70,6 +70,9 @@ def _text(value: Any, name: str, limit: int, *, required: bool, errors: dict[str
         errors[name] = "Must be text."
         return UNSET
     value = value.replace("\r\n", "\n").strip()
+    if name != "title":
+        # NUL and other characters XML forbids can't be stored by PostgreSQL nor fed to a feed.
+        value = xml_safe(value)
     if required and not value:
         errors[name] = "Required."
     elif len(value) > limit:

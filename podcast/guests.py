@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podcast.errors import ConflictError, ValidationError
-from podcast.markup import has_control_characters
+from podcast.markup import has_control_characters, xml_safe
 from podcast.models import Episode, EpisodeGuest, Guest, Show, utcnow
 from podcast.slugs import unique_slug
 from podcast.storage import Storage
@@ -31,7 +31,7 @@ class GuestData:
 
 def _url(value: Any, name: str, errors: dict[str, str]) -> str:
     text = str(value or "").strip()
-    if text and not text.startswith(("https://", "http://")):
+    if text and (not text.startswith(("https://", "http://")) or has_control_characters(text)):
         errors[name] = "Must start with https:// or http://."
     elif len(text) > 500:
         errors[name] = "At most 500 characters."
@@ -50,6 +50,7 @@ def parse_guest_input(raw: dict[str, Any], current: Guest | None = None) -> Gues
     elif has_control_characters(name) or "\n" in name:
         errors["name"] = "A name is one line without control characters."
     bio = str(raw.get("bio", current.bio if current else "") or "").replace("\r\n", "\n").strip()
+    bio = xml_safe(bio)
     if len(bio) > BIO_MAX:
         errors["bio"] = f"At most {BIO_MAX} characters."
     website = _url(raw.get("website", current.website if current else ""), "website", errors)
@@ -69,7 +70,7 @@ def parse_guest_input(raw: dict[str, Any], current: Guest | None = None) -> Gues
                 break
             url = _url(item.get("url"), "links", errors)
             if url:
-                links.append({"label": str(item.get("label") or url)[:100], "url": url})
+                links.append({"label": xml_safe(str(item.get("label") or url))[:100], "url": url})
     if errors:
         raise ValidationError(f"Please correct: {', '.join(sorted(errors))}.", fields=errors)
     return GuestData(name=name, bio=bio, website=website, links=links)

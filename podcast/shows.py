@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from podcast.categories import parse_category
 from podcast.episode_input import parse_bool
 from podcast.errors import ValidationError
-from podcast.markup import has_control_characters
+from podcast.markup import has_control_characters, xml_safe
 from podcast.models import Show, utcnow
 from podcast.storage import Storage
 from podcast.uploads import Upload, delete_objects, ingest_image
@@ -42,7 +42,7 @@ def get_show(session: Session) -> Show | None:
 
 def _check_url(value: Any, name: str, errors: dict[str, str]) -> str:
     text = str(value or "").strip()
-    if text and not re.match(r"^https?://[^\s]+$", text):
+    if text and (not re.match(r"^https?://[^\s]+$", text) or has_control_characters(text)):
         errors[name] = "Must be a full URL starting with https://."
     return text[:500]
 
@@ -62,7 +62,7 @@ def apply_show_settings(show: Show, raw: dict[str, Any]) -> None:
             else:
                 setattr(show, name, value)
     if "description" in raw:
-        value = str(raw["description"] or "").replace("\r\n", "\n").strip()
+        value = xml_safe(str(raw["description"] or "").replace("\r\n", "\n").strip())
         if not value:
             errors["description"] = "Required: Apple refuses a show without a description."
         elif len(value.encode()) > 4000:
@@ -132,7 +132,11 @@ def apply_show_settings(show: Show, raw: dict[str, Any]) -> None:
             errors["hosts"] = 'Give a list like [{"name": "…", "href": "…", "img": "…"}].'
         else:
             show.hosts = [
-                {k: str(h[k]).strip() for k in ("name", "role", "href", "img") if h.get(k)}
+                {
+                    k: xml_safe(str(h[k])).strip()
+                    for k in ("name", "role", "href", "img")
+                    if h.get(k)
+                }
                 for h in hosts
             ]
     if errors:

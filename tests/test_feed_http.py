@@ -256,3 +256,10 @@ def test_s3_enclosures_answer_head_and_ranges(app, tmp_path, s3_endpoint, s3_buc
     finally:
         with s3_app.app_context():
             db.engine.dispose()
+
+
+def test_feed_does_not_vary_on_the_cookie_so_a_cdn_can_cache_it(client, make_episode):
+    make_episode()
+    response = client.get("/feed.xml")
+    assert "cookie" not in response.headers.get("Vary", "").lower()
+    assert "accept-encoding" in response.headers.get("Vary", "").lower()

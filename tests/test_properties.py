@@ -5,7 +5,7 @@ from __future__ import annotations
 import feedparser
 import lxml.etree
 import lxml.html
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from podcast.errors import ValidationError
@@ -62,6 +62,8 @@ def _assert_feed_parses(client) -> bytes:
 
 @SETTINGS
 @given(title=TEXT, notes=TEXT, summary=TEXT)
+@example(title="Nul", notes="before\x00after", summary="\x00")  # PostgreSQL refuses NUL
+@example(title="Lone surrogate", notes="\ud800", summary="]]>")
 def test_any_episode_text_keeps_feed_and_pages_valid(client, make_episode, title, notes, summary):
     try:
         episode = make_episode(title=title, description=notes, summary=summary)

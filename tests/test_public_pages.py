@@ -435,3 +435,19 @@ def test_episode_list_runs_the_same_queries_for_5_or_50_episodes(client, publish
         assert client.get(f"/guests/{guests[0].slug}").status_code == 200
     assert len(large) == len(small) <= 10
     assert len(guest_page) <= 10
+
+
+def test_public_pages_may_be_cached_briefly_but_not_past_a_scheduled_release(client, make_episode):
+    from datetime import timedelta
+
+    from podcast.models import utcnow
+
+    make_episode()
+    response = client.get("/")
+    assert response.headers["Cache-Control"] == "public, max-age=60"
+    assert "cookie" not in response.headers.get("Vary", "").lower()
+    make_episode(
+        title="Soon", status="scheduled", publish_at=(utcnow() + timedelta(seconds=20)).isoformat()
+    )
+    max_age = int(client.get("/").headers["Cache-Control"].rsplit("=", 1)[1])
+    assert 0 <= max_age <= 20

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from podcast import public_pages
+from podcast import public_pages, queries
+from podcast.models import utcnow
 from podcast.urls import absolute
 
 bp = Blueprint("public", __name__)
@@ -21,6 +22,19 @@ def _page_helpers() -> dict[str, object]:
         "file_url": public_pages.file_url,
         "directory_labels": public_pages.DIRECTORY_LABELS,
     }
+
+
+@bp.after_request
+def _public_caching(response: Response) -> Response:
+    # Nothing on these pages depends on who asks, so shared caches may keep them briefly;
+    # never past the moment a scheduled episode becomes public.
+    if response.status_code == 200 and "Cache-Control" not in response.headers:
+        max_age = 60
+        due = queries.next_scheduled_at()
+        if due is not None:
+            max_age = max(0, min(max_age, int((due - utcnow()).total_seconds())))
+        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    return response
 
 
 bp.add_app_template_filter(public_pages.cached_markdown, "page_markdown")
