@@ -1,0 +1,107 @@
+"""The API's JSON shapes: episodes, guests and the show as plain dicts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from podcast.markup import render_markdown
+from podcast.models import Episode, Guest, MediaAsset, Show
+from podcast.urls import absolute, episode_url, feed_url, guest_url, media_url
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a trailing Z, or None."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _audio(asset: MediaAsset | None) -> dict[str, Any] | None:
+    if asset is None:
+        return None
+    return {"url": media_url(asset), "size_bytes": asset.size_bytes, "mime_type": asset.mime_type}
+
+
+def guest_json(guest: Guest) -> dict[str, Any]:
+    """A guest as the API shows it."""
+    return {
+        "id": guest.id,
+        "slug": guest.slug,
+        "name": guest.name,
+        "bio": guest.bio or "",
+        "bio_html": str(render_markdown(guest.bio)),
+        "website": guest.website or "",
+        "links": [
+            {"label": str(link.get("label") or ""), "url": str(link.get("url") or "")}
+            for link in guest.links or []
+        ],
+        "photo": media_url(guest.photo),
+        "url": guest_url(guest),
+    }
+
+
+def episode_json(episode: Episode) -> dict[str, Any]:
+    """An episode as the API shows it, with its guests in speaking order."""
+    audio = episode.audio
+    return {
+        "id": episode.id,
+        "slug": episode.slug,
+        "guid": episode.guid,
+        "title": episode.title,
+        "summary": episode.summary or "",
+        "description": episode.description or "",
+        "description_html": str(render_markdown(episode.description)),
+        "status": episode.status.value,
+        "publish_at": timestamp(episode.publish_at),
+        "season": episode.season,
+        "number": episode.number,
+        "episode_type": episode.episode_type.value,
+        "explicit": bool(episode.explicit),
+        "duration_seconds": audio.duration_seconds if audio is not None else None,
+        "audio": _audio(audio),
+        "image": media_url(episode.image),
+        "transcript": media_url(episode.transcript),
+        "chapters": [
+            {"start": float(c["start"]), "title": str(c["title"])}
+            for c in episode.effective_chapters
+        ],
+        "guests": [guest_json(guest) for guest in episode.guests],
+        "url": episode_url(episode),
+        "created_at": timestamp(episode.created_at),
+        "updated_at": timestamp(episode.updated_at),
+    }
+
+
+def show_json(show: Show) -> dict[str, Any]:
+    """The show's settings as the API shows them."""
+    return {
+        "id": show.id,
+        "title": show.title,
+        "subtitle": show.subtitle or "",
+        "description": show.description or "",
+        "description_html": str(render_markdown(show.description)),
+        "author": show.author or "",
+        "owner_name": show.owner_name or "",
+        "owner_email": show.owner_email or "",
+        "language": show.language,
+        "timezone": show.timezone,
+        "categories": [" > ".join(part for part in pair if part) for pair in show.categories or []],
+        "explicit": bool(show.explicit),
+        "show_type": show.show_type,
+        "artwork": media_url(show.artwork),
+        "copyright": show.copyright or "",
+        "website": show.website or "",
+        "funding_url": show.funding_url or "",
+        "funding_label": show.funding_label or "",
+        "directory_links": dict(show.directory_links or {}),
+        "hosts": [dict(host) for host in show.hosts or []],
+        "locked": bool(show.locked),
+        "complete": bool(show.complete),
+        "new_feed_url": show.new_feed_url or "",
+        "apple_verify": show.apple_verify or "",
+        "podcast_guid": show.podcast_guid,
+        "feed_url": feed_url(),
+        "url": absolute("public.index"),
+        "updated_at": timestamp(show.updated_at),
+    }

@@ -1,0 +1,226 @@
+"""The API's OpenAPI 3.1 document; its JSON request schemas also validate what clients send."""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from functools import lru_cache
+from typing import Any
+
+from podcast.openapi_schemas import (
+    FORM_NOTE,
+    ID,
+    MAX_ID,
+    MAX_LIMIT,
+    SCHEMAS,
+    STATUSES,
+    ref,
+)
+
+_ERRORS = {
+    "400": "Malformed JSON, or a body that is not a JSON object.",
+    "401": "No bearer token, or one that is not valid.",
+    "404": "No such resource.",
+    "409": "The change conflicts with other records.",
+    "413": "The upload is larger than the limit.",
+    "415": "The body's content type is not one this operation takes.",
+    "422": "Invalid fields; `error.fields` names each one.",
+    "503": "Media storage is unavailable; nothing was saved.",
+}
+
+
+def _error(status: str) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": _ERRORS[status],
+        "content": {"application/json": {"schema": ref("Error")}},
+    }
+    if status == "401":
+        response["headers"] = {
+            "WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}
+        }
+    return response
+
+
+def _ok(status: str, schema: str, description: str) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": ref(schema)}},
+    }
+    if status == "201":
+        response["headers"] = {
+            "Location": {"schema": {"type": "string"}, "description": "The new resource's URL."}
+        }
+    return {status: response}
+
+
+def _operation(
+    op_id: str,
+    summary: str,
+    ok: dict[str, Any],
+    errors: str,
+    body: dict[str, str] | None = None,
+    parameters: list[dict[str, Any]] | None = None,
+    tag: str = "",
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "operationId": op_id,
+        "summary": summary,
+        "tags": [tag],
+        "responses": {**ok, **{s: _error(s) for s in errors.split()}},
+    }
+    if parameters:
+        operation["parameters"] = parameters
+    if body:
+        content: dict[str, Any] = {}
+        for media_type, schema in body.items():
+            content[media_type] = {"schema": ref(schema)}
+            if media_type == "multipart/form-data":
+                content[media_type]["encoding"] = {
+                    name: {"contentType": "application/octet-stream"}
+                    for name in ("audio", "image", "transcript", "photo", "artwork")
+                    if name in SCHEMAS[schema]["properties"]
+                }
+        operation["requestBody"] = {"required": True, "content": content}
+    return operation
+
+
+def _path_id(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": ID}
+
+
+_LIST_PARAMETERS = [
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20},
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "description": "Opaque; take it from the previous page's `next`.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+    },
+]
+_NO_CONTENT = {"204": {"description": "Deleted."}}
+
+
+def _paths() -> dict[str, Any]:
+    episode_id, guest_id = [_path_id("episode_id")], [_path_id("guest_id")]
+    episode_body = {"multipart/form-data": "EpisodePatchForm", "application/json": "EpisodePatch"}
+    create_body = {"multipart/form-data": "EpisodeCreateForm", "application/json": "EpisodeCreate"}
+    status_filter = {"name": "status", "in": "query", "schema": {"enum": STATUSES}}
+    return {
+        "/episodes": {
+            "get": _operation(
+                "listEpisodes", "Episodes, newest first (drafts included).",
+                _ok("200", "EpisodeList", "A page of episodes."), "401 422",
+                parameters=[*_LIST_PARAMETERS, status_filter], tag="episodes",
+            ),
+            "post": _operation(
+                "createEpisode", "Create an episode: multipart with audio, or JSON for a draft.",
+                _ok("201", "Episode", "Created."), "400 401 409 413 415 422 503",
+                body=create_body, tag="episodes",
+            ),
+        },
+        "/episodes/{episode_id}": {
+            "get": _operation(
+                "getEpisode", "One episode.", _ok("200", "Episode", "The episode."), "401 404",
+                parameters=episode_id, tag="episodes",
+            ),
+            "patch": _operation(
+                "updateEpisode", "Change an episode; given fields only, a new `audio` replaces it.",
+                _ok("200", "Episode", "The changed episode."), "400 401 404 413 415 422 503",
+                body=episode_body, parameters=episode_id, tag="episodes",
+            ),
+            "delete": _operation(
+                "deleteEpisode", "Delete an episode and its files.", _NO_CONTENT, "401 404",
+                parameters=episode_id, tag="episodes",
+            ),
+        },
+        "/guests": {
+            "get": _operation(
+                "listGuests", "Guests, oldest first.", _ok("200", "GuestList", "A page of guests."),
+                "401 422", parameters=_LIST_PARAMETERS, tag="guests",
+            ),
+            "post": _operation(
+                "createGuest", "Create a guest.", _ok("201", "Guest", "Created."),
+                "400 401 415 422", body={"application/json": "GuestCreate"}, tag="guests",
+            ),
+        },
+        "/guests/{guest_id}": {
+            "get": _operation(
+                "getGuest", "One guest.", _ok("200", "Guest", "The guest."), "401 404",
+                parameters=guest_id, tag="guests",
+            ),
+            "patch": _operation(
+                "updateGuest", "Change a guest; multipart also takes a `photo`.",
+                _ok("200", "Guest", "The changed guest."), "400 401 404 413 415 422 503",
+                body={"multipart/form-data": "GuestPatchForm", "application/json": "GuestPatch"},
+                parameters=guest_id, tag="guests",
+            ),
+            "delete": _operation(
+                "deleteGuest", "Delete a guest who is on no episode.", _NO_CONTENT, "401 404 409",
+                parameters=guest_id, tag="guests",
+            ),
+        },
+        "/show": {
+            "get": _operation(
+                "getShow", "The show's settings.", _ok("200", "Show", "The show."), "401 404",
+                tag="show",
+            ),
+            "patch": _operation(
+                "updateShow", "Change the show; multipart also takes `artwork`.",
+                _ok("200", "Show", "The changed show."), "400 401 404 413 415 422 503",
+                body={"multipart/form-data": "ShowPatchForm", "application/json": "ShowPatch"},
+                tag="show",
+            ),
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document.",
+                "tags": ["meta"],
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "The OpenAPI document.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    }  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Podcast publishing API",
+            "version": "1.0.0",
+            "description": (
+                "Episodes, guests and the show. Authenticate with `Authorization: Bearer "
+                "<token>` (`podcast create-token EMAIL`). Errors are "
+                '`{"error": {"code", "message", "fields"}}`. ' + FORM_NOTE
+            ),
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearerAuth": []}],
+        "tags": [{"name": name} for name in ("episodes", "guests", "show", "meta")],
+        "paths": _paths(),
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from `podcast create-token EMAIL`.",
+                }
+            },
+        },
+    }
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document (a fresh copy; callers may change it)."""
+    return deepcopy(_document())

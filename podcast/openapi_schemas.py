@@ -1,0 +1,298 @@
+"""The API's JSON Schemas (OpenAPI 3.1 components): what it answers and what it accepts."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from podcast.categories import category_choices
+from podcast.episode_input import DESCRIPTION_MAX, SUMMARY_MAX, TITLE_MAX
+from podcast.guests import BIO_MAX, NAME_MAX
+from podcast.shows import DIRECTORIES, TEXT_FIELDS, URL_FIELDS
+
+MAX_ID = 2**31 - 1
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 20
+STATUSES = ["draft", "scheduled", "published"]
+EPISODE_TYPES = ["full", "trailer", "bonus"]
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+_STRING = {"type": "string"}
+_URL_OR_NULL = {"type": ["string", "null"], "description": "An absolute URL, or null."}
+_TIMESTAMP = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC (Z)."}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+_WHOLE = {"type": "integer", "minimum": 1, "maximum": 100_000}
+_BINARY = {"type": "string", "contentMediaType": "application/octet-stream"}
+
+# Patterns mirror the service's rules, so a value the schema allows is one the service accepts.
+_CONTROL = "\\u0000-\\u0008\\u000a-\\u001f\\u007f-\\u009f\\ufffe\\uffff"
+# Python's whitespace (what str.strip removes), spelled out: ECMA's \s is another set.
+_SPACE = (
+    "\\u0009-\\u000d\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+ONE_LINE = f"^[^{_CONTROL}]*$"
+ONE_LINE_REQUIRED = f"^[^{_CONTROL}]*[^{_SPACE}{_CONTROL}][^{_CONTROL}]*$"
+NO_NUL = "^[^\\u0000]*$"
+NOT_BLANK = f"^[^\\u0000]*[^{_SPACE}\\u0000][^\\u0000]*$"
+HTTP_URL = f"^(https?://[^{_SPACE}\\u0000]+)?$"
+EMAIL = f"^[^@{_SPACE}\\u0000]+@[^@{_SPACE}\\u0000]+\\.[^@{_SPACE}\\u0000]+$"
+LANGUAGE = "^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
+
+
+def _text(max_length: int | None = None, pattern: str = NO_NUL, **extra: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "pattern": pattern, **extra}
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return schema
+
+
+_PUBLISH_AT = {
+    "type": "string",
+    "format": "date-time",
+    "description": "RFC 3339 date and time with its offset, e.g. 2026-12-01T09:00:00+01:00.",
+}
+_CHAPTER = {
+    "type": "object",
+    "required": ["start", "title"],
+    "properties": {
+        "start": {"type": "number", "minimum": 0, "description": "Seconds from the start."},
+        "title": _text(pattern=NOT_BLANK),
+    },
+}
+_LINK = {
+    "type": "object",
+    "required": ["url"],
+    "properties": {
+        "label": _text(),
+        "url": _text(500, HTTP_URL, description="https:// or http:// URL."),
+    },
+}
+_HOST = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": _text(pattern=NOT_BLANK),
+        "role": _text(),
+        "href": _text(),
+        "img": _text(),
+    },
+}
+
+EPISODE_FIELDS_JSON: dict[str, Any] = {
+    "title": _text(TITLE_MAX, ONE_LINE_REQUIRED, description="One line."),
+    "summary": _nullable(_text(SUMMARY_MAX)),
+    "description": _nullable(_text(DESCRIPTION_MAX, description="Show notes in Markdown.")),
+    "status": {
+        "enum": STATUSES,
+        "description": "published or scheduled need audio; scheduled needs publish_at.",
+    },
+    "publish_at": _nullable(_PUBLISH_AT),
+    "season": _nullable(_WHOLE),
+    "number": _nullable(_WHOLE),
+    "episode_type": {"enum": EPISODE_TYPES},
+    "explicit": {"type": "boolean"},
+    "guests": {"type": "array", "items": ID, "description": "Guest ids in speaking order."},
+    "chapters": _nullable({"type": "array", "items": ref("Chapter")}),
+    "image": {"type": "null", "description": "null removes the episode's image."},
+    "transcript": {"type": "null", "description": "null removes the transcript."},
+}
+FORM_NOTE = (
+    "In multipart bodies, numbers and booleans are text, lists of ids are repeated parts (or "
+    "one JSON list), and lists of objects are one JSON part."
+)
+EPISODE_FIELDS_MULTIPART: dict[str, Any] = {
+    **{
+        name: EPISODE_FIELDS_JSON[name]
+        for name in ("title", "episode_type", "explicit", "guests", "status")
+    },
+    "summary": _text(SUMMARY_MAX),
+    "description": _text(DESCRIPTION_MAX, description="Show notes in Markdown."),
+    "publish_at": _PUBLISH_AT,
+    "season": _WHOLE,
+    "number": _WHOLE,
+    "chapters": {"type": "array", "items": ref("Chapter"), "description": "One JSON part."},
+    "audio": {**_BINARY, "description": "MP3 or M4A (AAC)."},
+    "image": {**_BINARY, "description": "Square JPEG or PNG, 1400 to 3000 px."},
+    "transcript": {**_BINARY, "description": "SRT or WebVTT."},
+}
+
+GUEST_FIELDS_JSON: dict[str, Any] = {
+    "name": _text(NAME_MAX, ONE_LINE_REQUIRED),
+    "bio": _nullable(_text(BIO_MAX, description="Markdown.")),
+    "website": _nullable(_text(500, HTTP_URL)),
+    "links": _nullable({"type": "array", "items": ref("Link")}),
+    "photo": {"type": "null", "description": "null removes the photo."},
+}
+GUEST_FIELDS_MULTIPART: dict[str, Any] = {
+    "name": GUEST_FIELDS_JSON["name"],
+    "bio": _text(BIO_MAX, description="Markdown."),
+    "website": _text(500, HTTP_URL),
+    "links": {"type": "array", "items": ref("Link"), "description": "One JSON part."},
+    "photo": {**_BINARY, "description": "JPEG or PNG, 100 to 6000 px a side."},
+}
+
+SHOW_FIELDS_JSON: dict[str, Any] = {
+    **{name: _text(limit, ONE_LINE) for name, limit in TEXT_FIELDS.items()},
+    "title": _text(TEXT_FIELDS["title"], ONE_LINE_REQUIRED),
+    "description": _text(
+        4000, NOT_BLANK, description="Markdown; at most 4000 bytes in UTF-8 (Apple's limit)."
+    ),
+    "owner_email": _text(255, EMAIL),
+    "language": _text(16, LANGUAGE, description="ISO 639 code such as en or uz-Latn."),
+    "timezone": {"enum": sorted(available_timezones()), "description": "IANA time zone."},
+    "categories": {
+        "type": "array",
+        "minItems": 1,
+        "items": {"enum": category_choices()},
+        "description": "Apple Podcasts categories, 'Category' or 'Category > Subcategory'.",
+    },
+    **{name: _text(500, HTTP_URL) for name in URL_FIELDS},
+    "explicit": {"type": "boolean"},
+    "locked": {"type": "boolean"},
+    "complete": {"type": "boolean"},
+    "show_type": {"enum": ["episodic", "serial"]},
+    "directory_links": {
+        "type": "object",
+        "description": "Subscribe links by directory; other names are ignored.",
+        "properties": {name: _text(500, HTTP_URL) for name in DIRECTORIES},
+        "additionalProperties": {"type": "string"},
+    },
+    "hosts": {"type": "array", "items": ref("Host")},
+}
+
+
+def _show_multipart() -> dict[str, Any]:
+    fields = {name: dict(schema) for name, schema in SHOW_FIELDS_JSON.items()}
+    fields["artwork"] = {**_BINARY, "description": "Square JPEG or PNG, 1400 to 3000 px."}
+    return fields
+
+
+def _object(
+    properties: dict[str, Any], required: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties, **extra}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _output(properties: dict[str, Any]) -> dict[str, Any]:
+    return _object(properties, list(properties))
+
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _output(
+        {
+            "error": _output(
+                {
+                    "code": _STRING,
+                    "message": _STRING,
+                    "fields": {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": "Field name to what is wrong with it.",
+                    },
+                }
+            )
+        }
+    ),
+    "Chapter": _CHAPTER,
+    "ChapterOut": _output({"start": {"type": "number"}, "title": _STRING}),
+    "Link": _LINK,
+    "Host": _HOST,
+    "Audio": _output(
+        {
+            "url": _STRING,
+            "size_bytes": {"type": "integer", "minimum": 0},
+            "mime_type": {"enum": ["audio/mpeg", "audio/x-m4a"]},
+        }
+    ),
+    "Guest": _output(
+        {
+            "id": ID,
+            "slug": _STRING,
+            "name": _STRING,
+            "bio": _STRING,
+            "bio_html": _STRING,
+            "website": _STRING,
+            "links": {
+                "type": "array",
+                "items": _output({"label": _STRING, "url": _STRING}),
+            },
+            "photo": _URL_OR_NULL,
+            "url": {"type": "string", "description": "The guest's public page."},
+        }
+    ),
+    "Episode": _output(
+        {
+            "id": ID,
+            "slug": _STRING,
+            "guid": {"type": "string", "description": "Minted once; never changes."},
+            "title": _STRING,
+            "summary": _STRING,
+            "description": _STRING,
+            "description_html": {"type": "string", "description": "Sanitized HTML."},
+            "status": {"enum": STATUSES},
+            "publish_at": {"anyOf": [_TIMESTAMP, {"type": "null"}]},
+            "season": {"type": ["integer", "null"]},
+            "number": {"type": ["integer", "null"]},
+            "episode_type": {"enum": EPISODE_TYPES},
+            "explicit": {"type": "boolean"},
+            "duration_seconds": {"type": ["number", "null"]},
+            "audio": _nullable(ref("Audio")),
+            "image": _URL_OR_NULL,
+            "transcript": {**_URL_OR_NULL, "description": "WebVTT URL, or null."},
+            "chapters": {"type": "array", "items": ref("ChapterOut")},
+            "guests": {"type": "array", "items": ref("Guest")},
+            "url": {"type": "string", "description": "The episode's public page."},
+            "created_at": _TIMESTAMP,
+            "updated_at": _TIMESTAMP,
+        }
+    ),
+    "Show": _output(
+        {
+            "id": ID,
+            **{name: _STRING for name in TEXT_FIELDS},
+            "description": _STRING,
+            "description_html": _STRING,
+            "owner_email": _STRING,
+            "language": _STRING,
+            "timezone": _STRING,
+            "categories": {"type": "array", "items": _STRING},
+            "explicit": {"type": "boolean"},
+            "show_type": {"enum": ["episodic", "serial"]},
+            "artwork": _URL_OR_NULL,
+            **{name: _STRING for name in URL_FIELDS},
+            "directory_links": {"type": "object", "additionalProperties": _STRING},
+            "hosts": {"type": "array", "items": {"type": "object"}},
+            "locked": {"type": "boolean"},
+            "complete": {"type": "boolean"},
+            "podcast_guid": _STRING,
+            "feed_url": _STRING,
+            "url": _STRING,
+            "updated_at": _TIMESTAMP,
+        }
+    ),
+    "EpisodeList": _output(
+        {"items": {"type": "array", "items": ref("Episode")}, "next": _URL_OR_NULL}
+    ),
+    "GuestList": _output({"items": {"type": "array", "items": ref("Guest")}, "next": _URL_OR_NULL}),
+    "EpisodeCreate": _object(EPISODE_FIELDS_JSON, ["title"]),
+    "EpisodePatch": _object(EPISODE_FIELDS_JSON),
+    "EpisodeCreateForm": _object(EPISODE_FIELDS_MULTIPART, ["title"]),
+    "EpisodePatchForm": _object(EPISODE_FIELDS_MULTIPART, minProperties=1),
+    "GuestCreate": _object(GUEST_FIELDS_JSON, ["name"]),
+    "GuestPatch": _object(GUEST_FIELDS_JSON),
+    "GuestPatchForm": _object(GUEST_FIELDS_MULTIPART, minProperties=1),
+    "ShowPatch": _object(SHOW_FIELDS_JSON),
+    "ShowPatchForm": _object(_show_multipart(), minProperties=1),
+}

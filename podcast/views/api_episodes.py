@@ -1,0 +1,131 @@
+"""API routes for episodes: list, create (multipart with audio, or JSON), get, patch, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from podcast import publishing
+from podcast.api_schema import episode_json
+from podcast.episode_input import parse_episode_input
+from podcast.errors import ConflictError, NotFoundError, ValidationError
+from podcast.extensions import db
+from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, Show
+from podcast.openapi_schemas import STATUSES
+from podcast.publishing import Attachments
+from podcast.queries import get_show
+from podcast.views.api import (
+    ID_RULE,
+    Body,
+    bp,
+    created,
+    known_id,
+    max_upload_bytes,
+    no_content,
+    page_arguments,
+    page_response,
+    read_body,
+    storage,
+)
+
+
+def _episodes():  # type: ignore[no-untyped-def]
+    return select(Episode).options(
+        selectinload(Episode.audio),
+        selectinload(Episode.image),
+        selectinload(Episode.transcript),
+        selectinload(Episode.appearances).joinedload(EpisodeGuest.guest).joinedload(Guest.photo),
+    )
+
+
+def _episode_or_404(episode_id: int) -> Episode:
+    episode = None
+    if known_id(episode_id):
+        episode = db.session.scalar(_episodes().where(Episode.id == episode_id))
+    if episode is None:
+        raise NotFoundError(f"There is no episode {episode_id}.")
+    return episode
+
+
+def _show() -> Show:
+    show = get_show()
+    if show is None:
+        raise ConflictError("There is no show yet; set it up (podcast load-episodes) first.")
+    return show
+
+
+def _fields(body: Body) -> dict[str, Any]:
+    """The checked fields, with an RFC 3339 'z' or 't' made upper case for the parser."""
+    fields = dict(body.fields)
+    if isinstance(fields.get("publish_at"), str):
+        fields["publish_at"] = fields["publish_at"].upper()
+    return fields
+
+
+def _attachments(body: Body) -> Attachments:
+    """The files of a multipart body, or the removals (null) of a JSON one."""
+    return Attachments(
+        audio=body.upload("audio"),
+        image=body.upload("image"),
+        transcript=body.upload("transcript"),
+        remove_image=body.is_json and "image" in body.fields,
+        remove_transcript=body.is_json and "transcript" in body.fields,
+    )
+
+
+@bp.get("/episodes")
+def list_episodes() -> Response:
+    """Episodes newest first, drafts included; ?status= filters, ?limit= and ?cursor= page."""
+    limit, cursor = page_arguments()
+    status = request.args.get("status")
+    if status is not None and status not in STATUSES:
+        message = "Choose draft, scheduled or published."
+        raise ValidationError(message, fields={"status": message})
+    statement = _episodes().order_by(Episode.id.desc())
+    if status is not None:
+        statement = statement.where(Episode.status == EpisodeStatus(status))
+    if cursor is not None:
+        statement = statement.where(Episode.id < cursor)
+    rows = list(db.session.scalars(statement.limit(limit + 1)))
+    return page_response(rows, limit, episode_json, "api.list_episodes", status=status)
+
+
+@bp.post("/episodes")
+def create_episode() -> Response:
+    """Create an episode; on any failure nothing is stored."""
+    show = _show()
+    body = read_body("EpisodeCreate", "EpisodeCreateForm")
+    data = parse_episode_input(_fields(body), partial=False, timezone=show.timezone)
+    episode = publishing.create_episode(
+        db.session, storage(), show, data, _attachments(body), max_bytes=max_upload_bytes()
+    )
+    location = url_for("api.get_episode", episode_id=episode.id, _external=True)
+    return created(episode_json(episode), location)
+
+
+@bp.get(f"/episodes/<{ID_RULE}:episode_id>")
+def get_episode(episode_id: int) -> Response:
+    """One episode, whatever its status."""
+    return jsonify(episode_json(_episode_or_404(episode_id)))
+
+
+@bp.patch(f"/episodes/<{ID_RULE}:episode_id>")
+def update_episode(episode_id: int) -> Response:
+    """Change the given fields; a new audio file replaces the old one."""
+    episode = _episode_or_404(episode_id)
+    body = read_body("EpisodePatch", "EpisodePatchForm")
+    data = parse_episode_input(_fields(body), partial=True, timezone=episode.show.timezone)
+    publishing.update_episode(
+        db.session, storage(), episode, data, _attachments(body), max_bytes=max_upload_bytes()
+    )
+    return jsonify(episode_json(_episode_or_404(episode_id)))
+
+
+@bp.delete(f"/episodes/<{ID_RULE}:episode_id>")
+def delete_episode(episode_id: int) -> Response:
+    """Delete the episode and its files."""
+    publishing.delete_episode(db.session, storage(), _episode_or_404(episode_id))
+    return no_content()

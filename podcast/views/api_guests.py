@@ -1,0 +1,89 @@
+"""API routes for guests: list, create, get, patch (with a photo), delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from podcast import guests
+from podcast.api_schema import guest_json
+from podcast.errors import NotFoundError
+from podcast.extensions import db
+from podcast.models import Guest
+from podcast.views.api import (
+    ID_RULE,
+    Body,
+    bp,
+    created,
+    known_id,
+    no_content,
+    page_arguments,
+    page_response,
+    read_body,
+    storage,
+)
+
+
+def _fields(body: Body) -> dict[str, Any]:
+    """The checked fields; null links mean none."""
+    fields = dict(body.fields)
+    if "links" in fields and fields["links"] is None:
+        fields["links"] = []
+    return fields
+
+
+def _guest_or_404(guest_id: int) -> Guest:
+    guest = db.session.get(Guest, guest_id) if known_id(guest_id) else None
+    if guest is None:
+        raise NotFoundError(f"There is no guest {guest_id}.")
+    return guest
+
+
+@bp.get("/guests")
+def list_guests() -> Response:
+    """Guests, oldest first; ?limit= and ?cursor= page."""
+    limit, cursor = page_arguments()
+    statement = select(Guest).options(selectinload(Guest.photo)).order_by(Guest.id)
+    if cursor is not None:
+        statement = statement.where(Guest.id > cursor)
+    rows = list(db.session.scalars(statement.limit(limit + 1)))
+    return page_response(rows, limit, guest_json, "api.list_guests")
+
+
+@bp.post("/guests")
+def create_guest() -> Response:
+    """Create a guest with a unique slug."""
+    body = read_body("GuestCreate")
+    guest = guests.create_guest(db.session, guests.parse_guest_input(_fields(body)))
+    location = url_for("api.get_guest", guest_id=guest.id, _external=True)
+    return created(guest_json(guest), location)
+
+
+@bp.get(f"/guests/<{ID_RULE}:guest_id>")
+def get_guest(guest_id: int) -> Response:
+    """One guest."""
+    return jsonify(guest_json(_guest_or_404(guest_id)))
+
+
+@bp.patch(f"/guests/<{ID_RULE}:guest_id>")
+def update_guest(guest_id: int) -> Response:
+    """Change the given fields; a multipart `photo` replaces the photo, JSON null removes it."""
+    guest = _guest_or_404(guest_id)
+    body = read_body("GuestPatch", "GuestPatchForm")
+    data = guests.parse_guest_input(_fields(body), current=guest)
+    # The photo first: when it is refused, nothing has changed yet.
+    photo = body.upload("photo")
+    if photo is not None or (body.is_json and "photo" in body.fields):
+        guests.set_photo(db.session, storage(), guest, photo)
+    guests.update_guest(db.session, guest, data)
+    return jsonify(guest_json(guest))
+
+
+@bp.delete(f"/guests/<{ID_RULE}:guest_id>")
+def delete_guest(guest_id: int) -> Response:
+    """Delete a guest who is on no episode (409 otherwise)."""
+    guests.delete_guest(db.session, _guest_or_404(guest_id))
+    return no_content()

@@ -1,0 +1,40 @@
+"""API routes for the show's settings (and its artwork)."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+
+from podcast import shows
+from podcast.api_schema import show_json
+from podcast.errors import NotFoundError
+from podcast.extensions import db
+from podcast.models import Show
+from podcast.queries import get_show
+from podcast.views.api import bp, read_body, storage
+
+
+def _show_or_404() -> Show:
+    show = get_show()
+    if show is None:
+        raise NotFoundError("There is no show yet; set it up (podcast load-episodes) first.")
+    return show
+
+
+@bp.get("/show")
+def get_show_settings() -> Response:
+    """The show's settings."""
+    return jsonify(show_json(_show_or_404()))
+
+
+@bp.patch("/show")
+def update_show_settings() -> Response:
+    """Change the given settings; a multipart `artwork` replaces the artwork."""
+    show = _show_or_404()
+    body = read_body("ShowPatch", "ShowPatchForm")
+    fields = body.fields
+    shows.check_show_settings(fields)  # refuse bad fields before the artwork is replaced
+    artwork = body.upload("artwork")
+    if artwork is not None:
+        shows.set_artwork(db.session, storage(), show, artwork)
+    shows.update_show(db.session, show, fields)
+    return jsonify(show_json(show))
