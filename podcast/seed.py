@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,8 +120,10 @@ def _load_episode(
     path = folder / "episode.md"
     try:
         front, notes = read_front_matter(path)
-        guid = front.get("guid")
-        if guid and session.scalar(select(Episode.id).where(Episode.guid == guid)):
+        # Without a guid in the file, the folder name is the episode's identity, so a second
+        # load finds it again instead of adding a copy.
+        guid = front.get("guid") or str(uuid.uuid5(uuid.UUID(show.podcast_guid), folder.name))
+        if session.scalar(select(Episode.id).where(Episode.guid == guid)):
             report.skipped.append(f"episode “{front.get('title', folder.name)}” (already loaded)")
             return
         unknown = [g for g in front.get("guests", []) if g not in guests]
@@ -140,10 +143,9 @@ def _load_episode(
                 session, storage, show, data,
                 Attachments(audio=Upload(handle, audio_name)), max_bytes=2**40,
             )  # fmt: skip
-        if guid or front.get("slug"):
-            episode.guid = guid or episode.guid
-            episode.slug = front.get("slug") or episode.slug
-            session.commit()
+        episode.guid = guid
+        episode.slug = front.get("slug") or episode.slug
+        session.commit()
     except (ValueError, PodcastError, OSError) as exc:
         session.rollback()
         report.errors.append(f"{path}: {_describe(exc)}")

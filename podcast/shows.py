@@ -77,7 +77,7 @@ def apply_show_settings(show: Show, raw: dict[str, Any]) -> None:
             show.owner_email = value
     if "language" in raw:
         value = str(raw["language"] or "").strip()
-        if not _LANGUAGE.match(value):
+        if not _LANGUAGE.match(value) or len(value) > 16:
             errors["language"] = "An ISO 639 code such as en, ru or uz-Latn."
         else:
             show.language = value

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO, Protocol
 from urllib.parse import unquote, urlsplit
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import (
@@ -331,6 +332,17 @@ class LocalStorage:
             raise _unavailable("the media directory is not writable", write=False)
 
 
+def _whole_named_file(fileobj: BinaryIO) -> str | None:
+    """The path of fileobj when it is a regular file read from its start, else None."""
+    name = getattr(fileobj, "name", None)
+    try:
+        if isinstance(name, str) and fileobj.tell() == 0 and os.path.isfile(name):
+            return name
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
 class S3Storage:
     """Media stored in an S3-compatible bucket under an optional key prefix."""
 
@@ -354,8 +366,11 @@ class S3Storage:
         self._client: Any = None
         self._client_lock = threading.Lock()
         self._transfer_config = TransferConfig(
-            multipart_threshold=8 * MIB, multipart_chunksize=8 * MIB, max_concurrency=4
+            multipart_threshold=8 * MIB, multipart_chunksize=8 * MIB, max_concurrency=10
         )
+        # s3transfer reads each part of an unnamed stream into memory, 10 parts ahead by default
+        # (80 MiB); 4 keeps the worker's memory flat. Files on disk are sent by name instead.
+        self._transfer_config.max_in_memory_upload_chunks = 4
 
     @property
     def client(self) -> Any:
@@ -433,11 +448,24 @@ class S3Storage:
         """Upload fileobj (multipart above 8 MiB); a failed upload leaves no parts behind."""
         full = self._full(key)
         extra = {"ContentType": content_type, "CacheControl": cache_control}
+        path = _whole_named_file(fileobj)
         try:
             with self._translated(write=True):
-                self.client.upload_fileobj(
-                    fileobj, self.bucket, full, ExtraArgs=extra, Config=self._transfer_config
-                )
+                if path is not None:
+                    # By name, s3transfer streams each part from disk instead of reading it into
+                    # memory first: a third of the memory and faster (bench/upload.py).
+                    try:
+                        self.client.upload_file(
+                            path, self.bucket, full, ExtraArgs=extra, Config=self._transfer_config
+                        )
+                    except S3UploadFailedError as exc:  # it wraps the ClientError that says why
+                        if isinstance(exc.__context__, ClientError):
+                            raise exc.__context__ from None
+                        raise
+                else:
+                    self.client.upload_fileobj(
+                        fileobj, self.bucket, full, ExtraArgs=extra, Config=self._transfer_config
+                    )
         except BaseException:
             self._abort_uploads_of(full)
             raise

@@ -196,3 +196,10 @@ def test_unknown_api_path_is_json_404(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_a_wrong_method_says_which_methods_are_allowed(client, api_token):
+    response = client.put("/api/v1/show", headers=api_token())
+    assert response.status_code == 405
+    assert {"GET", "PATCH"} <= {m.strip() for m in response.headers["Allow"].split(",")}
+    assert response.get_json()["error"]["code"] == "method_not_allowed"

@@ -24,7 +24,7 @@ def register(app: Flask) -> None:
     """Install the handlers."""
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+    def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         if status == 413:
             limit = app.config["PODCAST_MAX_UPLOAD_MB"]
@@ -35,10 +35,21 @@ def register(app: Flask) -> None:
             code = {401: "unauthorized", 404: "not_found", 413: "too_large"}.get(
                 status, exc.name.lower().replace(" ", "_")
             )
-            return error_json(status, code, message)
-        return render_template(
-            "errors/error.html", status=status, title=exc.name, message=message
-        ), status
+            response = error_json(status, code, message)
+        else:
+            response = app.make_response(
+                (
+                    render_template(
+                        "errors/error.html", status=status, title=exc.name, message=message
+                    ),
+                    status,
+                )
+            )
+        # Keep what the exception says beyond its body: Allow on 405, WWW-Authenticate on 401.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(PodcastError)
     def _podcast_error(exc: PodcastError) -> Response | tuple[str, int]:

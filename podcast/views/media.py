@@ -6,6 +6,7 @@ import mimetypes
 import re
 
 from flask import Blueprint, Response, abort, current_app, request, send_file
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from podcast.errors import NotFoundError
 from podcast.storage import IMMUTABLE_CACHE
@@ -41,9 +42,14 @@ def serve(key: str) -> Response:
     if path is not None:
         if not path.is_file():
             abort(404)
-        response = send_file(
-            path, mimetype=media_type(key), conditional=True, etag=True, max_age=31536000
-        )
+        try:
+            response = send_file(
+                path, mimetype=media_type(key), conditional=True, etag=True, max_age=31536000
+            )
+        except RequestedRangeNotSatisfiable as exc:
+            # Answer 416 here: the app's error page would drop the Content-Range header.
+            response = Response(status=416)
+            response.headers["Content-Range"] = f"bytes */{exc.length}"
     else:
         response = _proxy(storage, key)
     response.headers["Cache-Control"] = IMMUTABLE_CACHE

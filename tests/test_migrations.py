@@ -1,0 +1,77 @@
+"""Migrations from an empty database produce exactly the schema the models describe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from conftest import POSTGRES_ADMIN_URL, make_app
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+
+from podcast.extensions import db
+
+
+def _schema_diffs(url: str) -> list:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": False}
+            )
+            return compare_metadata(context, db.metadata)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def empty_postgres() -> str:
+    """A brand-new empty PostgreSQL database, dropped afterwards."""
+    import uuid
+
+    name = f"podcast_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"PostgreSQL is not reachable: {exc}")
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_upgrade_from_empty_matches_models(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'empty.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("empty_postgres")
+    )
+    app = make_app(tmp_path, url)
+    with app.app_context():
+        upgrade()
+        tables = set(inspect(db.engine).get_table_names())
+        db.engine.dispose()
+    assert {"show", "episode", "guest", "media_asset", "user_account", "api_token"} <= tables
+    assert _schema_diffs(app.config["SQLALCHEMY_DATABASE_URI"]) == []
+
+
+def test_downgrade_to_empty_and_back(tmp_path: Path) -> None:
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'roundtrip.db'}")
+    with app.app_context():
+        upgrade()
+        downgrade(revision="base")
+        left = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+        upgrade()
+        again = set(inspect(db.engine).get_table_names())
+        db.engine.dispose()
+    assert left == set()
+    assert "episode" in again
