@@ -15,10 +15,10 @@ from podcast.episode_input import parse_episode_input
 from podcast.errors import PodcastError
 from podcast.guests import create_guest, parse_guest_input
 from podcast.models import Episode, Guest, Show
-from podcast.publishing import Attachments, bump_revision, create_episode
-from podcast.shows import create_show
+from podcast.publishing import Attachments, create_episode
+from podcast.shows import create_show, set_artwork
 from podcast.storage import Storage
-from podcast.uploads import Upload, delete_objects, ingest_image
+from podcast.uploads import Upload
 
 
 @dataclass
@@ -58,23 +58,7 @@ def _load_show(
     show = create_show(session, settings, feed_url)
     if cover:
         with (root / cover).open("rb") as handle:
-            asset = ingest_image(
-                storage,
-                Upload(handle, cover),
-                owner=show.podcast_guid,
-                field="cover",
-                artwork=True,
-                max_bytes=20 * 1024 * 1024,
-                collection="show",
-            )
-        try:
-            show.artwork = asset
-            bump_revision(show)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            delete_objects(storage, [asset.key])
-            raise
+            set_artwork(session, storage, show, Upload(handle, cover))
     report.added.append(f"show “{show.title}”")
     return show
 
