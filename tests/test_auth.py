@@ -260,3 +260,10 @@ def test_csrf_is_enforced_on_admin_actions(client, sign_in, make_episode) -> Non
     upload = client.post("/admin/uploads/audio", data={})
     assert upload.status_code == 400
     assert upload.get_json()["error"]["code"] == "session_expired"
+
+
+def test_admin_and_api_responses_are_never_cached(client, login, api_token):
+    login("producer")
+    assert client.get("/admin/").headers["Cache-Control"] == "no-store"
+    assert client.get("/api/v1/show", headers=api_token()).headers["Cache-Control"] == "no-store"
+    assert client.get("/login").headers["Cache-Control"] == "no-store"
