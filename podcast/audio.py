@@ -14,10 +14,11 @@ import mutagen.oggopus
 import mutagen.oggvorbis
 import mutagen.wave
 
+from podcast import mp4 as mp4_boxes
 from podcast import mpeg
 from podcast.errors import AudioError, TruncatedAudioError
+from podcast.sniff import UPLOAD_INSTEAD, describe_unknown, not_audio, sniff
 
-UPLOAD_INSTEAD = "Upload the episode as an MP3 or M4A (AAC) file."
 _CUT_OFF = "The upload was probably cut off; export or upload it again."
 EPISODE_FORMATS_MESSAGE = (
     "Apple Podcasts and most apps take MP3 or AAC (M4A) only: "
@@ -108,7 +109,7 @@ def inspect(path: str | os.PathLike[str]) -> AudioInfo:
         raise AudioError(f"This file is empty (0 bytes). {UPLOAD_INSTEAD}")
     with open(path, "rb") as f:
         head = f.read(4096)
-        kind = _sniff(head)
+        kind = sniff(head)
         if kind == "id3":
             after = mpeg.skip_id3v2(f)
             f.seek(after)
@@ -126,81 +127,6 @@ def inspect(path: str | os.PathLike[str]) -> AudioInfo:
     return _inspect_other(kind, path, size)
 
 
-def _not_audio(what: str) -> AudioError:
-    return AudioError(f"This file is not audio (it looks like {what}). {UPLOAD_INSTEAD}")
-
-
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
-    (b"%PDF", "a PDF document"),
-    (b"PK\x03\x04", "a ZIP archive or an Office document"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"{\\rtf", "an RTF document"),
-    (b"\xd0\xcf\x11\xe0", "an old Office document"),
-)
-_OTHER_MEDIA: tuple[tuple[bytes, bytes, str], ...] = (  # (bytes 0-3, bytes 8-11, what it is)
-    (b"", b"qt  ", "a QuickTime video, not audio"),
-    (b"RIFF", b"AVI ", "an AVI video, not audio"),
-    (b"\x1a\x45\xdf\xa3", b"", "a WebM or Matroska file, which podcast apps can't play"),
-    (b"FORM", b"AIFF", "an AIFF file, which podcast apps don't take"),
-    (b"FORM", b"AIFC", "an AIFF file, which podcast apps don't take"),
-    (b"\x30\x26\xb2\x75", b"", "a Windows Media (WMA/WMV) file"),
-    (b"#!AM", b"", "an AMR voice recording"),
-)
-
-
-def _sniff(head: bytes) -> str:
-    """The container `head` starts with, or raise AudioError naming what it is instead."""
-    for start, at8, what in _OTHER_MEDIA:
-        if head.startswith(start) and head[8:].startswith(at8) and (start or head[4:8] == b"ftyp"):
-            raise AudioError(f"This is {what}. {UPLOAD_INSTEAD}")
-    if head.startswith(b"ID3"):
-        return "id3"
-    if head.startswith(b"fLaC"):
-        return "flac"
-    if head.startswith(b"OggS"):
-        if b"OpusHead" in head[:200]:
-            return "ogg_opus"
-        if b"\x01vorbis" in head[:200]:
-            return "ogg_vorbis"
-        raise AudioError(
-            "This Ogg file holds neither Vorbis nor Opus audio (perhaps video, Speex or FLAC). "
-            + UPLOAD_INSTEAD
-        )
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return "wav"
-    if head[4:8] == b"ftyp":
-        return "mp4"
-    for magic, what in _MAGIC:
-        if head.startswith(magic):
-            raise _not_audio(what)
-    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:
-        raise AudioError(
-            "This is a raw AAC stream (ADTS) without a container; "
-            "save it as M4A (or export an MP3) and upload that."
-        )
-    return "mpeg"
-
-
-def _describe_unknown(head: bytes) -> AudioError:
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in text:
-        return _not_audio("a web page (HTML)")
-    if text.startswith(b"<?xml") or text.startswith(b"<rss"):
-        return _not_audio("an XML document")
-    try:
-        decoded = head.decode("utf-8", errors="strict")
-    except UnicodeDecodeError as exc:
-        decoded = head[: exc.start].decode("utf-8") if exc.start > len(head) - 4 else ""
-    if decoded and all(c.isprintable() or c in "\r\n\t" for c in decoded):
-        return _not_audio("a text file")
-    return AudioError(f"This file is not audio we can read. {UPLOAD_INSTEAD}")
-
-
 # ---------------------------------------------------------------- MP3
 
 
@@ -216,7 +142,7 @@ def _inspect_mp3(f: BinaryIO, path: str | os.PathLike[str], size: int) -> AudioI
                 "This file holds an MP3 tag (title, artist, artwork) but no MP3 audio after it. "
                 + UPLOAD_INSTEAD
             )
-        raise _describe_unknown(head)
+        raise describe_unknown(head)
     pos, first = found
     if first.layer != 3:
         layer = "MP2" if first.layer == 2 else "MP1"
@@ -368,7 +294,7 @@ def _info(
 
 
 def _inspect_mp4(f: BinaryIO, path: str | os.PathLike[str], size: int) -> AudioInfo:
-    layout = mpeg.mp4_layout(f, size)
+    layout = mp4_boxes.mp4_layout(f, size)
     tracks = layout.tracks or []
     if layout.cut_box is not None:
         part = {"mdat": "its audio data", "moov": "its index (moov box)"}.get(
@@ -386,7 +312,7 @@ def _inspect_mp4(f: BinaryIO, path: str | os.PathLike[str], size: int) -> AudioI
         raise AudioError(f"This is a video (MP4), not an audio file. {UPLOAD_INSTEAD}")
     sound = next((t for t in tracks if t.handler == "soun"), None)
     if sound is None:
-        raise _not_audio("an MP4 file with no sound track")
+        raise not_audio("an MP4 file with no sound track")
     declared = sum(t.sample_bytes for t in tracks)
     seconds = _mp4_seconds(layout, sound)
     if declared > layout.mdat_bytes or max(t.last_chunk_offset for t in tracks) >= size:
@@ -431,7 +357,7 @@ def _inspect_mp4(f: BinaryIO, path: str | os.PathLike[str], size: int) -> AudioI
     )
 
 
-def _mp4_seconds(layout: mpeg.Mp4Layout, sound: mpeg.Mp4Track) -> float:
+def _mp4_seconds(layout: mp4_boxes.Mp4Layout, sound: mp4_boxes.Mp4Track) -> float:
     """The sound track's played duration: its edit list (which drops AAC priming) or its length."""
     if sound.edit_duration and layout.movie_timescale:
         return sound.edit_duration / layout.movie_timescale
