@@ -1,0 +1,360 @@
+"""Who may call what, for every route the app has: the table must name each rule in url_map.
+
+Callers: anonymous, a producer and an admin logged in with the session cookie, a wrong bearer
+token, and a valid producer token. Public routes are open to all; /admin/* needs a session
+(bearer tokens are for the API only) and admin rights for user management; /api/v1/* needs a
+valid token (a session cookie alone is not enough). A refused caller changes nothing.
+(test_admin_matrix.py and test_api_auth.py hold the finer per-area cases.)
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import lxml.html
+import pytest
+from argon2 import PasswordHasher
+from conftest import PASSWORD, SAMPLE_MP3
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from test_api_support import episode_form
+
+from podcast import auth
+from podcast.episode_input import parse_episode_input
+from podcast.extensions import db
+from podcast.models import Episode, EpisodeStatus, Guest, Show, User
+from podcast.publishing import Attachments, create_episode
+from podcast.uploads import Upload
+
+pytest_plugins = ["admin_support"]
+
+PUBLIC, ADMIN, USERS, API, LOGOUT = "public", "admin", "users", "api", "logout"
+WRONG_TOKEN = {"Authorization": "Bearer pod_wrong"}
+CALLERS = ["anonymous", "wrong_token", "producer_token", "producer", "admin"]
+VTT = b"WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nWelcome to Majlis.\n"
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to call one (rule, method): who may, which URL, and what body."""
+
+    kind: str
+    url: str
+    body: Any = None
+
+
+# Every (rule, method) in app.url_map. A new route fails test_the_table_covers_every_route
+# until it is added here with the access it should have.
+ROUTES: dict[tuple[str, str], Route] = {
+    ("/", "GET"): Route(PUBLIC, "/"),
+    ("/episodes/<slug>", "GET"): Route(PUBLIC, "/episodes/{slug}"),
+    ("/episodes/<slug>/chapters.json", "GET"): Route(PUBLIC, "/episodes/{slug}/chapters.json"),
+    ("/episodes/<slug>/transcript.vtt", "GET"): Route(PUBLIC, "/episodes/{slug}/transcript.vtt"),
+    ("/guests/<slug>", "GET"): Route(PUBLIC, "/guests/{guest_slug}"),
+    ("/feed.xml", "GET"): Route(PUBLIC, "/feed.xml"),
+    ("/sitemap.xml", "GET"): Route(PUBLIC, "/sitemap.xml"),
+    ("/robots.txt", "GET"): Route(PUBLIC, "/robots.txt"),
+    ("/media/<path:key>", "GET"): Route(PUBLIC, "/media/{media_key}"),
+    ("/static/<path:filename>", "GET"): Route(PUBLIC, "/static/site.css"),
+    ("/api/v1/openapi.json", "GET"): Route(PUBLIC, "/api/v1/openapi.json"),
+    ("/login", "GET"): Route(PUBLIC, "/login"),
+    ("/login", "POST"): Route(PUBLIC, "/login", {"email": "", "password": ""}),
+    ("/logout", "GET"): Route(LOGOUT, "/logout"),
+    ("/logout", "POST"): Route(LOGOUT, "/logout", {}),
+    ("/admin/", "GET"): Route(ADMIN, "/admin/"),
+    ("/admin/episodes/new", "GET"): Route(ADMIN, "/admin/episodes/new"),
+    ("/admin/episodes/new", "POST"): Route(ADMIN, "/admin/episodes/new", {"title": ""}),
+    ("/admin/episodes/<int:episode_id>/edit", "GET"): Route(
+        ADMIN, "/admin/episodes/{episode}/edit"
+    ),
+    ("/admin/episodes/<int:episode_id>/edit", "POST"): Route(
+        ADMIN, "/admin/episodes/{episode}/edit", {"title": "Renamed", "action": "save"}
+    ),
+    ("/admin/episodes/<int:episode_id>/delete", "GET"): Route(
+        ADMIN, "/admin/episodes/{episode}/delete"
+    ),
+    ("/admin/episodes/<int:episode_id>/delete", "POST"): Route(
+        ADMIN, "/admin/episodes/{episode}/delete", {}
+    ),
+    ("/admin/episodes/<int:episode_id>/unpublish", "POST"): Route(
+        ADMIN, "/admin/episodes/{episode}/unpublish", {}
+    ),
+    ("/admin/uploads/audio", "POST"): Route(ADMIN, "/admin/uploads/audio", {}),
+    ("/admin/preview", "POST"): Route(ADMIN, "/admin/preview", {"markdown": "*hi*"}),
+    ("/admin/guests", "GET"): Route(ADMIN, "/admin/guests"),
+    ("/admin/guests/new", "GET"): Route(ADMIN, "/admin/guests/new"),
+    ("/admin/guests/new", "POST"): Route(ADMIN, "/admin/guests/new", {"name": "Новый гость"}),
+    ("/admin/guests/<int:guest_id>/edit", "GET"): Route(ADMIN, "/admin/guests/{guest}/edit"),
+    ("/admin/guests/<int:guest_id>/edit", "POST"): Route(
+        ADMIN, "/admin/guests/{guest}/edit", {"name": "Renamed Guest"}
+    ),
+    ("/admin/guests/<int:guest_id>/delete", "POST"): Route(
+        ADMIN, "/admin/guests/{guest}/delete", {}
+    ),
+    ("/admin/show", "GET"): Route(ADMIN, "/admin/show"),
+    ("/admin/show", "POST"): Route(ADMIN, "/admin/show", {"title": ""}),
+    ("/admin/users", "GET"): Route(USERS, "/admin/users"),
+    ("/admin/users", "POST"): Route(
+        USERS,
+        "/admin/users",
+        {"email": "new@example.org", "password": "a-long-password", "role": "admin"},
+    ),
+    ("/admin/users/<int:user_id>/active", "POST"): Route(
+        USERS, "/admin/users/{user}/active", {"active": "0"}
+    ),
+    ("/api/v1/episodes", "GET"): Route(API, "/api/v1/episodes"),
+    ("/api/v1/episodes", "POST"): Route(API, "/api/v1/episodes", "episode-form"),
+    ("/api/v1/episodes/<int:episode_id>", "GET"): Route(API, "/api/v1/episodes/{episode}"),
+    ("/api/v1/episodes/<int:episode_id>", "PATCH"): Route(
+        API, "/api/v1/episodes/{episode}", {"summary": "Changed"}
+    ),
+    ("/api/v1/episodes/<int:episode_id>", "DELETE"): Route(API, "/api/v1/episodes/{episode}"),
+    ("/api/v1/guests", "GET"): Route(API, "/api/v1/guests"),
+    ("/api/v1/guests", "POST"): Route(API, "/api/v1/guests", {"name": "API Guest"}),
+    ("/api/v1/guests/<int:guest_id>", "GET"): Route(API, "/api/v1/guests/{guest}"),
+    ("/api/v1/guests/<int:guest_id>", "PATCH"): Route(
+        API, "/api/v1/guests/{guest}", {"bio": "Changed"}
+    ),
+    ("/api/v1/guests/<int:guest_id>", "DELETE"): Route(API, "/api/v1/guests/{guest}"),
+    ("/api/v1/show", "GET"): Route(API, "/api/v1/show"),
+    ("/api/v1/show", "PATCH"): Route(API, "/api/v1/show", {"subtitle": "Changed"}),
+}
+CASES = sorted(ROUTES)
+
+
+def _rules(app: Flask) -> set[tuple[str, str]]:
+    return {
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods or ()
+        if method not in {"HEAD", "OPTIONS"}
+    }
+
+
+def test_the_table_covers_every_route(app) -> None:
+    routes = _rules(app)
+    assert routes - set(ROUTES) == set(), "routes without an access rule in ROUTES"
+    assert set(ROUTES) - routes == set(), "ROUTES names routes the app no longer has"
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Hundreds of cases each make accounts; argon2's real cost is not what they test (a
+    # hash made this way still verifies through the same code path).
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+
+
+@pytest.fixture
+def targets(show: Show, storage: Any, make_guest: Any, make_user: Any) -> dict[str, Any]:
+    """A published episode with a guest, chapters and a transcript; a free guest; a user."""
+    on_air = make_guest("Dilfuza Kurolova")
+    raw = {
+        "title": "Silence and Impunity",
+        "status": "published",
+        "guests": json.dumps([on_air.id]),
+        "chapters": json.dumps([{"start": 0, "title": "Opening"}]),
+    }
+    data = parse_episode_input(raw, partial=False, timezone=show.timezone)
+    files = Attachments(
+        audio=Upload(io.BytesIO(SAMPLE_MP3.read_bytes()), SAMPLE_MP3.name),
+        transcript=Upload(io.BytesIO(VTT), "episode.srt.vtt"),
+    )
+    episode = create_episode(db.session, storage, show, data, files, max_bytes=2**30)
+    return {
+        "episode": episode.id,
+        "slug": episode.slug,
+        "media_key": episode.audio.key,
+        "guest": make_guest("Free Guest").id,
+        "guest_slug": on_air.slug,
+        "user": make_user("other@example.org").id,
+    }
+
+
+def _fingerprint() -> tuple[Any, ...]:
+    """What any write would change: the show's revision, rows, statuses, accounts."""
+    db.session.expire_all()
+    return (
+        db.session.scalar(select(Show.revision)),
+        db.session.execute(select(Episode.id, Episode.status, Episode.title)).all(),
+        db.session.execute(select(Guest.id, Guest.name)).all(),
+        db.session.execute(select(User.id, User.active, User.role)).all(),
+        db.session.scalar(select(func.count()).select_from(Episode)),
+    )
+
+
+def _as(caller: str, client: FlaskClient, sign_in: Any, api_token: Any) -> dict[str, str]:
+    """Make the client this caller; returns the headers its requests carry."""
+    if caller in ("producer", "admin"):
+        sign_in(caller)
+        return {}
+    if caller == "producer_token":
+        return api_token("producer")
+    return WRONG_TOKEN if caller == "wrong_token" else {}
+
+
+def _send(client: FlaskClient, method: str, route: Route, ids: dict[str, Any], headers: Any):
+    url = route.url.format(**ids)
+    if route.body == "episode-form":
+        return client.open(url, method=method, headers=headers, data=episode_form())
+    if route.kind == API and route.body is not None:
+        return client.open(url, method=method, headers=headers, json=route.body)
+    return client.open(url, method=method, headers=headers, data=route.body)
+
+
+def _sent_to_login(response: Any) -> bool:
+    return response.status_code == 302 and response.location.startswith("/login")
+
+
+def _expect(route: Route, method: str, caller: str) -> str:
+    """The outcome this caller must get: ok, login, forbidden, unauthorized, logged_in_home."""
+    session = caller in ("producer", "admin")
+    if route.kind == PUBLIC:
+        if route.url == "/login" and method == "GET" and session:
+            return "logged_in_home"  # a logged-in user is sent on to the dashboard
+        return "ok"
+    if route.kind == LOGOUT:
+        return "ok" if session and method == "GET" else "login"
+    if route.kind == API:
+        return "ok" if caller == "producer_token" else "unauthorized"
+    if not session:
+        return "login"  # bearer tokens, right or wrong, never open the admin
+    if route.kind == USERS and caller == "producer":
+        return "forbidden"
+    return "ok"
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize(("rule", "method"), CASES, ids=[f"{m} {r}" for r, m in CASES])
+def test_access(client, no_csrf, sign_in, api_token, targets, rule, method, caller) -> None:
+    route = ROUTES[(rule, method)]
+    headers = _as(caller, client, sign_in, api_token)
+    before = _fingerprint()
+    response = _send(client, method, route, targets, headers)
+    outcome = _expect(route, method, caller)
+    status, body = response.status_code, response.data.decode(errors="replace")
+    if outcome == "ok":
+        if method == "GET" or route.kind == API:
+            assert 200 <= response.status_code < 300, (status, body[:300])
+        else:  # a form post: saved (redirect), re-shown with errors, or refused as invalid
+            assert status < 500 and status not in (401, 403), (status, body[:300])
+            assert not _sent_to_login(response) or route.kind == LOGOUT
+    elif outcome == "logged_in_home":
+        assert status == 302 and response.location.startswith("/admin/")
+    elif outcome == "login":
+        assert _sent_to_login(response), (status, response.location)
+    elif outcome == "forbidden":
+        assert status == 403
+    else:
+        assert status == 401, (status, body[:300])
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert response.get_json()["error"]["code"] == "unauthorized"
+    cache = response.headers.get("Cache-Control", "")
+    if route.kind in (ADMIN, USERS, API) and 200 <= status < 300:
+        # What a session or a token sees must never sit in a shared cache.
+        assert "no-store" in cache or "private" in cache, cache
+    if "public" in cache:
+        assert "Set-Cookie" not in response.headers, "a shared cache would keep a cookie"
+    if outcome in ("login", "forbidden", "unauthorized") and route.kind != LOGOUT:
+        assert _fingerprint() == before, "a refused request changed something"
+
+
+POST_ONLY_ADMIN = sorted(
+    rule
+    for (rule, method), route in ROUTES.items()
+    if route.kind in (ADMIN, USERS) and method == "POST" and (rule, "GET") not in ROUTES
+)
+
+
+@pytest.mark.parametrize("rule", POST_ONLY_ADMIN)
+def test_actions_refuse_get(client, no_csrf, sign_in, targets, rule) -> None:
+    sign_in("admin")
+    before = _fingerprint()
+    response = client.get(ROUTES[(rule, "POST")].url.format(**targets))
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
+    assert _fingerprint() == before
+
+
+def test_get_on_a_delete_page_only_asks(client, sign_in, targets) -> None:
+    sign_in("producer")
+    page = client.get(f"/admin/episodes/{targets['episode']}/delete")
+    assert page.status_code == 200
+    form = lxml.html.fromstring(page.data).xpath("//form[@method='post' or @method='POST']")
+    assert form, "the delete page asks with a form that posts"
+    assert client.get(f"/episodes/{targets['slug']}").status_code == 200
+
+
+def test_get_on_logout_keeps_the_session(client, sign_in, targets) -> None:
+    sign_in("producer")
+    assert client.get("/logout").status_code == 200
+    assert client.get("/admin/").status_code == 200
+
+
+# CSRF: with protection on (the default), a logged-in user's form post without a token is
+# refused and changes nothing. (rule, who posts: the user-management routes need an admin.)
+CSRF_CASES = sorted(
+    (rule, "admin" if route.kind == USERS else "producer")
+    for (rule, method), route in ROUTES.items()
+    if method == "POST" and route.kind in (ADMIN, USERS)
+)
+
+
+@pytest.mark.parametrize(("rule", "role"), CSRF_CASES)
+def test_form_posts_without_csrf_token_change_nothing(client, sign_in, targets, rule, role):
+    assert client.application.config.get("WTF_CSRF_ENABLED", True)
+    sign_in(role)
+    route = ROUTES[(rule, "POST")]
+    before = _fingerprint()
+    response = client.post(route.url.format(**targets), data=route.body)
+    assert response.status_code == 400
+    assert _fingerprint() == before
+    assert client.get(f"/episodes/{targets['slug']}").status_code == 200
+
+
+def _csrf_token(client: FlaskClient, url: str) -> str:
+    page = lxml.html.fromstring(client.get(url).data)
+    return page.xpath("//input[@name='csrf_token']/@value")[0]
+
+
+def test_the_same_post_with_its_token_works(client, sign_in, targets) -> None:
+    # The control for the CSRF cases: the refusal above is about the token, nothing else.
+    sign_in("producer")
+    token = _csrf_token(client, f"/admin/episodes/{targets['episode']}/edit")
+    response = client.post(
+        f"/admin/episodes/{targets['episode']}/unpublish", data={"csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert db.session.get(Episode, targets["episode"]).status == EpisodeStatus.DRAFT
+    assert client.get(f"/episodes/{targets['slug']}").status_code == 404
+
+
+def test_logout_without_csrf_token_keeps_the_session(client, sign_in, targets) -> None:
+    sign_in("producer")
+    assert client.post("/logout").status_code == 400
+    assert client.get("/admin/").status_code == 200
+
+
+def test_login_without_csrf_token_does_not_log_in(client, make_user, targets) -> None:
+    make_user("someone@example.org", "producer")
+    response = client.post("/login", data={"email": "someone@example.org", "password": PASSWORD})
+    assert response.status_code == 400
+    assert _sent_to_login(client.get("/admin/"))
+
+
+@pytest.mark.parametrize("role", ["producer", "admin"])
+def test_a_session_cookie_does_not_open_the_api(client, sign_in, targets, role) -> None:
+    # The session is real (the admin opens) yet the API still asks for a token.
+    sign_in(role)
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/api/v1/episodes").status_code == 401
+
+
+def test_a_valid_token_does_not_open_the_admin(client, api_token, targets) -> None:
+    headers = api_token("producer")
+    assert client.get("/api/v1/episodes", headers=headers).status_code == 200
+    for url in ("/admin/", "/admin/show", f"/admin/episodes/{targets['episode']}/edit"):
+        assert _sent_to_login(client.get(url, headers=headers)), url
