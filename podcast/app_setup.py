@@ -22,8 +22,15 @@ def configure_proxies(app: Flask) -> None:
         )
 
 
+def _unicode_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     # Foreign keys are off by default in SQLite; WAL lets gunicorn workers read while one writes.
+    # SQLite's own lower() folds ASCII only; search must find "выборы" in "Выборы" as
+    # PostgreSQL does.
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

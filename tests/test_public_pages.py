@@ -451,3 +451,13 @@ def test_public_pages_may_be_cached_briefly_but_not_past_a_scheduled_release(cli
     )
     max_age = int(client.get("/").headers["Cache-Control"].rsplit("=", 1)[1])
     assert 0 <= max_age <= 20
+
+
+def test_search_is_case_insensitive_in_cyrillic_too(client, make_episode, make_guest):
+    guest = make_guest("Дилфуза Куролова")
+    make_episode(title="Выборы в Узбекистане", guests=[guest.id])
+    make_episode(title="Something else")
+    for query in ("выборы", "ВЫБОРЫ", "куролова"):
+        body = client.get("/", query_string={"q": query}).get_data(as_text=True)
+        assert "Выборы в Узбекистане" in body, query
+        assert "Something else" not in body, query
