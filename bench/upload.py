@@ -94,7 +94,7 @@ def _run_worker(mode: str, path: Path, endpoint: str, bucket: str) -> dict[str, 
 
 def _inspect_figure() -> str:
     out = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "inspect.py")], capture_output=True, text=True
+        [sys.executable, str(ROOT / "bench" / "audio_inspect.py")], capture_output=True, text=True
     )
     return out.stdout.strip() or out.stderr.strip()
 

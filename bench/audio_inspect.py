@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-# This file is named like the stdlib's inspect module: drop bench/ from the path before any
-# import can pick it up, and put the repository root there instead.
-sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Run as a script: make the repository root importable (for tests.mpeg_synth).
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
