@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -11,7 +15,7 @@ from sqlalchemy.orm import Session
 from podcast.errors import NotFoundError
 from podcast.models import Episode, EpisodeStatus, Guest, MediaAsset, Show, utcnow
 from podcast.storage import Storage
-from podcast.uploads import delete_objects
+from podcast.uploads import TEMP_PREFIX, delete_objects
 
 
 @dataclass
@@ -22,6 +26,7 @@ class CheckResult:
     missing_objects: list[str] = field(default_factory=list)
     stale_assets: list[str] = field(default_factory=list)
     incomplete_uploads: list[str] = field(default_factory=list)
+    temp_files: list[str] = field(default_factory=list)
     unpublished: list[str] = field(default_factory=list)
     fixed: bool = False
 
@@ -30,7 +35,7 @@ class CheckResult:
         """How many problems were found."""
         return (
             len(self.orphan_objects) + len(self.missing_objects) + len(self.stale_assets)
-            + len(self.incomplete_uploads)
+            + len(self.incomplete_uploads) + len(self.temp_files)
         )  # fmt: skip
 
     def lines(self) -> list[str]:
@@ -40,6 +45,7 @@ class CheckResult:
         out += [f"row without an object: {k}" for k in self.missing_objects]
         out += [f"upload never attached to anything ({verb}): {k}" for k in self.stale_assets]
         out += [f"incomplete upload ({verb}): {k}" for k in self.incomplete_uploads]
+        out += [f"temporary upload file ({verb}): {p}" for p in self.temp_files]
         out += [f"episode moved to draft, its audio is missing: {t}" for t in self.unpublished]
         out.append(
             "storage and database agree" if not self.problems else f"{self.problems} problem(s)"
@@ -56,8 +62,35 @@ def _unattached_assets(session: Session) -> list[MediaAsset]:
     return list(session.scalars(select(MediaAsset).where(~condition)))
 
 
+def _in_use(path: Path) -> bool:
+    """True while a live process stages into the file (uploads.staged holds a lock on it)."""
+    with path.open("rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+def stale_temp_files(older_than: int) -> list[Path]:
+    """Upload staging files (podcast-upload-*) a killed worker left in the temp directory."""
+    cutoff = time.time() - older_than
+    found = []
+    for path in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
+        try:
+            if path.is_file() and path.stat().st_mtime <= cutoff and not _in_use(path):
+                found.append(path)
+        except FileNotFoundError:  # its upload just finished
+            continue
+    return sorted(found)
+
+
 def check_storage(session: Session, storage: Storage, *, fix: bool, older_than: int) -> CheckResult:
-    """Compare storage with the media rows; with `fix`, delete orphans and stale uploads."""
+    """Compare storage with the media rows; with `fix`, delete orphans and stale uploads.
+
+    Staging files in this host's temp directory count too: run it where the workers run.
+    """
     result = CheckResult(fixed=fix)
     cutoff = utcnow() - timedelta(seconds=older_than)
     known = {a.key: a for a in session.scalars(select(MediaAsset))}
@@ -73,6 +106,8 @@ def check_storage(session: Session, storage: Storage, *, fix: bool, older_than: 
         a.key for a in _unattached_assets(session) if a.created_at <= cutoff and a.key in stored
     )
     result.incomplete_uploads = storage.incomplete_uploads()
+    temp_files = stale_temp_files(older_than)
+    result.temp_files = [str(p) for p in temp_files]
     if result.missing_objects:
         missing = set(result.missing_objects)
         for episode in session.scalars(select(Episode).join(Episode.audio)):
@@ -87,4 +122,6 @@ def check_storage(session: Session, storage: Storage, *, fix: bool, older_than: 
         session.commit()
         delete_objects(storage, result.orphan_objects + result.stale_assets)
         storage.abort_incomplete_uploads()
+        for path in temp_files:
+            path.unlink(missing_ok=True)
     return result

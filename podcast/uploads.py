@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import logging
@@ -95,6 +96,9 @@ def safe_filename(name: str) -> str:
 def staged(upload: Upload, max_bytes: int) -> Iterator[StagedFile]:
     """Stream the upload to a temporary file (never whole in memory); removed on every path."""
     fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX)
+    # Held while the file lives; the kernel drops it when the process dies, so `podcast check`
+    # tells a crashed worker's leftover from an upload in flight.
+    fcntl.flock(fd, fcntl.LOCK_EX)
     path = Path(name)
     digest = _BackgroundHash()
     try:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from podcast.errors import PodcastError
+from podcast.extensions import db
 
 
 def wants_json() -> bool:
@@ -61,3 +63,25 @@ def register(app: Flask) -> None:
             title="Something went wrong",
             message=exc.message,
         ), exc.status
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError) -> Response | tuple[str, int]:
+        # The services roll back on failure; say so, instead of a bare "internal error".
+        app.logger.error("database error on %s %s", request.method, request.path, exc_info=exc)
+        db.session.rollback()  # the page below may read (the signed-in user) on this session
+        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            status, code = 503, "database_unavailable"
+            message = (
+                "The database is unavailable right now. Nothing was saved; try again in a moment."
+            )
+        else:
+            status, code = 500, "database_error"
+            message = (
+                "The database refused the change. Nothing was saved; "
+                "tell the site's operator if it happens again."
+            )
+        if wants_json():
+            return error_json(status, code, message)
+        return render_template(
+            "errors/error.html", status=status, title="Something went wrong", message=message
+        ), status
