@@ -105,7 +105,7 @@ def check_storage(session: Session, storage: Storage, *, fix: bool, older_than: 
     result.stale_assets = sorted(
         a.key for a in _unattached_assets(session) if a.created_at <= cutoff and a.key in stored
     )
-    result.incomplete_uploads = storage.incomplete_uploads()
+    result.incomplete_uploads = storage.incomplete_uploads(started_before=cutoff)
     temp_files = stale_temp_files(older_than)
     result.temp_files = [str(p) for p in temp_files]
     if result.missing_objects:
@@ -121,7 +121,7 @@ def check_storage(session: Session, storage: Storage, *, fix: bool, older_than: 
                 session.delete(asset)
         session.commit()
         delete_objects(storage, result.orphan_objects + result.stale_assets)
-        storage.abort_incomplete_uploads()
+        storage.abort_incomplete_uploads(started_before=cutoff)
         for path in temp_files:
             path.unlink(missing_ok=True)
     return result

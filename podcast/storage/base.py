@@ -115,11 +115,11 @@ class Storage(Protocol):
     def iter_keys(self, prefix: str = "") -> Iterator[str]:
         """Yield the stored keys that start with prefix, in lexicographic order."""
 
-    def incomplete_uploads(self) -> list[str]:
-        """List the keys of uploads that were started but never completed."""
+    def incomplete_uploads(self, started_before: datetime | None = None) -> list[str]:
+        """List the keys of uploads started (before `started_before`) but never completed."""
 
-    def abort_incomplete_uploads(self) -> int:
-        """Remove the incomplete uploads and return how many there were."""
+    def abort_incomplete_uploads(self, started_before: datetime | None = None) -> int:
+        """Remove those incomplete uploads (uploads in flight are younger) and count them."""
 
     def public_url(self, key: str) -> str | None:
         """Return media_base_url/<full key> when a base URL is configured, else None."""

@@ -178,13 +178,26 @@ class LocalStorage:
         keys = [rel for name, rel in self._walk() if "~" not in name and rel.startswith(prefix)]
         yield from sorted(keys)
 
-    def incomplete_uploads(self) -> list[str]:
+    def incomplete_uploads(self, started_before: datetime | None = None) -> list[str]:
         """List temp files left behind by interrupted writes (relative paths)."""
-        return sorted(rel for name, rel in self._walk() if name.endswith(_TMP_SUFFIX))
+        root = self.root.resolve()
+        leftovers = []
+        for name, rel in self._walk():
+            if not name.endswith(_TMP_SUFFIX):
+                continue
+            if started_before is not None:
+                try:
+                    modified = datetime.fromtimestamp((root / rel).stat().st_mtime, tz=UTC)
+                except FileNotFoundError:
+                    continue
+                if modified > started_before:
+                    continue
+            leftovers.append(rel)
+        return sorted(leftovers)
 
-    def abort_incomplete_uploads(self) -> int:
+    def abort_incomplete_uploads(self, started_before: datetime | None = None) -> int:
         """Delete the leftover temp files and return how many there were."""
-        leftovers = self.incomplete_uploads()
+        leftovers = self.incomplete_uploads(started_before)
         for rel in leftovers:
             with contextlib.suppress(FileNotFoundError):
                 (self.root.resolve() / rel).unlink()

@@ -6,7 +6,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -249,7 +249,7 @@ class S3Storage:
                 for obj in page.get("Contents", []):
                     yield self._relative(obj["Key"])
 
-    def _uploads(self) -> list[tuple[str, str]]:
+    def _uploads(self, started_before: datetime | None) -> list[tuple[str, str]]:
         pages = self.client.get_paginator("list_multipart_uploads")
         prefix = f"{self.prefix}/" if self.prefix else ""
         with self._translated():
@@ -257,15 +257,16 @@ class S3Storage:
                 (upload["Key"], upload["UploadId"])
                 for page in pages.paginate(Bucket=self.bucket, Prefix=prefix)
                 for upload in page.get("Uploads", [])
+                if started_before is None or upload["Initiated"] <= started_before
             ]
 
-    def incomplete_uploads(self) -> list[str]:
+    def incomplete_uploads(self, started_before: datetime | None = None) -> list[str]:
         """List the keys of multipart uploads that were started but never completed."""
-        return [self._relative(full) for full, _ in self._uploads()]
+        return [self._relative(full) for full, _ in self._uploads(started_before)]
 
-    def abort_incomplete_uploads(self) -> int:
-        """Abort every unfinished multipart upload under the prefix; return how many."""
-        uploads = self._uploads()
+    def abort_incomplete_uploads(self, started_before: datetime | None = None) -> int:
+        """Abort the unfinished multipart uploads under the prefix; return how many."""
+        uploads = self._uploads(started_before)
         with self._translated():
             for full, upload_id in uploads:
                 self.client.abort_multipart_upload(Bucket=self.bucket, Key=full, UploadId=upload_id)
