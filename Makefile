@@ -21,6 +21,8 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+# Links in the feed and pages follow PORT unless PODCAST_SITE_URL says otherwise.
+serve: export PODCAST_SITE_URL ?= http://localhost:$(PORT)
 serve: $(VENV)/.installed
 	$(BIN)/podcast db upgrade
 	$(BIN)/podcast load-episodes --if-empty
