@@ -189,12 +189,16 @@ def create_episode(
     *,
     max_bytes: int,
     now: datetime | None = None,
+    guid: str | None = None,
 ) -> Episode:
-    """Create an episode with its files; on any failure no row and no object remain."""
+    """Create an episode with its files; on any failure no row and no object remain.
+
+    `guid` keeps an episode's identity when it comes from elsewhere (the seed folder).
+    """
     now = now or utcnow()
     with _removing_new_objects_on_failure(session, storage) as new_keys:
         guests = _resolve_guests(session, data)
-        guid = _guid_for_new_episode(session, files)
+        guid = guid or _guid_for_new_episode(session, files)
         episode = Episode(guid=guid, show=show, created_at=now, updated_at=now)
         episode.status = EpisodeStatus.DRAFT
         _apply_fields(episode, data)

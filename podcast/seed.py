@@ -125,11 +125,11 @@ def _load_episode(
         with (folder / audio_name).open("rb") as handle:
             episode = create_episode(
                 session, storage, show, data,
-                Attachments(audio=Upload(handle, audio_name)), max_bytes=2**40,
+                Attachments(audio=Upload(handle, audio_name)), max_bytes=2**40, guid=guid,
             )  # fmt: skip
-        episode.guid = guid
-        episode.slug = front.get("slug") or episode.slug
-        session.commit()
+        if front.get("slug"):
+            episode.slug = front["slug"]
+            session.commit()
     except (ValueError, PodcastError, OSError) as exc:
         session.rollback()
         report.errors.append(f"{path}: {_describe(exc)}")

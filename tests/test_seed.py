@@ -141,3 +141,15 @@ def test_episode_without_guid_is_loaded_once(runner, tmp_path: Path) -> None:
         db.session.scalar(select(Episode.slug).where(Episode.guid == guid))
         == "bishkek-posle-vyborov"
     )
+
+
+def test_seeded_audio_lives_under_the_episode_guid(runner, storage):
+    from podcast import PROJECT_ROOT
+    from podcast.extensions import db
+    from podcast.models import Episode
+
+    assert runner.invoke(args=["load-episodes", str(PROJECT_ROOT / "episodes")]).exit_code == 0
+    episode = db.session.query(Episode).one()
+    assert episode.guid == "6f1c2a8e-3b7d-4c59-9a0e-5d2f8b41c7a3"
+    assert episode.audio.key.startswith(f"episodes/{episode.guid}/audio-")
+    assert storage.exists(episode.audio.key)
