@@ -260,3 +260,15 @@ def test_new_episode_before_the_show_exists_sends_to_show_settings(client, sign_
     sign_in()
     response = client.get("/admin/episodes/new")
     assert response.status_code == 302 and response.location.endswith("/admin/show")
+
+
+def test_upload_after_the_session_expired_says_so_in_json(client):
+    from conftest import SAMPLE_MP3
+
+    response = client.post(
+        "/admin/uploads/audio",
+        data={"audio": (SAMPLE_MP3.open("rb"), "episode.mp3")},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 401
+    assert "session has expired" in response.get_json()["error"]["message"]

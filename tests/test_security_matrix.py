@@ -205,6 +205,10 @@ def _send(client: FlaskClient, method: str, route: Route, ids: dict[str, Any], h
     return client.open(url, method=method, headers=headers, data=route.body)
 
 
+# Admin endpoints the form's scripts call with fetch/XHR.
+ADMIN_FETCH = {"/admin/uploads/audio", "/admin/preview"}
+
+
 def _sent_to_login(response: Any) -> bool:
     return response.status_code == 302 and response.location.startswith("/login")
 
@@ -220,6 +224,8 @@ def _expect(route: Route, method: str, caller: str) -> str:
         return "ok" if session and method == "GET" else "login"
     if route.kind == API:
         return "ok" if caller == "producer_token" else "unauthorized"
+    if not session and route.url in ADMIN_FETCH:
+        return "session_expired"  # the form's scripts get JSON they can show, not a redirect
     if not session:
         return "login"  # bearer tokens, right or wrong, never open the admin
     if route.kind == USERS and caller == "producer":
@@ -248,6 +254,9 @@ def test_access(client, no_csrf, sign_in, api_token, targets, rule, method, call
         assert _sent_to_login(response), (status, response.location)
     elif outcome == "forbidden":
         assert status == 403
+    elif outcome == "session_expired":
+        assert status == 401, (status, body[:300])
+        assert "session has expired" in response.get_json()["error"]["message"]
     else:
         assert status == 401, (status, body[:300])
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
@@ -258,7 +267,10 @@ def test_access(client, no_csrf, sign_in, api_token, targets, rule, method, call
         assert "no-store" in cache or "private" in cache, cache
     if "public" in cache:
         assert "Set-Cookie" not in response.headers, "a shared cache would keep a cookie"
-    if outcome in ("login", "forbidden", "unauthorized") and route.kind != LOGOUT:
+    if (
+        outcome in ("login", "forbidden", "unauthorized", "session_expired")
+        and route.kind != LOGOUT
+    ):
         assert _fingerprint() == before, "a refused request changed something"
 
 

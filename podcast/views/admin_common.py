@@ -41,6 +41,10 @@ RERENDERS_ON_STALE_FORM: set[str] = set()
 def _require_login() -> Any:
     """Every admin page needs a logged-in producer or admin."""
     if not current_user.is_authenticated:
+        if _wants_json():
+            # The upload script cannot follow a redirect to a login page; tell it in words.
+            message = "Your session has expired. Log in again in another tab, then upload again."
+            return json_error(401, "unauthorized", message, {"audio": message})
         return login_manager.unauthorized()
     return None
 
@@ -137,7 +141,7 @@ def _stale_form(error: CSRFError) -> Any:
     if request.path.startswith("/api/"):
         return json_error(400, "csrf", error.description)
     if request.blueprint == "admin" and not current_user.is_authenticated:
-        return login_manager.unauthorized()
+        return _require_login()
     if request.blueprint == "admin" and _wants_json():
         return json_error(400, "session_expired", STALE_MESSAGE)
     if request.endpoint in RERENDERS_ON_STALE_FORM or request.endpoint == "auth.login":
