@@ -39,6 +39,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Store as naive UTC; a naive value is a bug (whose time zone would it be?)."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -46,6 +47,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Hand back tz-aware UTC."""
         return None if value is None else value.replace(tzinfo=UTC)
 
 

@@ -18,6 +18,7 @@ EPISODE_TYPES = ["full", "trailer", "bonus"]
 
 
 def ref(name: str) -> dict[str, str]:
+    """A JSON reference to a component schema."""
     return {"$ref": f"#/components/schemas/{name}"}
 
 
