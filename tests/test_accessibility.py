@@ -1,0 +1,92 @@
+"""axe-core in Chromium finds no WCAG 2.1 A/AA violation on public or admin pages, light or dark."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import PASSWORD, make_app
+from live_server import CHROMIUM, CHROMIUM_ARGS, screenshotter, serve
+
+from podcast import PROJECT_ROOT
+from podcast.auth import create_user
+from podcast.extensions import db
+
+pytestmark = pytest.mark.browser
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+PUBLIC_PAGES = [
+    "/",
+    "/?q=equality",
+    "/?q=nothing-matches-this",
+    "/episodes/sexual-violence-in-central-asia",
+    "/guests/janette-akhilgova",
+    "/episodes/no-such-episode",
+    "/login",
+]
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/episodes/new",
+    "/admin/episodes/1/edit",
+    "/admin/guests",
+    "/admin/guests/new",
+    "/admin/show",
+    "/admin/users",
+]
+
+
+def _violations(axe: Any, page: Any, path: str) -> list[str]:
+    result = axe.run(page, options=WCAG_AA)
+    return [
+        f"{path}: {v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(node["target"][0] for node in v["nodes"][:3])
+        for v in result.response["violations"]
+    ]
+
+
+@pytest.fixture
+def seeded_app(tmp_path: Path):
+    """The Majlis sample content and an admin, on an app served over plain http."""
+    app = make_app(tmp_path, SITE_URL="http://127.0.0.1")
+    with app.app_context():
+        db.create_all()
+        result = app.test_cli_runner().invoke(
+            args=["load-episodes", str(PROJECT_ROOT / "episodes")]
+        )
+        assert result.exit_code == 0, result.output
+        create_user(db.session, "admin@example.org", PASSWORD, "admin")
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_pages_have_no_wcag_aa_violations(seeded_app, scheme, request) -> None:
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+    axe = axe_module.Axe()
+    problems: list[str] = []
+    with serve(seeded_app) as base, sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # axe is injected by the test; the pages' own CSP forbids inline scripts, as it should.
+        context = browser.new_context(bypass_csp=True, color_scheme=scheme)
+        page = context.new_page()
+        shot = screenshotter(page, f"{request.node.name}")
+        for path in PUBLIC_PAGES:
+            page.goto(base + path)
+            problems += _violations(axe, page, path)
+        page.goto(base + "/login")
+        page.get_by_label("Email").fill("admin@example.org")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(base + "/admin/")
+        for path in ADMIN_PAGES:
+            page.goto(base + path)
+            problems += _violations(axe, page, path)
+        shot("admin-last-page")
+        context.close()
+        browser.close()
+    assert not problems, "\n".join(problems)
