@@ -28,6 +28,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from podcast import app_setup
 
+    app_setup.configure_requests(app)
     app_setup.configure_proxies(app)
     app_setup.configure_database(app)
     app_setup.configure_storage(app)

@@ -4,13 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Request, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from podcast import storage as storage_module
 from podcast.extensions import csrf, db, login_manager, migrate
+from podcast.uploads import ReceivedFile
+
+
+class PodcastRequest(Request):
+    """Requests whose uploaded files land straight in the upload pipeline's temp files."""
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> Any:
+        return ReceivedFile()
+
+
+def configure_requests(app: Flask) -> None:
+    """Uploaded files are written once, into the pipeline's temp file, and hashed on arrival."""
+    app.request_class = PodcastRequest
 
 
 def configure_proxies(app: Flask) -> None:

@@ -10,11 +10,12 @@ import os
 import queue
 import tempfile
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from podcast import audio, images, transcripts
 from podcast.errors import TooLargeError, ValidationError
@@ -71,13 +72,60 @@ class _BackgroundHash:
         return self._hex
 
 
+def _close_and_remove(handle: BinaryIO, name: str) -> None:
+    try:
+        handle.close()
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+class ReceivedFile:
+    """Where the web server writes an uploaded file: a podcast-upload-* temp file, hashed as the
+    bytes arrive, so the pipeline adopts it instead of copying 150 MB a second time.
+
+    Werkzeug writes the part, seeks to 0 and hands it to the view; the request closes it at its
+    end, which removes the file.
+    """
+
+    def __init__(self) -> None:
+        fd, self.name = tempfile.mkstemp(prefix=TEMP_PREFIX)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as in staged(): in use until closed or the process dies
+        self._file = os.fdopen(fd, "w+b")
+        self._digest = hashlib.sha256()
+        self.size = 0
+        # Werkzeug drops a half-written part without closing it (a body cut short or over the
+        # limit): the file then goes when the object does.
+        self._cleanup = weakref.finalize(self, _close_and_remove, self._file, self.name)
+
+    def write(self, data: bytes) -> int:
+        """Append received bytes, hashing them."""
+        self._digest.update(data)
+        self.size += len(data)
+        return self._file.write(data)
+
+    def hexdigest(self) -> str:
+        """SHA-256 of everything written."""
+        return self._digest.hexdigest()
+
+    def close(self) -> None:
+        """Close and remove the file."""
+        self._cleanup()
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._file, attr)
+
+
+class _Digest(Protocol):
+    def hexdigest(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class StagedFile:
     """An upload written to a temporary file, with its size and SHA-256."""
 
     path: Path
     size: int
-    _hash: _BackgroundHash
+    _hash: _Digest
     filename: str
 
     @property
@@ -95,6 +143,16 @@ def safe_filename(name: str) -> str:
 @contextmanager
 def staged(upload: Upload, max_bytes: int) -> Iterator[StagedFile]:
     """Stream the upload to a temporary file (never whole in memory); removed on every path."""
+    stream = upload.stream
+    if isinstance(stream, ReceivedFile) and stream.tell() == 0:
+        # Already on disk and hashed by the web server: use it as it is.
+        stream.flush()
+        if stream.size > max_bytes:
+            raise TooLargeError(
+                f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit."
+            )
+        yield StagedFile(Path(stream.name), stream.size, stream, safe_filename(upload.filename))
+        return
     fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX)
     # Held while the file lives; the kernel drops it when the process dies, so `podcast check`
     # tells a crashed worker's leftover from an upload in flight.

@@ -444,7 +444,7 @@ def _assert_nothing_published(deployment: Deployment) -> None:
     assert deployment.media_files() == []
 
 
-def test_killed_while_receiving_the_body_leaves_nothing(
+def test_killed_while_receiving_the_body_leaves_a_file_check_removes(
     deployment: Deployment, long_mp3: Path
 ) -> None:
     server = deployment.start()
@@ -453,15 +453,18 @@ def test_killed_while_receiving_the_body_leaves_nothing(
             for _ in range(20):  # a slow client: 5 MiB in 256 KiB steps
                 send(256 * 1024)
                 time.sleep(0.005)
+            [receiving] = wait_for(deployment.staging_files)  # the pipeline's own file
             server.kill()
-            assert send(1024 * 1024) > 0  # the body was cut short
     finally:
         server.kill()
-    checked = deployment.check()
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "storage and database agree" in checked.stdout
+    found = deployment.check()
+    assert found.returncode == 1, found.stdout + found.stderr
+    assert f"temporary upload file (found): {receiving}" in found.stdout
+    fixed = deployment.check("--fix")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     _assert_nothing_published(deployment)
-    assert list(deployment.tmp.iterdir()) == []  # the half body was spooled to an unnamed file
+    assert list(deployment.tmp.iterdir()) == []
+    assert deployment.check().returncode == 0
 
 
 def test_killed_while_storing_leaves_files_that_check_removes(

@@ -230,3 +230,34 @@ def test_delete_episode_removes_its_objects(storage, show, upload_tmp: Path) -> 
     assert len(removed) == 1
     assert list(storage.iter_keys()) == [kept.audio.key]
     assert row_counts() == (1, 1)
+
+
+def test_a_file_the_web_server_received_is_used_in_place_not_copied(tmp_path: Path) -> None:
+    import hashlib
+
+    from podcast.uploads import ReceivedFile, staged
+
+    received = ReceivedFile()  # what werkzeug writes an uploaded part into
+    data = SAMPLE_MP3.read_bytes()
+    for start in range(0, len(data), 4096):
+        received.write(data[start : start + 4096])
+    received.seek(0)
+    with staged(Upload(received, "episode.mp3"), MAX) as staged_file:
+        assert staged_file.path == Path(received.name)
+        assert staged_file.size == len(data)
+        assert staged_file.sha256 == hashlib.sha256(data).hexdigest()
+    received.close()  # as the request does at its end
+    assert not Path(received.name).exists()
+
+
+def test_a_received_file_dropped_without_close_is_removed() -> None:
+    import gc
+
+    from podcast.uploads import ReceivedFile
+
+    received = ReceivedFile()
+    received.write(b"half a body")
+    name = received.name
+    del received
+    gc.collect()
+    assert not Path(name).exists()
