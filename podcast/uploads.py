@@ -73,10 +73,11 @@ class _BackgroundHash:
 
 
 def _close_and_remove(handle: BinaryIO, name: str) -> None:
+    # Remove first, then close (which drops the lock): `podcast check` never sees it unlocked.
     try:
-        handle.close()
-    finally:
         Path(name).unlink(missing_ok=True)
+    finally:
+        handle.close()
 
 
 class ReceivedFile:
@@ -161,7 +162,8 @@ def staged(upload: Upload, max_bytes: int) -> Iterator[StagedFile]:
     digest = _BackgroundHash()
     try:
         size = 0
-        with os.fdopen(fd, "wb") as out:
+        # closefd=False: the descriptor, and with it the lock, lives until the file is removed.
+        with os.fdopen(fd, "wb", closefd=False) as out:
             while chunk := upload.stream.read(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
@@ -174,6 +176,7 @@ def staged(upload: Upload, max_bytes: int) -> Iterator[StagedFile]:
     finally:
         digest.close()
         path.unlink(missing_ok=True)
+        os.close(fd)
 
 
 def _put(storage: Storage, key: str, staged_file: StagedFile, content_type: str) -> None:

@@ -261,3 +261,13 @@ def test_a_received_file_dropped_without_close_is_removed() -> None:
     del received
     gc.collect()
     assert not Path(name).exists()
+
+
+def test_a_file_being_staged_is_never_taken_for_a_leftover() -> None:
+    # `podcast check --fix` on a live system must not remove uploads in flight.
+    from podcast.maintenance import stale_temp_files
+    from podcast.uploads import staged
+
+    with staged(Upload(io.BytesIO(SAMPLE_MP3.read_bytes()), "a.mp3"), MAX) as staged_file:
+        assert staged_file.path.exists()
+        assert staged_file.path not in stale_temp_files(older_than=0)
