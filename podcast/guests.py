@@ -13,7 +13,7 @@ from podcast.markup import has_control_characters, xml_safe
 from podcast.models import Episode, EpisodeGuest, Guest, Show, utcnow
 from podcast.slugs import unique_slug
 from podcast.storage import Storage
-from podcast.uploads import Upload, delete_objects, ingest_image
+from podcast.uploads import Upload, ingest_image, replace_asset
 
 NAME_MAX = 255
 BIO_MAX = 20_000
@@ -151,19 +151,6 @@ def set_photo(session: Session, storage: Storage, guest: Guest, upload: Upload |
             storage, upload, owner=guest.slug, field="photo", artwork=False,
             max_bytes=20 * 1024 * 1024, collection="guests",
         )  # fmt: skip
-    old = guest.photo
-    try:
-        guest.photo = asset
-        if old is not None:
-            session.delete(old)
-        guest.updated_at = utcnow()
-        _bump(session)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        if asset is not None:
-            delete_objects(storage, [asset.key])
-        raise
-    if old is not None:
-        delete_objects(storage, [old.key])
+    guest.updated_at = utcnow()
+    replace_asset(session, storage, guest, "photo", asset, lambda: _bump(session))
     return guest

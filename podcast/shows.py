@@ -16,7 +16,7 @@ from podcast.errors import ValidationError
 from podcast.markup import has_control_characters, xml_safe
 from podcast.models import Show, utcnow
 from podcast.storage import Storage
-from podcast.uploads import Upload, delete_objects, ingest_image
+from podcast.uploads import Upload, ingest_image, replace_asset
 
 PODCAST_NAMESPACE_GUID = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 _LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
@@ -161,19 +161,7 @@ def set_artwork(session: Session, storage: Storage, show: Show, upload: Upload) 
         storage, upload, owner=show.podcast_guid, field="artwork", artwork=True,
         max_bytes=20 * 1024 * 1024, collection="show",
     )  # fmt: skip
-    old = show.artwork
-    try:
-        show.artwork = asset
-        if old is not None:
-            session.delete(old)
-        bump_revision(show)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        delete_objects(storage, [asset.key])
-        raise
-    if old is not None:
-        delete_objects(storage, [old.key])
+    replace_asset(session, storage, show, "artwork", asset, lambda: bump_revision(show))
     return show
 
 

@@ -11,11 +11,13 @@ import queue
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
+
+from sqlalchemy.orm import Session
 
 from podcast import audio, images, transcripts
 from podcast.errors import TooLargeError, ValidationError
@@ -272,3 +274,30 @@ def delete_objects(storage: Storage, keys: list[str]) -> None:
             storage.delete(key)
         except Exception:  # storage may be down; the orphan is found by `podcast check`
             log.warning("could not delete %s from storage; `podcast check --fix` will", key)
+
+
+def replace_asset(
+    session: Session,
+    storage: Storage,
+    holder: Any,
+    attr: str,
+    asset: MediaAsset | None,
+    before_commit: Callable[[], None] | None = None,
+) -> None:
+    """Point `holder.attr` at a stored asset (or None) and commit; the old file goes after the
+    commit, the new one if the commit fails."""
+    old = getattr(holder, attr)
+    try:
+        setattr(holder, attr, asset)
+        if old is not None:
+            session.delete(old)
+        if before_commit is not None:
+            before_commit()
+        session.commit()
+    except BaseException:
+        session.rollback()
+        if asset is not None:
+            delete_objects(storage, [asset.key])
+        raise
+    if old is not None:
+        delete_objects(storage, [old.key])
