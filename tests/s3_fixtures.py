@@ -138,3 +138,10 @@ def moto_server_factory() -> Iterator[Callable[..., MotoProcess]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def moto_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's test credentials in the environment for this test."""
+    for name, value in TEST_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)

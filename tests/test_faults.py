@@ -37,7 +37,7 @@ from fault_fixtures import (
 )
 from flask import Flask
 from flask.testing import FlaskClient
-from s3_fixtures import TEST_CREDENTIALS, MotoProcess, s3_client
+from s3_fixtures import MotoProcess, s3_client
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -61,10 +61,8 @@ def big_mp3(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+def _credentials(moto_credentials: None) -> None:
     """moto's test credentials, whichever fixture starts the server."""
-    for name, value in TEST_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
 
 
 def _audio(path: Path = SAMPLE_MP3) -> tuple[io.BytesIO, str]:

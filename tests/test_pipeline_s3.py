@@ -18,7 +18,7 @@ from pipeline_fixtures import (
     row_counts,
     upload_of,
 )
-from s3_fixtures import TEST_CREDENTIALS, MotoProcess, s3_client
+from s3_fixtures import MotoProcess, s3_client
 from sqlalchemy.exc import DBAPIError
 
 from podcast.errors import StorageUnavailableError
@@ -42,10 +42,8 @@ def big_mp3(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+def _credentials(moto_credentials: None) -> None:
     """moto's test credentials, whichever fixture starts the server."""
-    for name, value in TEST_CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
 
 
 def _create(storage: S3Storage, show: Any, audio: Path, **raw: Any) -> Episode:
