@@ -116,8 +116,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "long.mp3"
-        frames = round(args.minutes * 60 * 44100 / 1152)
-        synth = mpeg_synth.write_mp3(path, mpeg_synth.cbr_bitrates(128, frames), xing=True)
+        synth = mpeg_synth.write_cbr_minutes(path, args.minutes)
         server = MotoProcess()
         try:
             bucket = "bench"

@@ -184,3 +184,9 @@ def write_mp3(
             f.seek(body_at)
             f.write(xing_frame(version, sample_rate, channels, *promised, tag=info_tag))
     return Synth(frames, audio, frames * samples_per_frame(version) / sample_rate, size)
+
+
+def write_cbr_minutes(path: str | Path, minutes: float, kbps: int = 128) -> Synth:
+    """A CBR MPEG-1 layer III file (44.1 kHz, Xing header) lasting `minutes`."""
+    frames = round(minutes * 60 * 44100 / 1152)
+    return write_mp3(path, cbr_bitrates(kbps, frames), xing=True)

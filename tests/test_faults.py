@@ -55,8 +55,7 @@ UNAVAILABLE = "Media storage is unavailable"
 def big_mp3(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 20-minute 128 kbit/s MP3 (~19 MB): over the 8 MiB multipart threshold."""
     path = tmp_path_factory.mktemp("audio") / "long-interview.mp3"
-    frames = round(20 * 60 * 44100 / 1152)
-    mpeg_synth.write_mp3(path, mpeg_synth.cbr_bitrates(128, frames), xing=True)
+    mpeg_synth.write_cbr_minutes(path, 20)
     return path
 
 
@@ -376,8 +375,7 @@ def test_database_lost_at_commit_is_503_and_deletes_the_object(app: Flask) -> No
 def long_mp3(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 40-minute 128 kbit/s MP3 (~38 MB): its staging and storing take long enough to hit."""
     path = tmp_path_factory.mktemp("audio") / "long-episode.mp3"
-    frames = round(40 * 60 * 44100 / 1152)
-    mpeg_synth.write_mp3(path, mpeg_synth.cbr_bitrates(128, frames), xing=True)
+    mpeg_synth.write_cbr_minutes(path, 40)
     return path
 
 

@@ -36,8 +36,7 @@ MAX = 200 * 1024 * 1024
 def big_mp3(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 25-minute 128 kbit/s MP3 (~24 MB): large enough for a multipart upload."""
     path = tmp_path_factory.mktemp("audio") / "long.mp3"
-    frames = round(25 * 60 * 44100 / 1152)
-    mpeg_synth.write_mp3(path, mpeg_synth.cbr_bitrates(128, frames), xing=True)
+    mpeg_synth.write_cbr_minutes(path, 25)
     return path
 
 
