@@ -15,7 +15,7 @@ from pathlib import Path  # noqa: E402
 
 import mutagen  # noqa: E402
 
-from podcast.audio import inspect  # noqa: E402
+from podcast.audio.inspect import inspect  # noqa: E402
 from tests.mpeg_synth import samples_per_frame, vbr_bitrates, write_mp3  # noqa: E402
 
 HOURS = 2

@@ -39,7 +39,7 @@ def _fail(message: str, code: int = 1) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def inspect_command(files: tuple[str, ...]) -> None:
     """Print what each audio file really holds, one JSON object per line."""
-    from podcast import audio
+    from podcast.audio import inspect as audio
 
     failed = False
     for name in files:

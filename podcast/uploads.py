@@ -19,7 +19,8 @@ from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy.orm import Session
 
-from podcast import audio, images, transcripts
+from podcast import images, transcripts
+from podcast.audio import inspect as audio
 from podcast.errors import TooLargeError, ValidationError
 from podcast.models import MediaAsset
 from podcast.storage import Storage, new_media_key

@@ -10,7 +10,7 @@ from pathlib import Path
 import mpeg_synth as ms
 import pytest
 
-from podcast.audio import (
+from podcast.audio.inspect import (
     EPISODE_FORMATS_MESSAGE,
     AudioInfo,
     Chapter,

@@ -14,10 +14,10 @@ import mutagen.oggopus
 import mutagen.oggvorbis
 import mutagen.wave
 
-from podcast import mp4 as mp4_boxes
-from podcast import mpeg
+from podcast.audio import mp4 as mp4_boxes
+from podcast.audio import mpeg
+from podcast.audio.sniff import UPLOAD_INSTEAD, describe_unknown, not_audio, sniff
 from podcast.errors import AudioError, TruncatedAudioError
-from podcast.sniff import UPLOAD_INSTEAD, describe_unknown, not_audio, sniff
 
 _CUT_OFF = "The upload was probably cut off; export or upload it again."
 EPISODE_FORMATS_MESSAGE = (
