@@ -138,7 +138,7 @@ def floor_render(app: Any, runs: int) -> float:
 
     from podcast import queries
     from podcast.extensions import db
-    from podcast.feed import show_notes
+    from podcast.feed.build import show_notes
     from podcast.urls import episode_url, media_url
 
     with app.test_request_context():
@@ -196,8 +196,8 @@ def our_render_after_edit(app: Any, runs: int) -> tuple[float, float, int]:
     """(median seconds after an edit, seconds cold in a fresh cache, feed size in bytes)."""
     from podcast.episode_input import parse_episode_input
     from podcast.extensions import db
-    from podcast.feed import show_notes
-    from podcast.feed_cache import current_feed, feed_cache
+    from podcast.feed.build import show_notes
+    from podcast.feed.cache import current_feed, feed_cache
     from podcast.models import Episode
     from podcast.publishing import update_episode
 
@@ -228,7 +228,7 @@ def our_render_after_edit(app: Any, runs: int) -> tuple[float, float, int]:
 
 def conditional_without_render(app: Any, requests: int = 200) -> tuple[int, int]:
     """(304 answers, renders) for conditional requests after one render."""
-    from podcast.feed_cache import feed_cache
+    from podcast.feed.cache import feed_cache
 
     client = app.test_client()
     etag = client.get("/feed.xml").headers["ETag"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import available_timezones
 
-from podcast.categories import category_choices
 from podcast.episode_input import DESCRIPTION_MAX, SUMMARY_MAX, TITLE_MAX
+from podcast.feed.categories import category_choices
 from podcast.guests import BIO_MAX, NAME_MAX
 from podcast.shows import DIRECTORIES, TEXT_FIELDS, URL_FIELDS
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podcast.categories import parse_category
 from podcast.episode_input import parse_bool
 from podcast.errors import ValidationError
+from podcast.feed.categories import parse_category
 from podcast.markup import has_control_characters, xml_safe
 from podcast.models import Show, utcnow
 from podcast.storage import Storage

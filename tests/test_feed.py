@@ -302,7 +302,7 @@ def test_forbidden_characters_and_cdata_terminators_keep_the_feed_well_formed(
 
 def test_same_content_gives_the_same_bytes(client, catalogue, app):
     first = fetch(client)
-    app.extensions["podcast.feed_cache"].clear()
+    app.extensions["podcast.feed.cache"].clear()
     assert fetch(client) == first
 
 
@@ -329,5 +329,5 @@ def test_after_an_edit_the_feed_equals_a_fresh_render(client, catalogue, app, st
     edit(catalogue["older"], storage, title="Silence, Revisited", description="New *notes*.")
     warm = fetch(client)  # re-renders only what changed
     assert b"Silence, Revisited" in warm and b"<em>notes</em>" in warm
-    app.extensions["podcast.feed_cache"].clear()
+    app.extensions["podcast.feed.cache"].clear()
     assert fetch(client) == warm

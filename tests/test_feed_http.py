@@ -24,7 +24,7 @@ VTT = b"WEBVTT\n\n00:00:00.000 --> 00:00:02.500\n<v Bruce Pannier>Welcome to Maj
 
 def renders(app) -> int:
     """How many times this app rendered the feed."""
-    return app.extensions["podcast.feed_cache"].renders
+    return app.extensions["podcast.feed.cache"].renders
 
 
 def enclosures(body: bytes) -> list[tuple[str, int, str]]:

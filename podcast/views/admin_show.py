@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 
-from podcast.categories import category_choices
 from podcast.errors import PodcastError
 from podcast.extensions import db
+from podcast.feed.categories import category_choices
 from podcast.forms import ShowForm
 from podcast.models import Show
 from podcast.shows import DIRECTORIES, create_show, set_artwork, update_show

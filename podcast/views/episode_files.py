@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from podcast import queries
 from podcast.errors import NotFoundError
-from podcast.feed import CHAPTERS_MIME, json_chapters
+from podcast.feed.build import CHAPTERS_MIME, json_chapters
 
 bp = Blueprint("episode_files", __name__)
 

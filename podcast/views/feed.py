@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import Blueprint, Response, abort, request
 
-from podcast.feed_cache import EXTENSION_KEY, FeedCache, current_feed
+from podcast.feed.cache import EXTENSION_KEY, FeedCache, current_feed
 from podcast.models import utcnow
 
 bp = Blueprint("feed", __name__)

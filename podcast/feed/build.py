@@ -15,9 +15,9 @@ from feedgen.feed import FeedGenerator
 from flask import current_app
 from lxml import etree
 
+from podcast.feed.podcast_ns import Person, Podcast20EntryExtension, Podcast20Extension
 from podcast.markup import plain_text, render_markdown, xml_safe
 from podcast.models import Episode, Show
-from podcast.podcast_ns import Person, Podcast20EntryExtension, Podcast20Extension
 from podcast.urls import absolute, feed_url
 
 FEED_MIME = "application/rss+xml"

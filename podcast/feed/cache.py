@@ -24,7 +24,7 @@ from werkzeug.http import http_date
 
 from podcast import queries
 from podcast.extensions import db
-from podcast.feed import FeedItem, ItemGuest, chapter_tuples, last_build, render_feed
+from podcast.feed.build import FeedItem, ItemGuest, chapter_tuples, last_build, render_feed
 from podcast.models import (
     Episode,
     EpisodeGuest,
@@ -36,7 +36,7 @@ from podcast.models import (
     utcnow,
 )
 
-EXTENSION_KEY = "podcast.feed_cache"
+EXTENSION_KEY = "podcast.feed.cache"
 GZIP_LEVEL = 6
 
 
