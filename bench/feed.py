@@ -63,9 +63,9 @@ def _notes(i: int) -> str:
 def seed(app: Any) -> None:
     """A show with 1,000 published episodes, guests, chapters and transcripts (rows only)."""
     from podcast.extensions import db
-    from podcast.guests import create_guest, parse_guest_input
     from podcast.models import Episode, EpisodeGuest, EpisodeStatus, MediaAsset
-    from podcast.shows import create_show
+    from podcast.services.guests import create_guest, parse_guest_input
+    from podcast.services.shows import create_show
 
     with app.app_context():
         db.create_all()
@@ -136,9 +136,9 @@ def floor_render(app: Any, runs: int) -> float:
     """Bare FeedGenerator (+ its podcast extension) over the same fields, precomputed in memory."""
     from feedgen.feed import FeedGenerator
 
-    from podcast import queries
     from podcast.extensions import db
     from podcast.feed.build import show_notes
+    from podcast.services import queries
     from podcast.urls import episode_url, media_url
 
     with app.test_request_context():
@@ -194,12 +194,12 @@ def floor_render(app: Any, runs: int) -> float:
 
 def our_render_after_edit(app: Any, runs: int) -> tuple[float, float, int]:
     """(median seconds after an edit, seconds cold in a fresh cache, feed size in bytes)."""
-    from podcast.episode_input import parse_episode_input
     from podcast.extensions import db
     from podcast.feed.build import show_notes
     from podcast.feed.cache import current_feed, feed_cache
     from podcast.models import Episode
-    from podcast.publishing import update_episode
+    from podcast.services.episode_input import parse_episode_input
+    from podcast.services.episodes import update_episode
 
     storage = app.extensions["podcast.storage"]
     with app.test_request_context():

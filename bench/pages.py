@@ -23,13 +23,13 @@ from flask import Flask, render_template  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
 from podcast import create_app, public_pages  # noqa: E402
-from podcast.episode_input import parse_episode_input  # noqa: E402
 from podcast.extensions import db  # noqa: E402
-from podcast.guests import create_guest, parse_guest_input  # noqa: E402
 from podcast.models import Episode, EpisodeGuest  # noqa: E402
-from podcast.publishing import Attachments, create_episode  # noqa: E402
-from podcast.shows import create_show, set_artwork  # noqa: E402
-from podcast.uploads import Upload  # noqa: E402
+from podcast.services.episode_input import parse_episode_input  # noqa: E402
+from podcast.services.episodes import Attachments, create_episode  # noqa: E402
+from podcast.services.guests import create_guest, parse_guest_input  # noqa: E402
+from podcast.services.shows import create_show, set_artwork  # noqa: E402
+from podcast.services.uploads import Upload  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "majlis-sample-episode.mp3"

@@ -50,8 +50,8 @@ def worker(mode: str, path: str, endpoint: str, bucket: str) -> None:
     import boto3
     from botocore.config import Config
 
+    from podcast.services.uploads import Upload, ingest_audio
     from podcast.storage import S3Storage
-    from podcast.uploads import Upload, ingest_audio
 
     storage = S3Storage(bucket, "bench", endpoint_url=endpoint)
     plain = boto3.client(

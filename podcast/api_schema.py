@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from podcast.markup import render_markdown
 from podcast.models import Episode, Guest, MediaAsset, Show
+from podcast.services.markup import render_markdown
 from podcast.urls import absolute, episode_url, feed_url, guest_url, media_url
 
 

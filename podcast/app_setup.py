@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from podcast import storage as storage_module
 from podcast.extensions import csrf, db, login_manager, migrate
-from podcast.uploads import ReceivedFile
+from podcast.services.uploads import ReceivedFile
 
 
 class PodcastRequest(Request):
@@ -101,14 +101,14 @@ class PublicCacheSessionInterface(SecureCookieSessionInterface):
 
 def configure_auth(app: Flask) -> None:
     """Flask-Login for the admin pages and CSRF protection on every form."""
-    from podcast import auth
+    from podcast.services import accounts
 
     app.session_interface = PublicCacheSessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
     login_manager.session_protection = "strong"
-    login_manager.user_loader(auth.load_user)
+    login_manager.user_loader(accounts.load_user)
     csrf.init_app(app)
 
 

@@ -18,8 +18,8 @@ from podcast.errors import PodcastError
 @with_appcontext
 def export_command(directory: str, media: bool) -> None:
     """Write the show, guests, episodes, accounts and media manifest to DIRECTORY."""
-    from podcast.backup import export_backup
     from podcast.extensions import db
+    from podcast.services.backup import export_backup
 
     try:
         summary = export_backup(
@@ -39,8 +39,8 @@ def export_command(directory: str, media: bool) -> None:
 @with_appcontext
 def import_command(directory: str) -> None:
     """Restore an export from DIRECTORY into this (empty) instance."""
-    from podcast.backup import import_backup
     from podcast.extensions import db
+    from podcast.services.backup import import_backup
 
     try:
         summary = import_backup(

@@ -62,8 +62,8 @@ def load_episodes_command(directory: str | None, if_empty: bool) -> None:
     """Load the show, guests and episodes from DIR (default: episodes/); safe to run twice."""
     from podcast import PROJECT_ROOT
     from podcast.extensions import db
-    from podcast.seed import load_folder
-    from podcast.shows import get_show
+    from podcast.services.seed import load_folder
+    from podcast.services.shows import get_show
     from podcast.urls import feed_url
 
     if if_empty and get_show(db.session) is not None:
@@ -94,8 +94,8 @@ def load_episodes_command(directory: str | None, if_empty: bool) -> None:
 @with_appcontext
 def create_user_command(email: str, password: str | None, role: str) -> None:
     """Create a login for a producer or an admin."""
-    from podcast.auth import create_user
     from podcast.extensions import db
+    from podcast.services.accounts import create_user
 
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -114,9 +114,9 @@ def create_token_command(email: str, label: str) -> None:
     """Print a new API token for the user (shown once; only its hash is stored)."""
     from sqlalchemy import select
 
-    from podcast.auth import create_token, normalize_email
     from podcast.extensions import db
     from podcast.models import User
+    from podcast.services.accounts import create_token, normalize_email
 
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:
@@ -135,7 +135,7 @@ def create_token_command(email: str, label: str) -> None:
 def check_command(fix: bool, older_than: int) -> None:
     """List objects without rows and rows without objects; --fix removes the orphans."""
     from podcast.extensions import db
-    from podcast.maintenance import check_storage
+    from podcast.services.maintenance import check_storage
 
     try:
         result = check_storage(db.session, _storage(), fix=fix, older_than=older_than)

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.fields import FieldList
 
-from podcast.shows import DIRECTORIES
+from podcast.services.shows import DIRECTORIES
 
 EPISODE_TYPES = {"full": "Full episode", "trailer": "Trailer", "bonus": "Bonus"}
 NO_GUEST = ""

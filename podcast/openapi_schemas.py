@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import available_timezones
 
-from podcast.episode_input import DESCRIPTION_MAX, SUMMARY_MAX, TITLE_MAX
 from podcast.feed.categories import category_choices
-from podcast.guests import BIO_MAX, NAME_MAX
-from podcast.shows import DIRECTORIES, TEXT_FIELDS, URL_FIELDS
+from podcast.services.episode_input import DESCRIPTION_MAX, SUMMARY_MAX, TITLE_MAX
+from podcast.services.guests import BIO_MAX, NAME_MAX
+from podcast.services.shows import DIRECTORIES, TEXT_FIELDS, URL_FIELDS
 
 MAX_ID = 2**31 - 1
 MAX_LIMIT = 100

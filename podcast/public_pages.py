@@ -16,13 +16,13 @@ from markupsafe import Markup
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from podcast import queries
 from podcast.errors import PodcastError
 from podcast.extensions import db
-from podcast.markup import plain_text, render_markdown
 from podcast.models import Episode, EpisodeGuest, Guest, MediaAsset, Show, utcnow
+from podcast.services import queries
+from podcast.services.markup import plain_text, render_markdown
+from podcast.services.transcripts import Cue, parse_transcript
 from podcast.template_helpers import format_duration
-from podcast.transcripts import Cue, parse_transcript
 from podcast.urls import absolute, media_url
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
-from podcast.markup import plain_text, render_markdown
+from podcast.services.markup import plain_text, render_markdown
 
 
 def format_duration(seconds: float | None) -> str:

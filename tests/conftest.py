@@ -15,14 +15,14 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 
 from podcast import create_app
-from podcast.auth import create_token, create_user
-from podcast.episode_input import parse_episode_input
 from podcast.extensions import db, login_manager
-from podcast.guests import create_guest, parse_guest_input
 from podcast.models import Episode, Guest, Show, User
-from podcast.publishing import Attachments, create_episode
-from podcast.shows import create_show
-from podcast.uploads import Upload
+from podcast.services.accounts import create_token, create_user
+from podcast.services.episode_input import parse_episode_input
+from podcast.services.episodes import Attachments, create_episode
+from podcast.services.guests import create_guest, parse_guest_input
+from podcast.services.shows import create_show
+from podcast.services.uploads import Upload
 
 pytest_plugins = ["s3_fixtures"]
 

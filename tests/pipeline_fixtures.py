@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from podcast.episode_input import parse_episode_input
 from podcast.extensions import db
 from podcast.models import Episode, MediaAsset, Show
-from podcast.uploads import TEMP_PREFIX, Upload
+from podcast.services.episode_input import parse_episode_input
+from podcast.services.uploads import TEMP_PREFIX, Upload
 
 DOOMED = "Doomed"  # an episode title the refusing trigger rejects
 

@@ -11,8 +11,8 @@ from conftest import PASSWORD, make_app
 from live_server import CHROMIUM, CHROMIUM_ARGS, screenshotter, serve
 
 from podcast import PROJECT_ROOT
-from podcast.auth import create_user
 from podcast.extensions import db
+from podcast.services.accounts import create_user
 
 pytestmark = pytest.mark.browser
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}

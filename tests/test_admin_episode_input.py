@@ -10,10 +10,10 @@ from conftest import FIXTURES, SAMPLE_MP3, SHOW_SETTINGS, make_app
 from lxml import html as lxml_html
 from sqlalchemy import func, select
 
-from podcast.auth import create_user
 from podcast.extensions import db, login_manager
 from podcast.models import Episode, Guest, MediaAsset
-from podcast.shows import create_show
+from podcast.services.accounts import create_user
+from podcast.services.shows import create_show
 
 NOT_SQUARE = FIXTURES / "cover-not-square-600x400.jpg"
 

@@ -8,8 +8,8 @@ import pytest
 from conftest import COVER
 from test_api_support import episode_form
 
-from podcast.auth import create_token
 from podcast.extensions import db
+from podcast.services.accounts import create_token
 
 # (method, path template, body kind, expected success status)
 ROUTES = [

@@ -12,10 +12,10 @@ from conftest import SAMPLE_MP3, SHOW_SETTINGS, _truncate_all, make_app
 from flask import Flask
 from sqlalchemy import func, select
 
-from podcast.auth import create_token, create_user
 from podcast.extensions import db
 from podcast.models import Episode, MediaAsset
-from podcast.shows import create_show
+from podcast.services.accounts import create_token, create_user
+from podcast.services.shows import create_show
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

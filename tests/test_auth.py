@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from podcast.extensions import db
 from podcast.models import Episode
-from podcast.throttle import LoginThrottle, MemoryCounter, RedisCounter
+from podcast.services.throttle import LoginThrottle, MemoryCounter, RedisCounter
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 _CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')

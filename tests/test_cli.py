@@ -15,9 +15,9 @@ import pytest
 from conftest import FIXTURES, PASSWORD, SAMPLE_MP3
 from sqlalchemy import select, text
 
-from podcast.auth import authenticate, user_for_token
 from podcast.extensions import db
 from podcast.models import ApiToken, Role, User
+from podcast.services.accounts import authenticate, user_for_token
 
 PODCAST = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "podcast"
 

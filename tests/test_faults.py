@@ -43,9 +43,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from test_api_support import app_with, asset_count, episode_count, seed_show_and_token, stored_keys
 
-from podcast.auth import create_user
 from podcast.extensions import db
-from podcast.uploads import TEMP_PREFIX
+from podcast.services.accounts import create_user
+from podcast.services.uploads import TEMP_PREFIX
 
 API = "/api/v1/episodes"
 UNAVAILABLE = "Media storage is unavailable"
@@ -271,7 +271,7 @@ def test_outage_during_delete_hides_the_episode_and_check_removes_its_files(
     [key] = stored_keys(storage)
 
     link.down()
-    with caplog.at_level(logging.WARNING, logger="podcast.uploads"):
+    with caplog.at_level(logging.WARNING, logger="podcast.services.uploads"):
         response = client.delete(f"{API}/{created['id']}", headers=headers)
     assert response.status_code == 204
     assert any(key in record.getMessage() for record in caplog.records)

@@ -15,13 +15,13 @@ from conftest import COVER
 from lxml import etree
 from sqlalchemy import update
 
-from podcast.episode_input import parse_episode_input
 from podcast.extensions import db
-from podcast.guests import set_photo
 from podcast.models import Episode, utcnow
-from podcast.publishing import Attachments, bump_revision, update_episode
-from podcast.shows import set_artwork, update_show
-from podcast.uploads import Upload
+from podcast.services.episode_input import parse_episode_input
+from podcast.services.episodes import Attachments, bump_revision, update_episode
+from podcast.services.guests import set_photo
+from podcast.services.shows import set_artwork, update_show
+from podcast.services.uploads import Upload
 
 SITE = "https://podcast.example.org"
 FEED = f"{SITE}/feed.xml"

@@ -12,12 +12,12 @@ from conftest import make_app
 from lxml import etree
 from werkzeug.http import http_date
 
-from podcast.episode_input import parse_episode_input
 from podcast.extensions import db
 from podcast.models import utcnow
-from podcast.publishing import Attachments, update_episode
-from podcast.shows import update_show
-from podcast.uploads import Upload
+from podcast.services.episode_input import parse_episode_input
+from podcast.services.episodes import Attachments, update_episode
+from podcast.services.shows import update_show
+from podcast.services.uploads import Upload
 
 VTT = b"WEBVTT\n\n00:00:00.000 --> 00:00:02.500\n<v Bruce Pannier>Welcome to Majlis.\n"
 
@@ -204,8 +204,8 @@ def test_s3_enclosures_answer_head_and_ranges(app, tmp_path, s3_endpoint, s3_buc
     from conftest import SAMPLE_MP3, SHOW_SETTINGS
     from s3_fixtures import s3_client
 
-    from podcast.publishing import create_episode
-    from podcast.shows import create_show
+    from podcast.services.episodes import create_episode
+    from podcast.services.shows import create_show
 
     settings = {"STORAGE_URL": f"s3://{s3_bucket}/media", "S3_ENDPOINT_URL": s3_endpoint}
     if via == "bucket":  # a public bucket (or a CDN in front of it) serves the media

@@ -22,9 +22,9 @@ from sqlalchemy.exc import DBAPIError
 from podcast.errors import AudioError, StorageUnavailableError, TooLargeError, ValidationError
 from podcast.extensions import db
 from podcast.models import Episode
-from podcast.publishing import Attachments, create_episode, delete_episode, update_episode
+from podcast.services.episodes import Attachments, create_episode, delete_episode, update_episode
+from podcast.services.uploads import CHUNK, Upload, ingest_audio
 from podcast.storage import LocalStorage
-from podcast.uploads import CHUNK, Upload, ingest_audio
 
 upload_tmp = pipeline_fixtures.upload_tmp
 refusing_database = pipeline_fixtures.refusing_database
@@ -235,7 +235,7 @@ def test_delete_episode_removes_its_objects(storage, show, upload_tmp: Path) -> 
 def test_a_file_the_web_server_received_is_used_in_place_not_copied(tmp_path: Path) -> None:
     import hashlib
 
-    from podcast.uploads import ReceivedFile, staged
+    from podcast.services.uploads import ReceivedFile, staged
 
     received = ReceivedFile()  # what werkzeug writes an uploaded part into
     data = SAMPLE_MP3.read_bytes()
@@ -253,7 +253,7 @@ def test_a_file_the_web_server_received_is_used_in_place_not_copied(tmp_path: Pa
 def test_a_received_file_dropped_without_close_is_removed() -> None:
     import gc
 
-    from podcast.uploads import ReceivedFile
+    from podcast.services.uploads import ReceivedFile
 
     received = ReceivedFile()
     received.write(b"half a body")
@@ -265,8 +265,8 @@ def test_a_received_file_dropped_without_close_is_removed() -> None:
 
 def test_a_file_being_staged_is_never_taken_for_a_leftover() -> None:
     # `podcast check --fix` on a live system must not remove uploads in flight.
-    from podcast.maintenance import stale_temp_files
-    from podcast.uploads import staged
+    from podcast.services.maintenance import stale_temp_files
+    from podcast.services.uploads import staged
 
     with staged(Upload(io.BytesIO(SAMPLE_MP3.read_bytes()), "a.mp3"), MAX) as staged_file:
         assert staged_file.path.exists()

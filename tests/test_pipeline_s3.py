@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from podcast.errors import StorageUnavailableError
 from podcast.extensions import db
 from podcast.models import Episode
-from podcast.publishing import Attachments, create_episode, delete_episode, update_episode
+from podcast.services.episodes import Attachments, create_episode, delete_episode, update_episode
 from podcast.storage import S3Storage
 
 upload_tmp = pipeline_fixtures.upload_tmp

@@ -12,11 +12,11 @@ from conftest import SAMPLE_MP3
 from flask import Flask
 from live_server import CHROMIUM, CHROMIUM_ARGS, screenshotter, serve
 
-from podcast.episode_input import parse_episode_input
 from podcast.extensions import db
 from podcast.models import Episode, Show
-from podcast.publishing import Attachments, create_episode
-from podcast.uploads import Upload
+from podcast.services.episode_input import parse_episode_input
+from podcast.services.episodes import Attachments, create_episode
+from podcast.services.uploads import Upload
 
 pytestmark = pytest.mark.browser
 

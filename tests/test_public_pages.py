@@ -16,14 +16,15 @@ import pytest
 from conftest import COVER, SAMPLE_MP3
 from sqlalchemy import event
 
-from podcast import public_pages, queries
-from podcast.episode_input import parse_episode_input
+from podcast import public_pages
 from podcast.extensions import db
-from podcast.guests import set_photo
 from podcast.models import Episode, EpisodeGuest, Guest, Show
-from podcast.publishing import Attachments, create_episode
-from podcast.shows import update_show
-from podcast.uploads import Upload
+from podcast.services import queries
+from podcast.services.episode_input import parse_episode_input
+from podcast.services.episodes import Attachments, create_episode
+from podcast.services.guests import set_photo
+from podcast.services.shows import update_show
+from podcast.services.uploads import Upload
 
 SITE = "https://podcast.example.org"
 VTT = """WEBVTT

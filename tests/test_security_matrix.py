@@ -23,12 +23,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from test_api_support import episode_form
 
-from podcast import auth
-from podcast.episode_input import parse_episode_input
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeStatus, Guest, Show, User
-from podcast.publishing import Attachments, create_episode
-from podcast.uploads import Upload
+from podcast.services import accounts
+from podcast.services.episode_input import parse_episode_input
+from podcast.services.episodes import Attachments, create_episode
+from podcast.services.uploads import Upload
 
 pytest_plugins = ["admin_support"]
 
@@ -145,7 +145,8 @@ def test_the_table_covers_every_route(app) -> None:
 def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     # Hundreds of cases each make accounts; argon2's real cost is not what they test (a
     # hash made this way still verifies through the same code path).
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    monkeypatch.setattr(accounts, "_hasher", cheap)
 
 
 @pytest.fixture

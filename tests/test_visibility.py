@@ -22,12 +22,12 @@ from flask.testing import FlaskClient
 from lxml import etree
 from sqlalchemy import update
 
-from podcast.episode_input import EpisodeInput, parse_episode_input
 from podcast.extensions import db
-from podcast.guests import create_guest, parse_guest_input
 from podcast.models import Episode, EpisodeStatus, utcnow
-from podcast.publishing import Attachments, create_episode, update_episode
-from podcast.uploads import Upload
+from podcast.services.episode_input import EpisodeInput, parse_episode_input
+from podcast.services.episodes import Attachments, create_episode, update_episode
+from podcast.services.guests import create_guest, parse_guest_input
+from podcast.services.uploads import Upload
 
 pytest_plugins = ["admin_support"]
 

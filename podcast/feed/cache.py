@@ -22,7 +22,6 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
 from werkzeug.http import http_date
 
-from podcast import queries
 from podcast.extensions import db
 from podcast.feed.build import FeedItem, ItemGuest, chapter_tuples, last_build, render_feed
 from podcast.models import (
@@ -35,6 +34,7 @@ from podcast.models import (
     UTCDateTime,
     utcnow,
 )
+from podcast.services import queries
 
 EXTENSION_KEY = "podcast.feed.cache"
 GZIP_LEVEL = 6

@@ -21,12 +21,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from podcast import queries
 from podcast.errors import PodcastError
 from podcast.extensions import login_manager
 from podcast.models import Show
+from podcast.services import queries
+from podcast.services.uploads import Upload
 from podcast.storage import Storage
-from podcast.uploads import Upload
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 STALE_MESSAGE = "Your session expired; check and submit again."

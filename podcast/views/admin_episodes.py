@@ -8,20 +8,20 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from podcast.episode_input import EpisodeInput, GuestInput, parse_episode_input
 from podcast.errors import PodcastError, TooLargeError, ValidationError
 from podcast.extensions import db
 from podcast.forms import EpisodeForm
-from podcast.guests import parse_guest_input
-from podcast.markup import render_markdown
 from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, MediaAsset, Show, utcnow
-from podcast.publishing import (
+from podcast.services.episode_input import EpisodeInput, GuestInput, parse_episode_input
+from podcast.services.episodes import (
     Attachments,
     create_episode,
     delete_episode,
     stage_audio,
     update_episode,
 )
+from podcast.services.guests import parse_guest_input
+from podcast.services.markup import render_markdown
 from podcast.template_helpers import local_time
 from podcast.views.admin_common import (
     apply_errors,

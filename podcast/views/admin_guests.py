@@ -10,8 +10,14 @@ from sqlalchemy import func, select
 from podcast.errors import ConflictError, PodcastError
 from podcast.extensions import db
 from podcast.forms import ActionForm, GuestForm
-from podcast.guests import create_guest, delete_guest, parse_guest_input, set_photo, update_guest
 from podcast.models import Episode, EpisodeGuest, Guest
+from podcast.services.guests import (
+    create_guest,
+    delete_guest,
+    parse_guest_input,
+    set_photo,
+    update_guest,
+)
 from podcast.views.admin_common import (
     apply_errors,
     bp,

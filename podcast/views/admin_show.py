@@ -11,7 +11,7 @@ from podcast.extensions import db
 from podcast.feed.categories import category_choices
 from podcast.forms import ShowForm
 from podcast.models import Show
-from podcast.shows import DIRECTORIES, create_show, set_artwork, update_show
+from podcast.services.shows import DIRECTORIES, create_show, set_artwork, update_show
 from podcast.urls import feed_url
 from podcast.views.admin_common import (
     apply_errors,

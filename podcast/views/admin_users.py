@@ -7,12 +7,11 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from podcast.accounts import list_users, set_active
-from podcast.auth import create_user
 from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.forms import ActionForm, UserForm
 from podcast.models import User
+from podcast.services.accounts import create_user, list_users, set_active
 from podcast.views.admin_common import (
     admin_required,
     apply_errors,

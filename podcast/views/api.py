@@ -20,10 +20,10 @@ from werkzeug.datastructures import FileStorage
 
 from podcast import openapi
 from podcast import openapi_schemas as schemas
-from podcast.auth import user_for_token
 from podcast.errors import PodcastError, ValidationError
 from podcast.extensions import csrf, db
-from podcast.uploads import Upload
+from podcast.services.accounts import user_for_token
+from podcast.services.uploads import Upload
 from podcast.views.errors import error_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -8,15 +8,15 @@ from flask import Response, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from podcast import publishing
 from podcast.api_schema import episode_json
-from podcast.episode_input import parse_episode_input
 from podcast.errors import ConflictError, NotFoundError, ValidationError
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, Show
 from podcast.openapi_schemas import STATUSES
-from podcast.publishing import Attachments
-from podcast.queries import get_show
+from podcast.services import episodes as publishing
+from podcast.services.episode_input import parse_episode_input
+from podcast.services.episodes import Attachments
+from podcast.services.queries import get_show
 from podcast.views.api import (
     ID_RULE,
     Body,

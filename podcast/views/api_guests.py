@@ -8,11 +8,11 @@ from flask import Response, jsonify, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from podcast import guests
 from podcast.api_schema import guest_json
 from podcast.errors import NotFoundError
 from podcast.extensions import db
 from podcast.models import Guest
+from podcast.services import guests
 from podcast.views.api import (
     ID_RULE,
     Body,

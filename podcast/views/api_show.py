@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from podcast import shows
 from podcast.api_schema import show_json
 from podcast.errors import NotFoundError
 from podcast.extensions import db
 from podcast.models import Show
-from podcast.queries import get_show
+from podcast.services import shows
+from podcast.services.queries import get_show
 from podcast.views.api import bp, read_body, storage
 
 

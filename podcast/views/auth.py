@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from podcast import queries
-from podcast.auth import authenticate
 from podcast.extensions import db
 from podcast.forms import ActionForm, LoginForm
-from podcast.throttle import Blocked, get_throttle
+from podcast.services import queries
+from podcast.services.accounts import authenticate
+from podcast.services.throttle import Blocked, get_throttle
 
 bp = Blueprint("auth", __name__)
 STALE_MESSAGE = "Your session expired; check and submit again."

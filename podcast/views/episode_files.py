@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, abort, current_app, request
 
-from podcast import queries
 from podcast.errors import NotFoundError
 from podcast.feed.build import CHAPTERS_MIME, json_chapters
+from podcast.services import queries
 
 bp = Blueprint("episode_files", __name__)
 

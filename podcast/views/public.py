@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from podcast import public_pages, queries
+from podcast import public_pages
 from podcast.models import utcnow
+from podcast.services import queries
 from podcast.urls import absolute
 
 bp = Blueprint("public", __name__)

@@ -19,10 +19,10 @@ from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy.orm import Session
 
-from podcast import images, transcripts
 from podcast.audio import inspect as audio
 from podcast.errors import TooLargeError, ValidationError
 from podcast.models import MediaAsset
+from podcast.services import images, transcripts
 from podcast.storage import Storage, new_media_key
 
 log = logging.getLogger(__name__)

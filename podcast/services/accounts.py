@@ -1,4 +1,5 @@
-"""Accounts and API tokens: hashed passwords (argon2), hashed tokens, lookups."""
+"""Accounts and API tokens: hashed passwords (argon2), hashed tokens, lookups, and the
+admins' account management (list, deactivate, reactivate)."""
 
 from __future__ import annotations
 
@@ -96,3 +97,17 @@ def load_user(user_id: str) -> User | None:
         return db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
+
+
+def list_users(session: Session) -> list[User]:
+    """Every account, active ones first, by email."""
+    return list(session.scalars(select(User).order_by(User.active.desc(), User.email)))
+
+
+def set_active(session: Session, user: User, active: bool, *, acting: User) -> User:
+    """Deactivate (or reactivate) an account; an admin cannot lock themselves out."""
+    if not active and user.id == acting.id:
+        raise ConflictError("You cannot deactivate your own account.")
+    user.active = active
+    session.commit()
+    return user

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from podcast.errors import NotFoundError
 from podcast.models import Episode, EpisodeStatus, Guest, MediaAsset, Show, utcnow
+from podcast.services.uploads import TEMP_PREFIX, delete_objects
 from podcast.storage import Storage
-from podcast.uploads import TEMP_PREFIX, delete_objects
 
 
 @dataclass

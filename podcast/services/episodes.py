@@ -11,9 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podcast.episode_input import UNSET, EpisodeInput
 from podcast.errors import ValidationError
-from podcast.guests import new_guest
 from podcast.models import (
     Episode,
     EpisodeGuest,
@@ -23,9 +21,17 @@ from podcast.models import (
     Show,
     utcnow,
 )
-from podcast.slugs import unique_slug
+from podcast.services.episode_input import UNSET, EpisodeInput
+from podcast.services.guests import new_guest
+from podcast.services.slugs import unique_slug
+from podcast.services.uploads import (
+    Upload,
+    delete_objects,
+    ingest_audio,
+    ingest_image,
+    ingest_transcript,
+)
 from podcast.storage import Storage
-from podcast.uploads import Upload, delete_objects, ingest_audio, ingest_image, ingest_transcript
 
 
 @dataclass(frozen=True)

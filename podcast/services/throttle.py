@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 ACCOUNT_LIMIT = 5
 ADDRESS_LIMIT = 20
 WINDOW_SECONDS = 15 * 60
-EXTENSION_KEY = "podcast.throttle"
+EXTENSION_KEY = "podcast.services.throttle"
 
 
 class Counter(Protocol):

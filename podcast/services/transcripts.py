@@ -10,7 +10,7 @@ import srt
 import webvtt
 
 from podcast.errors import ValidationError
-from podcast.markup import xml_safe
+from podcast.services.markup import xml_safe
 
 _VOICE = re.compile(r"^<v(?:\.[^ >]+)?\s+([^>]+)>")
 _TAG = re.compile(r"</?[^>]+>")

@@ -34,8 +34,8 @@ from podcast.models import (
     UTCDateTime,
     utcnow,
 )
+from podcast.services.uploads import delete_objects
 from podcast.storage import Storage, validate_key
-from podcast.uploads import delete_objects
 
 FORMAT, VERSION = "podcast-export", 1
 # Parents before children, so foreign keys hold at every insert.

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podcast.errors import ConflictError, ValidationError
-from podcast.markup import has_control_characters, xml_safe
 from podcast.models import Episode, EpisodeGuest, Guest, Show, utcnow
-from podcast.slugs import unique_slug
+from podcast.services.markup import has_control_characters, xml_safe
+from podcast.services.slugs import unique_slug
+from podcast.services.uploads import Upload, ingest_image, replace_asset
 from podcast.storage import Storage
-from podcast.uploads import Upload, ingest_image, replace_asset
 
 NAME_MAX = 255
 BIO_MAX = 20_000
@@ -98,7 +98,7 @@ def _add_guest(session: Session, data: GuestData) -> Guest:
 
 
 def _bump(session: Session) -> None:
-    from podcast.publishing import bump_revision
+    from podcast.services.episodes import bump_revision
 
     show = session.scalar(select(Show).order_by(Show.id).limit(1))
     if show is not None:

@@ -10,8 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from podcast.errors import ValidationError
-from podcast.markup import has_control_characters, xml_safe
 from podcast.models import EpisodeStatus, EpisodeType
+from podcast.services.markup import has_control_characters, xml_safe
 
 
 class _Unset:

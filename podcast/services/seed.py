@@ -11,14 +11,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podcast.episode_input import parse_episode_input
 from podcast.errors import PodcastError
-from podcast.guests import create_guest, parse_guest_input
 from podcast.models import Episode, Guest, Show
-from podcast.publishing import Attachments, create_episode
-from podcast.shows import create_show, set_artwork
+from podcast.services.episode_input import parse_episode_input
+from podcast.services.episodes import Attachments, create_episode
+from podcast.services.guests import create_guest, parse_guest_input
+from podcast.services.shows import create_show, set_artwork
+from podcast.services.uploads import Upload
 from podcast.storage import Storage
-from podcast.uploads import Upload
 
 
 @dataclass

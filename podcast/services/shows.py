@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podcast.episode_input import parse_bool
 from podcast.errors import ValidationError
 from podcast.feed.categories import parse_category
-from podcast.markup import has_control_characters, xml_safe
 from podcast.models import Show, utcnow
+from podcast.services.episode_input import parse_bool
+from podcast.services.markup import has_control_characters, xml_safe
+from podcast.services.uploads import Upload, ingest_image, replace_asset
 from podcast.storage import Storage
-from podcast.uploads import Upload, ingest_image, replace_asset
 
 PODCAST_NAMESPACE_GUID = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 _LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
@@ -155,7 +155,7 @@ def create_show(session: Session, raw: dict[str, Any], feed_url: str) -> Show:
 
 def set_artwork(session: Session, storage: Storage, show: Show, upload: Upload) -> Show:
     """Replace the show's artwork (Apple's rule); the old file goes after the commit."""
-    from podcast.publishing import bump_revision
+    from podcast.services.episodes import bump_revision
 
     asset = ingest_image(
         storage, upload, owner=show.podcast_guid, field="artwork", artwork=True,
@@ -167,7 +167,7 @@ def set_artwork(session: Session, storage: Storage, show: Show, upload: Upload) 
 
 def update_show(session: Session, show: Show, raw: dict[str, Any]) -> Show:
     """Apply and commit new settings; the podcast:guid never changes."""
-    from podcast.publishing import bump_revision
+    from podcast.services.episodes import bump_revision
 
     try:
         apply_show_settings(show, raw)
