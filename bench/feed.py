@@ -139,7 +139,7 @@ def floor_render(app: Any, runs: int) -> float:
     from podcast.extensions import db
     from podcast.feed.build import show_notes
     from podcast.services import queries
-    from podcast.urls import episode_url, media_url
+    from podcast.views.urls import episode_url, media_url
 
     with app.test_request_context():
         items = [

@@ -22,7 +22,7 @@ sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 from flask import Flask, render_template  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
-from podcast import create_app, public_pages  # noqa: E402
+from podcast import create_app  # noqa: E402
 from podcast.extensions import db  # noqa: E402
 from podcast.models import Episode, EpisodeGuest  # noqa: E402
 from podcast.services.episode_input import parse_episode_input  # noqa: E402
@@ -30,6 +30,7 @@ from podcast.services.episodes import Attachments, create_episode  # noqa: E402
 from podcast.services.guests import create_guest, parse_guest_input  # noqa: E402
 from podcast.services.shows import create_show, set_artwork  # noqa: E402
 from podcast.services.uploads import Upload  # noqa: E402
+from podcast.views.public import presenters  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "majlis-sample-episode.mp3"
@@ -141,19 +142,19 @@ def add_floor(app: Flask) -> dict[str, Any]:
 def freeze(app: Flask, slug: str, frozen: dict[str, Any]) -> None:
     """Load each page's template data once, as the real views would."""
     with app.test_request_context("/"):
-        show = public_pages.current_show()
-        episode = public_pages.public_episode(slug)
-        cues = public_pages.transcript_cues(episode.transcript)
-        previous, following = public_pages.neighbours(episode)
+        show = presenters.current_show()
+        episode = presenters.public_episode(slug)
+        cues = presenters.transcript_cues(episode.transcript)
+        previous, following = presenters.neighbours(episode)
         frozen["episode"] = {
             "show": show,
             "episode": episode,
-            "transcript": public_pages.paragraphs(cues or []),
+            "transcript": presenters.paragraphs(cues or []),
             "previous": previous,
             "following": following,
-            "structured": public_pages.episode_data(show, episode),
+            "structured": presenters.episode_data(show, episode),
         }
-        page = public_pages.listing("", 1)
+        page = presenters.listing("", 1)
         for item in page.items:  # touch what the template reads while the session is open
             _ = (item.guests, item.audio, item.image)
         frozen["home"] = {
@@ -161,7 +162,7 @@ def freeze(app: Flask, slug: str, frozen: dict[str, Any]) -> None:
             "page": page,
             "query": "",
             "page_args": {},
-            "series": public_pages.series_data(show),
+            "series": presenters.series_data(show),
         }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from podcast.models import Episode, Guest, MediaAsset, Show
 from podcast.services.markup import render_markdown
-from podcast.urls import absolute, episode_url, feed_url, guest_url, media_url
+from podcast.views.urls import absolute, episode_url, feed_url, guest_url, media_url
 
 
 def timestamp(moment: datetime | None) -> str | None:

@@ -114,9 +114,9 @@ def configure_auth(app: Flask) -> None:
 
 def configure_templates(app: Flask) -> None:
     """Template filters and globals shared by every page."""
-    from podcast import template_helpers
+    from podcast.views import templating
 
-    template_helpers.register(app)
+    templating.register(app)
 
 
 def configure_blueprints(app: Flask) -> None:

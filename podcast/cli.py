@@ -64,7 +64,7 @@ def load_episodes_command(directory: str | None, if_empty: bool) -> None:
     from podcast.extensions import db
     from podcast.services.seed import load_folder
     from podcast.services.shows import get_show
-    from podcast.urls import feed_url
+    from podcast.views.urls import feed_url
 
     if if_empty and get_show(db.session) is not None:
         click.echo("The database already has a show; nothing loaded.")

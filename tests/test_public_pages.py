@@ -16,7 +16,6 @@ import pytest
 from conftest import COVER, SAMPLE_MP3
 from sqlalchemy import event
 
-from podcast import public_pages
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeGuest, Guest, Show
 from podcast.services import queries
@@ -25,6 +24,7 @@ from podcast.services.episodes import Attachments, create_episode
 from podcast.services.guests import set_photo
 from podcast.services.shows import update_show
 from podcast.services.uploads import Upload
+from podcast.views.public import presenters
 
 SITE = "https://podcast.example.org"
 VTT = """WEBVTT
@@ -311,7 +311,7 @@ def test_scheduled_episode_appears_by_itself_at_its_time(client, publish, monkey
     assert "Coming soon" not in client.get("/").get_data(as_text=True)
     later = release + timedelta(seconds=1)
     monkeypatch.setattr(queries, "utcnow", lambda: later)
-    monkeypatch.setattr(public_pages, "utcnow", lambda: later)
+    monkeypatch.setattr(presenters, "utcnow", lambda: later)
     assert texts(page(client, f"/episodes/{episode.slug}"), "//h1") == ["Coming soon"]
     assert "Coming soon" in texts(page(client, "/"), "//h3")
 

@@ -18,7 +18,7 @@ from lxml import etree
 from podcast.feed.podcast_ns import Person, Podcast20EntryExtension, Podcast20Extension
 from podcast.models import Episode, Show
 from podcast.services.markup import plain_text, render_markdown, xml_safe
-from podcast.urls import absolute, feed_url
+from podcast.views.urls import absolute, feed_url
 
 FEED_MIME = "application/rss+xml"
 CHAPTERS_MIME = "application/json+chapters"

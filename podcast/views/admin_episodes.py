@@ -22,7 +22,6 @@ from podcast.services.episodes import (
 )
 from podcast.services.guests import parse_guest_input
 from podcast.services.markup import render_markdown
-from podcast.template_helpers import local_time
 from podcast.views.admin_common import (
     apply_errors,
     bp,
@@ -36,6 +35,7 @@ from podcast.views.admin_common import (
     the_show,
     upload_from,
 )
+from podcast.views.templating import local_time
 
 PUBLISH_AT_FORMAT = "%Y-%m-%dT%H:%M"
 

@@ -12,7 +12,6 @@ from podcast.feed.categories import category_choices
 from podcast.forms import ShowForm
 from podcast.models import Show
 from podcast.services.shows import DIRECTORIES, create_show, set_artwork, update_show
-from podcast.urls import feed_url
 from podcast.views.admin_common import (
     apply_errors,
     bp,
@@ -23,6 +22,7 @@ from podcast.views.admin_common import (
     the_show,
     upload_from,
 )
+from podcast.views.urls import feed_url
 
 TEXT_SETTINGS = (
     "title", "subtitle", "description", "author", "owner_name", "owner_email", "language",

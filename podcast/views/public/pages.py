@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from podcast import public_pages
 from podcast.models import utcnow
 from podcast.services import queries
-from podcast.urls import absolute
+from podcast.views.public import presenters
+from podcast.views.urls import absolute
 
 bp = Blueprint("public", __name__)
 
@@ -19,9 +19,9 @@ def _page_helpers() -> dict[str, object]:
     # Functions, not values: nothing is computed unless a template calls them.
     return {
         "canonical_url": absolute,
-        "current_show": public_pages.current_show,
-        "file_url": public_pages.file_url,
-        "directory_labels": public_pages.DIRECTORY_LABELS,
+        "current_show": presenters.current_show,
+        "file_url": presenters.file_url,
+        "directory_labels": presenters.DIRECTORY_LABELS,
     }
 
 
@@ -38,70 +38,70 @@ def _public_caching(response: Response) -> Response:
     return response
 
 
-bp.add_app_template_filter(public_pages.cached_markdown, "page_markdown")
-bp.add_app_template_filter(public_pages.cached_plain, "page_plain")
-bp.add_app_template_filter(public_pages.iso_duration, "iso_duration")
-bp.add_app_template_filter(public_pages.media_time, "media_time")
-bp.add_app_template_filter(public_pages.clock, "clock")
+bp.add_app_template_filter(presenters.cached_markdown, "page_markdown")
+bp.add_app_template_filter(presenters.cached_plain, "page_plain")
+bp.add_app_template_filter(presenters.iso_duration, "iso_duration")
+bp.add_app_template_filter(presenters.media_time, "media_time")
+bp.add_app_template_filter(presenters.clock, "clock")
 
 
 @bp.route("/")
 def index() -> str:
     """The show, its subscribe links and its public episodes, newest first, 20 a page."""
-    number = public_pages.page_number(request.args.get("page"))
+    number = presenters.page_number(request.args.get("page"))
     if number is None:
         abort(404, description="There is no such page of episodes.")
-    query = public_pages.search_terms(request.args.get("q"))
-    page = public_pages.listing(query, number)
+    query = presenters.search_terms(request.args.get("q"))
+    page = presenters.listing(query, number)
     if number > 1 and not page.items:
         abort(404, description="There is no such page of episodes.")
-    show = public_pages.current_show()
+    show = presenters.current_show()
     return render_template(
         "public/index.html",
         show=show,
         page=page,
         query=query,
         page_args={"q": query} if query else {},
-        series=public_pages.series_data(show) if show else None,
+        series=presenters.series_data(show) if show else None,
     )
 
 
 @bp.route("/episodes/<slug>")
 def episode(slug: str) -> str:
     """One episode: player, chapters, notes, guests, transcript, and its neighbours."""
-    item = public_pages.public_episode(slug)
+    item = presenters.public_episode(slug)
     if item is None:
         abort(404, description=NOT_PUBLISHED)
-    show = public_pages.current_show()
-    cues = public_pages.transcript_cues(item.transcript)
-    previous, following = public_pages.neighbours(item)
+    show = presenters.current_show()
+    cues = presenters.transcript_cues(item.transcript)
+    previous, following = presenters.neighbours(item)
     return render_template(
         "public/episode.html",
         show=show,
         episode=item,
-        transcript=public_pages.paragraphs(cues) if cues else None,
+        transcript=presenters.paragraphs(cues) if cues else None,
         previous=previous,
         following=following,
-        structured=public_pages.episode_data(show, item),
+        structured=presenters.episode_data(show, item),
     )
 
 
 @bp.route("/guests/<slug>")
 def guest(slug: str) -> str:
     """A guest's photo, bio, links and the published episodes they speak on."""
-    found = public_pages.public_guest(slug)
+    found = presenters.public_guest(slug)
     if found is None:
         abort(404, description="There is no guest page at this address.")
     person, episodes = found
     return render_template(
-        "public/guest.html", show=public_pages.current_show(), guest=person, episodes=episodes
+        "public/guest.html", show=presenters.current_show(), guest=person, episodes=episodes
     )
 
 
 @bp.route("/sitemap.xml")
 def sitemap() -> Response:
     """Every public page, for search engines."""
-    body = render_template("public/sitemap.xml", entries=public_pages.sitemap_entries())
+    body = render_template("public/sitemap.xml", entries=presenters.sitemap_entries())
     return Response(body, mimetype="application/xml")
 
 

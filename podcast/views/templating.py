@@ -59,7 +59,7 @@ def register(app: Flask) -> None:
         plain=plain_text,
         filesize=format_bytes,
     )
-    from podcast.urls import media_url
+    from podcast.views.urls import media_url
 
     app.jinja_env.globals.update(media_url=media_url)
     app.jinja_env.trim_blocks = True

@@ -22,8 +22,8 @@ from podcast.models import Episode, EpisodeGuest, Guest, MediaAsset, Show, utcno
 from podcast.services import queries
 from podcast.services.markup import plain_text, render_markdown
 from podcast.services.transcripts import Cue, parse_transcript
-from podcast.template_helpers import format_duration
-from podcast.urls import absolute, media_url
+from podcast.views.templating import format_duration
+from podcast.views.urls import absolute, media_url
 
 log = logging.getLogger(__name__)
 
