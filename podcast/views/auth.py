@@ -9,10 +9,10 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from flask_login import current_user, login_user, logout_user
 
 from podcast.extensions import db
-from podcast.forms import ActionForm, LoginForm
 from podcast.services import queries
 from podcast.services.accounts import authenticate
 from podcast.services.throttle import Blocked, get_throttle
+from podcast.views.admin.forms import ActionForm, LoginForm
 
 bp = Blueprint("auth", __name__)
 STALE_MESSAGE = "Your session expired; check and submit again."
@@ -47,7 +47,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _render(form: LoginForm, error: str | None = None, status: int = 200) -> Any:
-    from podcast.views.admin_common import stale_form
+    from podcast.views.admin.common import stale_form
 
     if stale_form():
         error = STALE_MESSAGE
@@ -71,7 +71,7 @@ def _blocked(form: LoginForm, blocked: Blocked) -> Any:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """The log-in form; five wrong passwords for one account (or 20 from one address) wait."""
-    from podcast.views.admin_common import should_process
+    from podcast.views.admin.common import should_process
 
     form = LoginForm()
     if not should_process(form):

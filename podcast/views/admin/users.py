@@ -9,10 +9,9 @@ from flask_login import current_user
 
 from podcast.errors import PodcastError
 from podcast.extensions import db
-from podcast.forms import ActionForm, UserForm
 from podcast.models import User
 from podcast.services.accounts import create_user, list_users, set_active
-from podcast.views.admin_common import (
+from podcast.views.admin.common import (
     admin_required,
     apply_errors,
     bp,
@@ -21,6 +20,7 @@ from podcast.views.admin_common import (
     stale_form,
     the_show,
 )
+from podcast.views.admin.forms import ActionForm, UserForm
 
 
 @bp.route("/users", methods=["GET", "POST"])

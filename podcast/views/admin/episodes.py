@@ -10,7 +10,6 @@ from sqlalchemy.orm import selectinload
 
 from podcast.errors import PodcastError, TooLargeError, ValidationError
 from podcast.extensions import db
-from podcast.forms import EpisodeForm
 from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, MediaAsset, Show, utcnow
 from podcast.services.episode_input import EpisodeInput, GuestInput, parse_episode_input
 from podcast.services.episodes import (
@@ -22,7 +21,7 @@ from podcast.services.episodes import (
 )
 from podcast.services.guests import parse_guest_input
 from podcast.services.markup import render_markdown
-from podcast.views.admin_common import (
+from podcast.views.admin.common import (
     apply_errors,
     bp,
     json_error,
@@ -35,6 +34,7 @@ from podcast.views.admin_common import (
     the_show,
     upload_from,
 )
+from podcast.views.admin.forms import EpisodeForm
 from podcast.views.templating import local_time
 
 PUBLISH_AT_FORMAT = "%Y-%m-%dT%H:%M"

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from podcast.errors import ConflictError, PodcastError
 from podcast.extensions import db
-from podcast.forms import ActionForm, GuestForm
 from podcast.models import Episode, EpisodeGuest, Guest
 from podcast.services.guests import (
     create_guest,
@@ -18,7 +17,7 @@ from podcast.services.guests import (
     set_photo,
     update_guest,
 )
-from podcast.views.admin_common import (
+from podcast.views.admin.common import (
     apply_errors,
     bp,
     rerenders_on_stale_form,
@@ -28,6 +27,7 @@ from podcast.views.admin_common import (
     the_show,
     upload_from,
 )
+from podcast.views.admin.forms import ActionForm, GuestForm
 
 
 def _guest_or_404(guest_id: int) -> Guest:

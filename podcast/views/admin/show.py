@@ -9,10 +9,9 @@ from flask import flash, redirect, render_template, url_for
 from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.feed.categories import category_choices
-from podcast.forms import ShowForm
 from podcast.models import Show
 from podcast.services.shows import DIRECTORIES, create_show, set_artwork, update_show
-from podcast.views.admin_common import (
+from podcast.views.admin.common import (
     apply_errors,
     bp,
     rerenders_on_stale_form,
@@ -22,6 +21,7 @@ from podcast.views.admin_common import (
     the_show,
     upload_from,
 )
+from podcast.views.admin.forms import ShowForm
 from podcast.views.urls import feed_url
 
 TEXT_SETTINGS = (

@@ -1,0 +1,8 @@
+"""The producers' admin: one blueprint ("admin"), its views split by what they manage."""
+
+from __future__ import annotations
+
+from podcast.views.admin import episodes, guests, show, users
+from podcast.views.admin.common import bp
+
+__all__ = ["bp", "episodes", "guests", "show", "users"]
