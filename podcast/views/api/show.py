@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
-from podcast.api_schema import show_json
 from podcast.errors import NotFoundError
 from podcast.extensions import db
 from podcast.models import Show
 from podcast.services import shows
 from podcast.services.queries import get_show
-from podcast.views.api import bp, read_body, storage
+from podcast.views.api.base import bp, storage
+from podcast.views.api.serializers import show_json
+from podcast.views.api.validation import read_body
 
 
 def _show_or_404() -> Show:

@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1: bearer tokens only, JSON errors, bodies checked against OpenAPI."""
+"""Request bodies read against the OpenAPI schemas: JSON or multipart, typed, an error per field."""
 
 from __future__ import annotations
 
@@ -11,27 +11,19 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask import request
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError as SchemaError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from werkzeug.datastructures import FileStorage
 
-from podcast import openapi
-from podcast import openapi_schemas as schemas
 from podcast.errors import PodcastError, ValidationError
-from podcast.extensions import csrf, db
-from podcast.services.accounts import user_for_token
 from podcast.services.uploads import Upload
-from podcast.views.errors import error_json
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)
+from podcast.views.api import openapi, schemas
 
 JSON_TYPE = "application/json"
 MULTIPART_TYPE = "multipart/form-data"
-ID_RULE = "int"
 
 
 class BadRequestError(PodcastError):
@@ -62,61 +54,6 @@ class Body:
         if part is None:
             return None
         return Upload(part.stream, part.filename or "")
-
-
-@bp.before_request
-def _require_token() -> Response | None:
-    """Every route but the OpenAPI document needs a valid bearer token (cookies never count)."""
-    if request.endpoint == "api.openapi_document":
-        return None
-    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
-    token = token.strip()
-    user = None
-    if scheme.lower() == "bearer" and token:
-        user = user_for_token(db.session, token)
-    if user is None:
-        message = (
-            "This bearer token is not valid."
-            if token
-            else "Send an API token: Authorization: Bearer <token>."
-        )
-        response = error_json(401, "unauthorized", message)
-        challenge = 'Bearer realm="podcast"'
-        if token:
-            challenge += ', error="invalid_token"'
-        response.headers["WWW-Authenticate"] = challenge
-        return response
-    g.api_user = user
-    return None
-
-
-@bp.get("/openapi.json")
-def openapi_document() -> Response:
-    """The OpenAPI 3.1 document describing this API (public)."""
-    return jsonify(openapi.document())
-
-
-def storage() -> Any:
-    """The app's storage backend."""
-    return current_app.extensions["podcast.storage"]
-
-
-def max_upload_bytes() -> int:
-    """The largest upload accepted, from PODCAST_MAX_UPLOAD_MB."""
-    return int(current_app.config["PODCAST_MAX_UPLOAD_MB"]) * 1024 * 1024
-
-
-def created(payload: dict[str, Any], location: str) -> Response:
-    """201 with the new resource and its Location."""
-    response = jsonify(payload)
-    response.status_code = 201
-    response.headers["Location"] = location
-    return response
-
-
-def no_content() -> Response:
-    """204 with an empty body."""
-    return Response(status=204)
 
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
@@ -324,45 +261,3 @@ def read_body(json_schema: str, form_schema: str | None = None) -> Body:
     raise UnsupportedMediaTypeError(
         f"Send the body as {takes}, not {mimetype or 'an unnamed type'}."
     )
-
-
-def known_id(value: int) -> bool:
-    """True for an id the database could hold (larger ones are simply not found)."""
-    return 1 <= value <= schemas.MAX_ID
-
-
-def page_arguments() -> tuple[int, int | None]:
-    """?limit= (1 to 100, default 20) and ?cursor= (an id), checked."""
-    errors: dict[str, str] = {}
-    limit, cursor = schemas.DEFAULT_LIMIT, None
-    if "limit" in request.args:
-        try:
-            limit = int(request.args["limit"])
-            if not 1 <= limit <= schemas.MAX_LIMIT:
-                raise ValueError
-        except ValueError:
-            errors["limit"] = f"Give a whole number from 1 to {schemas.MAX_LIMIT}."
-    if "cursor" in request.args:
-        try:
-            cursor = int(request.args["cursor"])
-            if not 1 <= cursor <= schemas.MAX_ID:
-                raise ValueError
-        except ValueError:
-            errors["cursor"] = "Not a cursor this API gave out."
-    if errors:
-        raise ValidationError(f"Please correct: {', '.join(sorted(errors))}.", fields=errors)
-    return limit, cursor
-
-
-def page_response(rows: list[Any], limit: int, render: Any, endpoint: str, **args: Any) -> Response:
-    """{"items", "next"} for rows fetched with limit + 1 (the extra one says there is more)."""
-    items = rows[:limit]
-    next_url = None
-    if len(rows) > limit:
-        query = {k: v for k, v in args.items() if v is not None}
-        next_url = url_for(endpoint, limit=limit, cursor=items[-1].id, _external=True, **query)
-    return jsonify({"items": [render(row) for row in items], "next": next_url})
-
-
-# Routes live in modules of their own; importing them registers them on `bp`.
-from podcast.views import api_episodes, api_guests, api_show  # noqa: E402, F401

@@ -6,7 +6,7 @@ from copy import deepcopy
 from functools import lru_cache
 from typing import Any
 
-from podcast.openapi_schemas import (
+from podcast.views.api.schemas import (
     FORM_NOTE,
     ID,
     MAX_ID,

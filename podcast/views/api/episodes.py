@@ -8,18 +8,15 @@ from flask import Response, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from podcast.api_schema import episode_json
 from podcast.errors import ConflictError, NotFoundError, ValidationError
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, Show
-from podcast.openapi_schemas import STATUSES
 from podcast.services import episodes as publishing
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments
 from podcast.services.queries import get_show
-from podcast.views.api import (
+from podcast.views.api.base import (
     ID_RULE,
-    Body,
     bp,
     created,
     known_id,
@@ -27,9 +24,11 @@ from podcast.views.api import (
     no_content,
     page_arguments,
     page_response,
-    read_body,
     storage,
 )
+from podcast.views.api.schemas import STATUSES
+from podcast.views.api.serializers import episode_json
+from podcast.views.api.validation import Body, read_body
 
 
 def _episodes():  # type: ignore[no-untyped-def]

@@ -8,23 +8,22 @@ from flask import Response, jsonify, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from podcast.api_schema import guest_json
 from podcast.errors import NotFoundError
 from podcast.extensions import db
 from podcast.models import Guest
 from podcast.services import guests
-from podcast.views.api import (
+from podcast.views.api.base import (
     ID_RULE,
-    Body,
     bp,
     created,
     known_id,
     no_content,
     page_arguments,
     page_response,
-    read_body,
     storage,
 )
+from podcast.views.api.serializers import guest_json
+from podcast.views.api.validation import Body, read_body
 
 
 def _fields(body: Body) -> dict[str, Any]:
