@@ -26,16 +26,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings.as_flask_config())
     app.extensions["podcast.settings"] = settings
 
-    from podcast import app_setup
+    from podcast import setup
 
-    app_setup.configure_requests(app)
-    app_setup.configure_proxies(app)
-    app_setup.configure_database(app)
-    app_setup.configure_storage(app)
-    app_setup.configure_auth(app)
-    app_setup.configure_templates(app)
-    app_setup.configure_blueprints(app)
-    app_setup.configure_errors(app)
-    app_setup.configure_security_headers(app)
-    app_setup.configure_cli(app)
+    setup.configure_requests(app)
+    setup.configure_proxies(app)
+    setup.configure_database(app)
+    setup.configure_storage(app)
+    setup.configure_auth(app)
+    setup.configure_templates(app)
+    setup.configure_blueprints(app)
+    setup.configure_errors(app)
+    setup.configure_security_headers(app)
+    setup.configure_cli(app)
     return app

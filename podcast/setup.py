@@ -159,8 +159,8 @@ def configure_security_headers(app: Flask) -> None:
 
 def configure_cli(app: Flask) -> None:
     """Register the `podcast` subcommands on the app's CLI group."""
-    from podcast.backup_cli import export_command, import_command
-    from podcast.cli import register_commands
+    from podcast.cli.backup import export_command, import_command
+    from podcast.cli.commands import register_commands
 
     register_commands(app)
     app.cli.add_command(export_command)

@@ -1,29 +1,16 @@
-"""The `podcast` command: a FlaskGroup with the service's own subcommands."""
+"""The service's own `podcast` subcommands, registered on the app's CLI by create_app."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from flask.cli import with_appcontext
 
 from podcast.errors import PodcastError
-
-
-def _create_app() -> Flask:
-    from podcast import create_app
-    from podcast.errors import ConfigError
-
-    try:
-        return create_app()
-    except ConfigError as exc:
-        click.echo(f"Error: {exc.message}", err=True)
-        sys.exit(2)
 
 
 def _storage():  # type: ignore[no-untyped-def]
@@ -153,41 +140,3 @@ def register_commands(app: Flask) -> None:
         check_command,
     ):  # fmt: skip
         app.cli.add_command(command)
-
-
-def _database_problem(ctx: click.Context, exc: Exception) -> str:
-    """One sentence on a database that cannot be used, naming the setting (password hidden)."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        app = ctx.ensure_object(ScriptInfo).load_app()
-        url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - the sentence is still useful without the URL
-        url = "the configured database"
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
-        return f"The database {url} has no tables yet; run `podcast db upgrade` first."
-    return (
-        f"Cannot use the database {url} (PODCAST_DATABASE_URL): {reason}. "
-        "Check that it is running and that the URL is right."
-    )
-
-
-class PodcastGroup(FlaskGroup):
-    """FlaskGroup that turns an unusable database or a service error into one sentence."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        """Run the subcommand; a database or service failure exits 1 with one sentence."""
-        try:
-            return super().invoke(ctx)
-        except DBAPIError as exc:
-            if not isinstance(exc, OperationalError | ProgrammingError):
-                raise
-            _fail(_database_problem(ctx, exc))
-        except PodcastError as exc:
-            _fail(exc.message)
-
-
-@click.group(cls=PodcastGroup, create_app=_create_app, add_version_option=False)
-def main() -> None:
-    """Manage the podcast service: run, db upgrade, load-episodes, create-user, check, ..."""
