@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from podcast.extensions import db
@@ -46,19 +47,23 @@ def public_episodes(now: datetime | None = None) -> Select[tuple[Episode]]:
     )
 
 
+def _contains(column: Any, word: str) -> ColumnElement[bool]:
+    # autoescape: "%", "_" and the escape character match only themselves, on every database
+    # (SQLite's LIKE has no default escape character, PostgreSQL's is the backslash).
+    return func.lower(column).contains(word, autoescape=True)
+
+
 def search_public_episodes(query: str, now: datetime | None = None) -> Select[tuple[Episode]]:
     """Visible episodes whose title, summary, notes or guest names contain the words of `query`."""
     statement = public_episodes(now)
     for word in query.split()[:8]:
-        pattern = f"%{word.lower()}%"
-        guest_match = (
-            select(EpisodeGuest.episode_id).join(Guest).where(func.lower(Guest.name).like(pattern))
-        )
+        word = word.lower()
+        guest_match = select(EpisodeGuest.episode_id).join(Guest).where(_contains(Guest.name, word))
         statement = statement.where(
             or_(
-                func.lower(Episode.title).like(pattern),
-                func.lower(Episode.summary).like(pattern),
-                func.lower(Episode.description).like(pattern),
+                _contains(Episode.title, word),
+                _contains(Episode.summary, word),
+                _contains(Episode.description, word),
                 Episode.id.in_(guest_match),
             )
         )
