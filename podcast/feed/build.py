@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from lxml import etree
 
 from podcast.feed.podcast_ns import Person, Podcast20EntryExtension, Podcast20Extension
 from podcast.models import Episode, Show
+from podcast.services.episode_input import CHAPTER_START_MAX
 from podcast.services.markup import plain_text, render_markdown, xml_safe
 from podcast.views.urls import absolute, feed_url
 
@@ -27,6 +30,7 @@ DESCRIPTION_BYTES = 4000  # Apple's limit for <description>
 _TAGS = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~/-]*\Z").match
+log = logging.getLogger(__name__)
 
 
 Chapters = tuple[tuple[float, str], ...]
@@ -70,14 +74,37 @@ class FeedItem:
     def effective_chapters(self) -> list[dict[str, Any]]:
         """Chapters from the form when given, else those read from the audio file."""
         chosen = self.chapters if self.chapters is not None else self.audio_chapters
-        return [{"start": start, "title": title} for start, title in chosen or ()]
+        return [
+            {"start": start, "title": title}
+            for start, title in chosen or ()
+            if self.duration_seconds is None or start == 0 or start < self.duration_seconds
+        ]
 
 
-def chapter_tuples(chapters: list[dict[str, Any]] | None) -> Chapters | None:
-    """Stored chapters ([{"start", "title"}]) as hashable (start, title) pairs."""
+def _start(value: Any) -> float | None:
+    try:
+        start = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return start if math.isfinite(start) and 0 <= start <= CHAPTER_START_MAX else None
+
+
+def chapter_tuples(chapters: Any) -> Chapters | None:
+    """Stored chapters ([{"start", "title"}]) as hashable (start, title) pairs.
+
+    Whatever the column holds (older rows, hand edits), only readable chapters come out:
+    one bad chapter must not take the feed down.
+    """
     if chapters is None:
         return None
-    return tuple((float(c["start"]), str(c.get("title", ""))) for c in chapters)
+    pairs = []
+    for chapter in chapters if isinstance(chapters, list) else ():
+        start = _start(chapter.get("start")) if isinstance(chapter, dict) else None
+        if start is None:
+            log.warning("feed: skipped a chapter with an unreadable start: %r", chapter)
+            continue
+        pairs.append((start, str(chapter.get("title", ""))))
+    return tuple(sorted(pairs))
 
 
 class Links:
@@ -138,8 +165,8 @@ def json_chapters(episode: Episode | FeedItem, show: Show | None) -> dict[str, A
     document: dict[str, Any] = {
         "version": "1.2.0",
         "chapters": [
-            {"startTime": float(c["start"]), "title": xml_safe(str(c.get("title", "")))}
-            for c in sorted(episode.effective_chapters, key=lambda c: float(c["start"]))
+            {"startTime": start, "title": xml_safe(title)}
+            for start, title in chapter_tuples(episode.effective_chapters) or ()
         ],
         "title": xml_safe(episode.title),
     }
@@ -285,10 +312,8 @@ def _generator() -> FeedGenerator:
     return fg
 
 
-def _render_items(items: Sequence[FeedItem], hosts: list[Person], links: Links) -> list[str]:
+def _serialize(items: Sequence[FeedItem], hosts: list[Person], links: Links) -> list[str]:
     """Each item's XML, made by feedgen in one throwaway feed and serialized one by one."""
-    if not items:
-        return []
     fg = _generator()
     fg.title("items")
     fg.description("items")
@@ -301,6 +326,27 @@ def _render_items(items: Sequence[FeedItem], hosts: list[Person], links: Links) 
         text = etree.tostring(element, encoding="unicode", pretty_print=True, with_tail=False)
         # Standalone, <item> repeats the root's namespace declarations: drop them.
         fragments.append("<item>" + text[text.index(">") + 1 :])
+    return fragments
+
+
+def _render_items(items: Sequence[FeedItem], hosts: list[Person], links: Links) -> list[str]:
+    """Each item's XML; an item whose data cannot be rendered is logged and left out ("")."""
+    if not items:
+        return []
+    try:
+        return _serialize(items, hosts, links)
+    except Exception:  # noqa: BLE001 - find the culprit below, one item at a time
+        pass
+    fragments = []
+    for item in items:
+        try:
+            [fragment] = _serialize([item], hosts, links)
+        except Exception:  # noqa: BLE001 - no episode's data may take the whole feed down
+            log.exception(
+                "feed: left out episode %s (%s): its data cannot be rendered", item.guid, item.slug
+            )
+            fragment = ""
+        fragments.append(fragment)
     return fragments
 
 
@@ -322,7 +368,7 @@ def render_feed(
     missing = [(key, item) for key, item in zip(keys, items, strict=True) if key not in known]
     rendered = _render_items([item for _, item in missing], hosts, links)
     fresh = {key: xml for (key, _), xml in zip(missing, rendered, strict=True)}
-    body = [fresh.get(key) or known[key] for key in keys]
+    body = [fresh[key] if key in fresh else known[key] for key in keys]
     if fragments is not None:  # keep exactly this feed's items
         fragments.clear()
         fragments.update(zip(keys, body, strict=True))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +28,14 @@ UNSET: Any = _Unset()
 TITLE_MAX = 255
 SUMMARY_MAX = 4000
 DESCRIPTION_MAX = 100_000
+CHAPTER_TITLE_MAX = 255
+# No episode is longer than this (Apple's longest are a few hours); it keeps starts printable.
+CHAPTER_START_MAX = 1_000_000
+CHAPTERS_FORMAT = (
+    'Give chapters one a line ("0:00 Intro", "12:30 The report") or as JSON: '
+    '[{"start": 0, "title": "Intro"}].'
+)
+_CHAPTER_LINE = re.compile(r"((?:\d+:){0,2}\d+(?:\.\d+)?)\s+(\S.*)")
 EPISODE_FIELDS = (
     "title", "summary", "description", "season", "number", "episode_type", "explicit",
     "status", "publish_at", "guests", "chapters",
@@ -150,15 +160,50 @@ def _id_list(value: Any, errors: dict[str, str]) -> Any:
     return ids
 
 
+def chapter_start_error(start: float, duration: float | None) -> str | None:
+    """Why a chapter start is refused (None if fine): finite, 0 or more, inside the audio."""
+    if not math.isfinite(start) or start < 0:
+        return "Each chapter needs a start of 0 or more seconds."
+    if start > CHAPTER_START_MAX:
+        return f"A chapter cannot start after {CHAPTER_START_MAX:,} seconds."
+    if duration is not None and start > 0 and start >= duration:
+        return (
+            f"A chapter starts at {start:g} s, after the end of the audio ({duration:.1f} s); "
+            "change or remove it."
+        )
+    return None
+
+
+def _chapter_lines(text: str) -> list[dict[str, Any]] | None:
+    """'1:02:03 Title' or '75.5 Title', one a line (the form's way); None if it is not that."""
+    chapters: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        match = _CHAPTER_LINE.fullmatch(line.strip())
+        if match is None:
+            return None
+        clock, title = match.groups()
+        seconds = 0.0
+        for part in clock.split(":"):
+            seconds = seconds * 60 + float(part)
+        chapters.append({"start": seconds, "title": title})
+    return chapters
+
+
 def _chapters(value: Any, errors: dict[str, str]) -> Any:
-    if value is None or value == "":
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            errors["chapters"] = 'Give chapters as JSON: [{"start": 0, "title": "Intro"}].'
-            return UNSET
+        lines = None if value.lstrip().startswith("[") else _chapter_lines(value)
+        if lines is not None:
+            value = lines
+        else:
+            try:
+                value = json.loads(value)
+            except (json.JSONDecodeError, RecursionError):
+                errors["chapters"] = CHAPTERS_FORMAT
+                return UNSET
     if not isinstance(value, list):
         errors["chapters"] = "Give a list of chapters."
         return UNSET
@@ -166,13 +211,14 @@ def _chapters(value: Any, errors: dict[str, str]) -> Any:
     for item in value:
         try:
             start, title = float(item["start"]), str(item["title"]).strip()
-        except (TypeError, KeyError, ValueError):
+        except (TypeError, KeyError, ValueError, OverflowError):
             errors["chapters"] = "Each chapter needs a start (seconds) and a title."
             return UNSET
-        if start < 0 or not title:
-            errors["chapters"] = "Each chapter needs a start of 0 or more and a title."
+        problem = chapter_start_error(start, None)
+        if problem or not title:
+            errors["chapters"] = problem or "Each chapter needs a title."
             return UNSET
-        chapters.append({"start": start, "title": title[:255]})
+        chapters.append({"start": start, "title": xml_safe(title)[:CHAPTER_TITLE_MAX]})
     return sorted(chapters, key=lambda c: c["start"])
 
 

@@ -21,7 +21,7 @@ from podcast.models import (
     Show,
     utcnow,
 )
-from podcast.services.episode_input import UNSET, EpisodeInput
+from podcast.services.episode_input import UNSET, EpisodeInput, chapter_start_error
 from podcast.services.guests import new_guest
 from podcast.services.slugs import unique_slug
 from podcast.services.uploads import (
@@ -116,6 +116,16 @@ def _apply_fields(episode: Episode, data: EpisodeInput) -> None:
         value = getattr(data, name)
         if value is not UNSET:
             setattr(episode, name, value)
+
+
+def _check_chapters(episode: Episode) -> None:
+    """Refuse chapters that start past the end of the episode's audio (422 on chapters)."""
+    if not episode.chapters or episode.audio is None:
+        return
+    for chapter in episode.chapters:
+        problem = chapter_start_error(float(chapter["start"]), episode.audio.duration_seconds)
+        if problem:
+            raise ValidationError(problem, fields={"chapters": problem})
 
 
 def _staged_audio(session: Session, asset_id: int) -> MediaAsset:
@@ -217,6 +227,7 @@ def create_episode(
         _settle_status(episode, data, has_audio, now)  # before storing, so a refusal costs nothing
         with session.no_autoflush:
             _attach(session, storage, episode, files, new_keys, max_bytes)
+            _check_chapters(episode)
         _set_guests(episode, guests or [])
         session.add(episode)
         bump_revision(show, now)
@@ -247,6 +258,7 @@ def update_episode(
         _settle_status(episode, data, has_audio, now)
         with session.no_autoflush:
             replaced = _attach(session, storage, episode, files, new_keys, max_bytes)
+            _check_chapters(episode)
         if guests is not None:
             _set_guests(episode, guests)
         episode.updated_at = now

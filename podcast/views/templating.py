@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
@@ -18,6 +19,18 @@ def format_duration(seconds: float | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def chapter_lines(chapters: list[dict[str, Any]] | None) -> str:
+    """Chapters as the form's text: one a line, the start as M:SS (with any fraction), the title."""
+    lines = []
+    for chapter in chapters or []:
+        start = float(chapter["start"])
+        whole = int(start)
+        clock = format_duration(whole) if whole else "0:00"
+        fraction = f"{start - whole:.3f}".rstrip("0").rstrip(".")[1:]
+        lines.append(f"{clock}{fraction} {chapter.get('title', '')}")
+    return "\n".join(lines)
 
 
 def local_time(moment: datetime | None, timezone: str = "UTC") -> datetime | None:

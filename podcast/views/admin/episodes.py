@@ -35,7 +35,7 @@ from podcast.views.admin.common import (
     upload_from,
 )
 from podcast.views.admin.forms import EpisodeForm
-from podcast.views.templating import local_time
+from podcast.views.templating import chapter_lines, local_time
 
 PUBLISH_AT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -79,6 +79,7 @@ def _initial(episode: Episode | None, show: Show) -> dict[str, Any]:
         "number": "" if episode.number is None else str(episode.number),
         "explicit": episode.explicit,
         "publish_at": moment.strftime(PUBLISH_AT_FORMAT) if moment else "",
+        "chapters": chapter_lines(episode.chapters),
     }
 
 
@@ -121,6 +122,7 @@ def _episode_input(form: EpisodeForm, action: str, timezone: str) -> EpisodeInpu
         "status": "draft" if action == "draft" else "published",
         "publish_at": form.publish_at.data,
         "guests": form.guest_ids(),
+        "chapters": form.chapters.data or "",
     }
     errors: dict[str, str] = {}
     new_guests = _new_guests(form, errors)

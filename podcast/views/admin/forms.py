@@ -73,6 +73,7 @@ class EpisodeForm(FlaskForm):
     season = StringField("Season")
     number = StringField("Episode number")
     explicit = BooleanField("Explicit content")
+    chapters = TextAreaField("Chapters")
     image = FileField("Episode image (square JPEG or PNG, 1400 to 3000 px)")
     remove_image = BooleanField("Remove the current image")
     transcript = FileField("Transcript (SRT or WebVTT)")

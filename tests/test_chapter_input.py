@@ -1,0 +1,160 @@
+"""Chapter starts that cannot be played are refused on every surface, with the field named."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from typing import Any
+
+import pytest
+from conftest import SAMPLE_MP3
+from sqlalchemy import func, select
+from test_api_support import episode_form
+
+from podcast import PROJECT_ROOT
+from podcast.extensions import db
+from podcast.models import Episode
+from podcast.services.episode_input import parse_episode_input
+
+pytest_plugins = ["admin_support"]
+
+API = "/api/v1/episodes"
+# The sample MP3 lasts 17.7 s.
+UNPLAYABLE = [
+    pytest.param(1e308, id="1e308"),
+    pytest.param(-1, id="negative"),
+    pytest.param(18.5, id="past-the-end"),
+    pytest.param(2_000_000, id="absurd"),
+]
+
+
+def chapters(start: Any) -> list[dict[str, Any]]:
+    """An intro and one chapter at `start`."""
+    return [{"start": 0, "title": "Intro"}, {"start": start, "title": "Later"}]
+
+
+def episodes() -> int:
+    """Episode rows, read fresh."""
+    db.session.expire_all()
+    return db.session.scalar(select(func.count(Episode.id))) or 0
+
+
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_the_parser_refuses_non_finite_starts(text):
+    from podcast.errors import ValidationError
+
+    raw = {"title": "x", "chapters": f'[{{"start": {text}, "title": "A"}}]'}
+    with pytest.raises(ValidationError) as caught:
+        parse_episode_input(raw, partial=False, timezone="UTC")
+    assert "chapters" in caught.value.fields
+    with pytest.raises(ValidationError):
+        parse_episode_input({"title": "x", "chapters": [{"start": float(text), "title": "A"}]},
+                            partial=False, timezone="UTC")  # fmt: skip
+
+
+@pytest.mark.parametrize("start", UNPLAYABLE)
+def test_api_multipart_refuses_unplayable_starts(client, show, api_token, storage, start):
+    response = client.post(
+        API,
+        headers=api_token(),
+        data=episode_form(status="published", chapters=json.dumps(chapters(start))),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422, response.get_json()
+    assert "chapters" in response.get_json()["error"]["fields"]
+    assert episodes() == 0 and list(storage.iter_keys()) == []
+
+
+@pytest.mark.parametrize("start", UNPLAYABLE)
+def test_api_json_patch_refuses_unplayable_starts(client, api_token, make_episode, start):
+    episode = make_episode()
+    response = client.patch(
+        f"{API}/{episode.id}", headers=api_token(), json={"chapters": chapters(start)}
+    )
+    assert response.status_code == 422, response.get_json()
+    assert "chapters" in response.get_json()["error"]["fields"]
+    db.session.expire_all()
+    assert db.session.get(Episode, episode.id).chapters is None
+    assert client.get("/feed.xml").status_code == 200
+
+
+def test_api_accepts_starts_inside_the_audio(client, api_token, make_episode):
+    episode = make_episode()
+    response = client.patch(
+        f"{API}/{episode.id}", headers=api_token(), json={"chapters": chapters(12.5)}
+    )
+    assert response.status_code == 200
+    assert response.get_json()["chapters"][1] == {"start": 12.5, "title": "Later"}
+
+
+def test_replacing_audio_with_a_shorter_file_refuses_chapters_past_its_end(
+    client, api_token, make_episode, storage
+):
+    from conftest import FIXTURES
+
+    episode = make_episode(audio=FIXTURES / "cbr-128k-stereo.mp3", chapters=chapters(25))
+    keys = sorted(storage.iter_keys())
+    response = client.patch(
+        f"{API}/{episode.id}",
+        headers=api_token(),
+        data={"audio": (io.BytesIO(SAMPLE_MP3.read_bytes()), "short.mp3")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "after the end of the audio" in response.get_json()["error"]["fields"]["chapters"]
+    assert sorted(storage.iter_keys()) == keys  # the new file was not kept
+
+
+def test_admin_form_takes_chapters_one_a_line(client, sign_in, no_csrf, show):
+    sign_in()
+    response = client.post(
+        "/admin/episodes/new",
+        data={
+            "title": "With chapters",
+            "chapters": "0:00 Intro\n0:12.5 The report",
+            "audio": (io.BytesIO(SAMPLE_MP3.read_bytes()), "e.mp3"),
+            "action": "publish",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    episode = db.session.scalar(select(Episode))
+    assert episode.chapters == [
+        {"start": 0.0, "title": "Intro"},
+        {"start": 12.5, "title": "The report"},
+    ]
+    form = client.get(f"/admin/episodes/{episode.id}/edit").get_data(as_text=True)
+    assert "0:12.5 The report" in form
+
+
+@pytest.mark.parametrize("text", ["0:00 Intro\n99:00 Too late", '[{"start": 1e308, "title": "A"}]'])
+def test_admin_form_refuses_unplayable_starts_next_to_the_field(
+    client, sign_in, no_csrf, show, storage, text
+):
+    sign_in()
+    response = client.post(
+        "/admin/episodes/new",
+        data={
+            "title": "Bad chapters",
+            "chapters": text,
+            "audio": (io.BytesIO(SAMPLE_MP3.read_bytes()), "e.mp3"),
+            "action": "publish",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="chapters-error"' in page
+    assert episodes() == 0
+
+
+def test_seed_loader_refuses_unplayable_starts(runner, tmp_path):
+    folder = tmp_path / "episodes"
+    shutil.copytree(PROJECT_ROOT / "episodes", folder)
+    [episode_md] = folder.glob("*/episode.md")
+    text = episode_md.read_text(encoding="utf-8")
+    episode_md.write_text(text.replace("{ start = 12, ", "{ start = 1e308, "), encoding="utf-8")
+    result = runner.invoke(args=["load-episodes", str(folder)])
+    assert "field 'chapters'" in result.output
+    assert episodes() == 0
