@@ -9,8 +9,9 @@ from flask import Blueprint, Response, abort, request
 
 from podcast.feed.cache import EXTENSION_KEY, FeedCache, current_feed
 from podcast.models import utcnow
+from podcast.views.public.cors import open_to_browsers
 
-bp = Blueprint("feed", __name__)
+bp = open_to_browsers(Blueprint("feed", __name__))
 
 MAX_AGE = 300
 FEED_CONTENT_TYPE = "application/rss+xml; charset=utf-8"

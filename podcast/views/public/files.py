@@ -11,14 +11,14 @@ from flask import Blueprint, Response, abort, current_app, request
 from podcast.errors import NotFoundError
 from podcast.feed.build import CHAPTERS_MIME, json_chapters
 from podcast.services import queries
+from podcast.views.public.cors import open_to_browsers
 
-bp = Blueprint("episode_files", __name__)
+bp = open_to_browsers(Blueprint("episode_files", __name__))
 
 CACHE_CONTROL = "public, max-age=300"
 
 
-def _open(response: Response) -> Response:
-    response.headers["Access-Control-Allow-Origin"] = "*"
+def _conditional(response: Response) -> Response:
     response.headers["Cache-Control"] = CACHE_CONTROL
     return response.make_conditional(request)
 
@@ -32,7 +32,7 @@ def chapters(slug: str) -> Response:
     body = json.dumps(json_chapters(episode, queries.get_show()), ensure_ascii=False).encode()
     response = Response(body, mimetype=CHAPTERS_MIME)
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
-    return _open(response)
+    return _conditional(response)
 
 
 @bp.route("/episodes/<slug>/transcript.vtt")
@@ -48,7 +48,7 @@ def transcript(slug: str) -> Response:
     response = Response(body, mimetype="text/vtt", direct_passthrough=True)
     response.content_length = asset.size_bytes
     response.set_etag(asset.sha256)
-    return _open(response)
+    return _conditional(response)
 
 
 def _stream(key: str) -> Iterator[bytes]:

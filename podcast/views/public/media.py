@@ -10,8 +10,9 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from podcast.errors import NotFoundError
 from podcast.storage import IMMUTABLE_CACHE
+from podcast.views.public.cors import open_to_browsers
 
-bp = Blueprint("media", __name__)
+bp = open_to_browsers(Blueprint("media", __name__))
 
 MEDIA_TYPES = {
     ".mp3": "audio/mpeg",
@@ -53,7 +54,6 @@ def serve(key: str) -> Response:
     else:
         response = _proxy(storage, key)
     response.headers["Cache-Control"] = IMMUTABLE_CACHE
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Accept-Ranges"] = "bytes"
     response.headers.pop("Content-Security-Policy", None)
     return response
