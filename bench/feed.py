@@ -194,9 +194,10 @@ def floor_render(app: Any, runs: int) -> float:
 
 def our_render_after_edit(app: Any, runs: int) -> tuple[float, float, int]:
     """(median seconds after an edit, seconds cold in a fresh cache, feed size in bytes)."""
+    from podcast.current import feed_cache
     from podcast.extensions import db
     from podcast.feed.build import show_notes
-    from podcast.feed.cache import current_feed, feed_cache
+    from podcast.feed.cache import current_feed
     from podcast.models import Episode
     from podcast.services.episode_input import parse_episode_input
     from podcast.services.episodes import update_episode
@@ -228,7 +229,7 @@ def our_render_after_edit(app: Any, runs: int) -> tuple[float, float, int]:
 
 def conditional_without_render(app: Any, requests: int = 200) -> tuple[int, int]:
     """(304 answers, renders) for conditional requests after one render."""
-    from podcast.feed.cache import feed_cache
+    from podcast.current import feed_cache
 
     client = app.test_client()
     etag = client.get("/feed.xml").headers["ETag"]

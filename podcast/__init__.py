@@ -24,9 +24,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     settings = load_settings(Path(app.instance_path), overrides=overrides)
     app.config.update(settings.as_flask_config())
-    app.extensions["podcast.settings"] = settings
+    from podcast import current, setup
 
-    from podcast import setup
+    app.extensions[current.SETTINGS_KEY] = settings
 
     setup.configure_requests(app)
     setup.configure_proxies(app)
@@ -35,6 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     setup.configure_auth(app)
     setup.configure_templates(app)
     setup.configure_blueprints(app)
+    setup.configure_feed(app)
     setup.configure_errors(app)
     setup.configure_security_headers(app)
     setup.configure_cli(app)

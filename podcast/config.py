@@ -107,6 +107,11 @@ class Settings:
     TRUSTED_PROXIES: int
     extra: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def max_upload_bytes(self) -> int:
+        """The largest accepted upload in bytes (PODCAST_MAX_UPLOAD_MB)."""
+        return self.MAX_UPLOAD_MB * 1024 * 1024
+
     def as_flask_config(self) -> dict[str, Any]:
         """The settings as Flask config keys (PODCAST_* plus the few Flask itself reads)."""
         config = {
@@ -117,7 +122,7 @@ class Settings:
             SQLALCHEMY_DATABASE_URI=self.DATABASE_URL,
             # Flask refuses larger bodies with 413 before any view runs; a little slack for the
             # other form fields so a file right at the limit is still accepted.
-            MAX_CONTENT_LENGTH=self.MAX_UPLOAD_MB * 1024 * 1024 + 1024 * 1024,
+            MAX_CONTENT_LENGTH=self.max_upload_bytes + 1024 * 1024,
             SESSION_COOKIE_HTTPONLY=True,
             SESSION_COOKIE_SAMESITE="Lax",
             SESSION_COOKIE_SECURE=self.SITE_URL.startswith("https://"),

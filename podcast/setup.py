@@ -9,6 +9,7 @@ from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from podcast import current
 from podcast import storage as storage_module
 from podcast.extensions import csrf, db, login_manager, migrate
 from podcast.services.uploads import ReceivedFile
@@ -28,8 +29,10 @@ class PodcastRequest(Request):
 
 
 def configure_requests(app: Flask) -> None:
-    """Uploaded files are written once, into the pipeline's temp file, and hashed on arrival."""
+    """Uploaded files are written once, into the pipeline's temp file, and hashed on arrival;
+    each request reads the show afresh."""
     app.request_class = PodcastRequest
+    app.before_request(current.forget_show)
 
 
 def configure_proxies(app: Flask) -> None:
@@ -75,11 +78,18 @@ def configure_database(app: Flask) -> None:
 
 def configure_storage(app: Flask) -> None:
     """Create the Storage backend named by PODCAST_STORAGE_URL (no I/O until first use)."""
-    app.extensions["podcast.storage"] = storage_module.from_url(
+    app.extensions[current.STORAGE_KEY] = storage_module.from_url(
         app.config["PODCAST_STORAGE_URL"],
         endpoint_url=app.config["PODCAST_S3_ENDPOINT_URL"],
         media_base_url=app.config["PODCAST_MEDIA_BASE_URL"],
     )
+
+
+def configure_feed(app: Flask) -> None:
+    """The in-process cache of the rendered feed (one per app)."""
+    from podcast.feed.cache import FeedCache
+
+    app.extensions[current.FEED_CACHE_KEY] = FeedCache()
 
 
 class PublicCacheSessionInterface(SecureCookieSessionInterface):

@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
+from podcast import current
 from podcast.errors import PodcastError
 
 
@@ -22,9 +22,7 @@ def export_command(directory: str, media: bool) -> None:
     from podcast.services.backup import export_backup
 
     try:
-        summary = export_backup(
-            db.session, current_app.extensions["podcast.storage"], Path(directory), media=media
-        )
+        summary = export_backup(db.session, current.storage(), Path(directory), media=media)
     except PodcastError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         sys.exit(1)
@@ -43,9 +41,7 @@ def import_command(directory: str) -> None:
     from podcast.services.backup import import_backup
 
     try:
-        summary = import_backup(
-            db.session, current_app.extensions["podcast.storage"], Path(directory)
-        )
+        summary = import_backup(db.session, current.storage(), Path(directory))
     except PodcastError as exc:
         click.echo(f"Error: {exc.message}", err=True)
         sys.exit(1)

@@ -10,11 +10,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from podcast import current
 from podcast.errors import PodcastError
-
-
-def _storage():  # type: ignore[no-untyped-def]
-    return current_app.extensions["podcast.storage"]
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -49,16 +46,16 @@ def load_episodes_command(directory: str | None, if_empty: bool) -> None:
     """Load the show, guests and episodes from DIR (default: episodes/); safe to run twice."""
     from podcast import PROJECT_ROOT
     from podcast.extensions import db
+    from podcast.services.queries import current_show
     from podcast.services.seed import load_folder
-    from podcast.services.shows import get_show
     from podcast.views.urls import feed_url
 
-    if if_empty and get_show(db.session) is not None:
+    if if_empty and current_show(db.session) is not None:
         click.echo("The database already has a show; nothing loaded.")
         return
     root = Path(directory) if directory else PROJECT_ROOT / "episodes"
     with current_app.test_request_context():
-        report = load_folder(db.session, _storage(), root, feed_url())
+        report = load_folder(db.session, current.storage(), root, feed_url())
     for line in report.added:
         click.echo(f"added {line}")
     for line in report.skipped:
@@ -125,7 +122,7 @@ def check_command(fix: bool, older_than: int) -> None:
     from podcast.services.maintenance import check_storage
 
     try:
-        result = check_storage(db.session, _storage(), fix=fix, older_than=older_than)
+        result = check_storage(db.session, current.storage(), fix=fix, older_than=older_than)
     except PodcastError as exc:
         _fail(exc.message, 2)
     for line in result.lines():

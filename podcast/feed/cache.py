@@ -17,11 +17,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import Flask, current_app
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import aliased
 from werkzeug.http import http_date
 
+from podcast import current
 from podcast.extensions import db
 from podcast.feed.build import FeedItem, ItemGuest, chapter_tuples, last_build, render_feed
 from podcast.models import (
@@ -36,7 +36,6 @@ from podcast.models import (
 )
 from podcast.services import queries
 
-EXTENSION_KEY = "podcast.feed.cache"
 GZIP_LEVEL = 6
 
 
@@ -100,15 +99,6 @@ class FeedCache:
             if after is not None and after.key == state.key:
                 self._entry = entry
             return entry
-
-
-def feed_cache(app: Flask | None = None) -> FeedCache:
-    """The app's feed cache (created on first use; tests may replace or clear it)."""
-    extensions = (app or current_app).extensions
-    cache = extensions.get(EXTENSION_KEY)
-    if cache is None:
-        cache = extensions.setdefault(EXTENSION_KEY, FeedCache())
-    return cache
 
 
 @lru_cache(maxsize=1)
@@ -218,4 +208,4 @@ def current_feed(now: datetime | None = None) -> tuple[RenderedFeed, FeedState] 
     state = feed_state(now)
     if state is None:
         return None
-    return feed_cache().get(state, now), state
+    return current.feed_cache().get(state, now), state

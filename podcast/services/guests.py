@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podcast.errors import ConflictError, ValidationError
-from podcast.models import Episode, EpisodeGuest, Guest, Show, utcnow
+from podcast.models import Episode, EpisodeGuest, Guest, utcnow
+from podcast.services import queries
 from podcast.services.markup import has_control_characters, xml_safe
 from podcast.services.slugs import unique_slug
 from podcast.services.uploads import Upload, ingest_image, replace_asset
@@ -100,7 +101,7 @@ def _add_guest(session: Session, data: GuestData) -> Guest:
 def _bump(session: Session) -> None:
     from podcast.services.episodes import bump_revision
 
-    show = session.scalar(select(Show).order_by(Show.id).limit(1))
+    show = queries.current_show(session)
     if show is not None:
         bump_revision(show)
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, Show, utcnow
@@ -24,9 +24,9 @@ def is_visible(now: datetime):  # type: ignore[no-untyped-def]
     )
 
 
-def get_show() -> Show | None:
-    """The show (this service publishes one)."""
-    return db.session.scalar(select(Show).order_by(Show.id).limit(1))
+def current_show(session: Session) -> Show | None:
+    """The show this service publishes (the first one), its artwork loaded; None before setup."""
+    return session.scalar(select(Show).options(joinedload(Show.artwork)).order_by(Show.id).limit(1))
 
 
 def public_episodes(now: datetime | None = None) -> Select[tuple[Episode]]:
@@ -73,11 +73,6 @@ def search_public_episodes(query: str, now: datetime | None = None) -> Select[tu
 def public_episode(slug: str, now: datetime | None = None) -> Episode | None:
     """The visible episode with this slug, or None (drafts and future episodes are None)."""
     return db.session.scalar(public_episodes(now).where(Episode.slug == slug))
-
-
-def public_guest(slug: str) -> Guest | None:
-    """The guest with this slug, or None."""
-    return db.session.scalar(select(Guest).where(Guest.slug == slug))
 
 
 def next_scheduled_at(now: datetime | None = None) -> datetime | None:

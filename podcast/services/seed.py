@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from podcast.errors import PodcastError
 from podcast.models import Episode, Guest, Show
+from podcast.services import queries
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments, create_episode
 from podcast.services.guests import create_guest, parse_guest_input
@@ -48,7 +49,7 @@ def read_front_matter(path: Path) -> tuple[dict[str, Any], str]:
 def _load_show(
     session: Session, storage: Storage, root: Path, feed_url: str, report: LoadReport
 ) -> Show:
-    existing = session.scalar(select(Show).order_by(Show.id).limit(1))
+    existing = queries.current_show(session)
     if existing is not None:
         report.skipped.append(f"show “{existing.title}” (already loaded)")
         return existing

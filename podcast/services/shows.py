@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podcast.errors import ValidationError
@@ -33,11 +32,6 @@ def podcast_guid_for(feed_url: str) -> str:
     """UUIDv5 of the feed URL without scheme and trailing slashes (Podcasting 2.0 rule)."""
     name = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", feed_url).rstrip("/")
     return str(uuid.uuid5(PODCAST_NAMESPACE_GUID, name))
-
-
-def get_show(session: Session) -> Show | None:
-    """The show, if one exists."""
-    return session.scalar(select(Show).order_by(Show.id).limit(1))
 
 
 def _check_url(value: Any, name: str, errors: dict[str, str]) -> str:

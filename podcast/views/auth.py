@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from podcast import current
 from podcast.extensions import db
-from podcast.services import queries
 from podcast.services.accounts import authenticate
 from podcast.services.throttle import Blocked, get_throttle
 from podcast.views.admin.forms import ActionForm, LoginForm
@@ -56,7 +56,7 @@ def _render(form: LoginForm, error: str | None = None, status: int = 200) -> Any
         "auth/login.html",
         form=form,
         error=error,
-        show=queries.get_show(),
+        show=current.show(),
         next=request.values.get("next", ""),
     ), status
 
@@ -108,4 +108,4 @@ def logout() -> Any:
         return redirect(url_for("auth.login", logged_out=1))
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return render_template("auth/logout.html", form=form, show=queries.get_show())
+    return render_template("auth/logout.html", form=form, show=current.show())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, url_for
 
+from podcast import current
 from podcast.models import Episode, Guest, MediaAsset
 
 
@@ -17,7 +18,7 @@ def media_url(asset: MediaAsset | str | None) -> str | None:
     if asset is None:
         return None
     key = asset if isinstance(asset, str) else asset.key
-    public = current_app.extensions["podcast.storage"].public_url(key)
+    public = current.storage().public_url(key)
     return public or absolute("media.serve", key=key)
 
 

@@ -23,10 +23,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from podcast.errors import PodcastError
 from podcast.extensions import login_manager
-from podcast.models import Show
-from podcast.services import queries
 from podcast.services.uploads import Upload
-from podcast.storage import Storage
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 STALE_MESSAGE = "Your session expired; check and submit again."
@@ -75,27 +72,6 @@ def stale_form() -> bool:
 def should_process(form: FlaskForm) -> bool:
     """True for a submitted form that passed CSRF (CSRFProtect already checked the token)."""
     return form.is_submitted() and not stale_form()
-
-
-def storage() -> Storage:
-    """The app's storage backend."""
-    return current_app.extensions["podcast.storage"]
-
-
-def max_upload_bytes() -> int:
-    """The upload limit in bytes."""
-    return int(current_app.config["PODCAST_MAX_UPLOAD_MB"]) * 1024 * 1024
-
-
-def the_show() -> Show | None:
-    """The show (None before it is set up)."""
-    return queries.get_show()
-
-
-def show_timezone() -> str:
-    """The show's time zone name (UTC before the show exists)."""
-    show = the_show()
-    return show.timezone if show else "UTC"
 
 
 def upload_from(file: FileStorage | None) -> Upload | None:

@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from podcast import current
 from podcast.errors import PodcastError, TooLargeError, ValidationError
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, MediaAsset, Show, utcnow
@@ -25,13 +26,10 @@ from podcast.views.admin.common import (
     apply_errors,
     bp,
     json_error,
-    max_upload_bytes,
     render_json,
     rerenders_on_stale_form,
     should_process,
     stale_form,
-    storage,
-    the_show,
     upload_from,
 )
 from podcast.views.admin.forms import EpisodeForm
@@ -51,7 +49,9 @@ def dashboard() -> str:
         )
         .order_by(func.coalesce(Episode.publish_at, Episode.created_at).desc(), Episode.id.desc())
     ).all()
-    return render_template("admin/dashboard.html", episodes=episodes, show=the_show(), now=utcnow())
+    return render_template(
+        "admin/dashboard.html", episodes=episodes, show=current.show(), now=utcnow()
+    )
 
 
 def _episode_or_404(episode_id: int) -> Episode:
@@ -145,7 +145,11 @@ def _keep_audio(form: EpisodeForm, episode: Episode | None) -> None:
     file.stream.seek(0)
     try:
         asset = stage_audio(
-            db.session, storage(), upload_from(file), max_bytes=max_upload_bytes(), episode=episode
+            db.session,
+            current.storage(),
+            upload_from(file),
+            max_bytes=current.max_upload_bytes(),
+            episode=episode,
         )
     except PodcastError as exc:
         form.audio.errors = [*list(form.audio.errors or []), exc.fields.get("audio", exc.message)]
@@ -168,9 +172,11 @@ def _save(form: EpisodeForm, episode: Episode | None, show: Show) -> Episode:
     )
     if episode is None:
         return create_episode(
-            db.session, storage(), show, data, files, max_bytes=max_upload_bytes()
+            db.session, current.storage(), show, data, files, max_bytes=current.max_upload_bytes()
         )
-    return update_episode(db.session, storage(), episode, data, files, max_bytes=max_upload_bytes())
+    return update_episode(
+        db.session, current.storage(), episode, data, files, max_bytes=current.max_upload_bytes()
+    )
 
 
 def _saved_message(episode: Episode) -> str:
@@ -183,7 +189,7 @@ def _saved_message(episode: Episode) -> str:
 
 def _episode_form(episode: Episode | None) -> Any:
     """GET renders the form; POST saves, or re-renders with errors, values and staged audio."""
-    show = the_show()
+    show = current.show()
     if show is None:
         flash("Set up the show first.", "error")
         return redirect(url_for("admin.show_settings"))
@@ -267,7 +273,11 @@ def upload_audio() -> Any:
         episode = _episode_or_404(int(request.form["episode_id"]))
     try:
         asset = stage_audio(
-            db.session, storage(), upload, max_bytes=max_upload_bytes(), episode=episode
+            db.session,
+            current.storage(),
+            upload,
+            max_bytes=current.max_upload_bytes(),
+            episode=episode,
         )
     except PodcastError as exc:
         fields = exc.fields or {"audio": exc.message}
@@ -287,10 +297,10 @@ def episode_unpublish(episode_id: int) -> Any:
     episode = _episode_or_404(episode_id)
     update_episode(
         db.session,
-        storage(),
+        current.storage(),
         episode,
         EpisodeInput(status=EpisodeStatus.DRAFT),
-        max_bytes=max_upload_bytes(),
+        max_bytes=current.max_upload_bytes(),
     )
     flash(f"“{episode.title}” is a draft again: listeners no longer see it.")
     return redirect(url_for("admin.episode_edit", episode_id=episode.id))
@@ -302,7 +312,7 @@ def episode_delete(episode_id: int) -> Any:
     episode = _episode_or_404(episode_id)
     if request.method == "POST":
         title = episode.title
-        delete_episode(db.session, storage(), episode)
+        delete_episode(db.session, current.storage(), episode)
         flash(f"Deleted “{title}” and its files.")
         return redirect(url_for("admin.dashboard"))
-    return render_template("admin/episode_delete.html", episode=episode, show=the_show())
+    return render_template("admin/episode_delete.html", episode=episode, show=current.show())

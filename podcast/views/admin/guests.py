@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, url_for
 from sqlalchemy import func, select
 
+from podcast import current
 from podcast.errors import ConflictError, PodcastError
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeGuest, Guest
@@ -23,8 +24,6 @@ from podcast.views.admin.common import (
     rerenders_on_stale_form,
     should_process,
     stale_form,
-    storage,
-    the_show,
     upload_from,
 )
 from podcast.views.admin.forms import ActionForm, GuestForm
@@ -50,7 +49,7 @@ def guests() -> str:
         .group_by(Guest.id)
         .order_by(func.lower(Guest.name))
     ).all()
-    return render_template("admin/guests.html", rows=rows, show=the_show())
+    return render_template("admin/guests.html", rows=rows, show=current.show())
 
 
 def _raw(form: GuestForm) -> dict[str, Any]:
@@ -86,14 +85,14 @@ def _guest_form(guest: Guest | None) -> Any:
                 saved = create_guest(db.session, data)
                 if photo is not None:
                     try:
-                        set_photo(db.session, storage(), saved, photo)
+                        set_photo(db.session, current.storage(), saved, photo)
                     except PodcastError:
                         delete_guest(db.session, saved)  # nothing half-made
                         raise
             else:
                 saved = update_guest(db.session, guest, data)
                 if photo is not None or form.remove_photo.data:
-                    set_photo(db.session, storage(), saved, photo)
+                    set_photo(db.session, current.storage(), saved, photo)
         except PodcastError as exc:
             db.session.rollback()
             error = apply_errors(form, exc) or "Please correct the fields marked below."
@@ -106,7 +105,7 @@ def _guest_form(guest: Guest | None) -> Any:
         form=form,
         guest=guest,
         error=error,
-        show=the_show(),
+        show=current.show(),
         delete_form=ActionForm(),
     ), status
 
@@ -142,7 +141,7 @@ def guest_delete(guest_id: int) -> Any:
             guest=guest,
             episodes=episodes,
             message=exc.message,
-            show=the_show(),
+            show=current.show(),
         ), 409
     flash(f"Deleted {name}.")
     return redirect(url_for("admin.guests"))

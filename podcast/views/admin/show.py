@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 
+from podcast import current
 from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.feed.categories import category_choices
@@ -17,8 +18,6 @@ from podcast.views.admin.common import (
     rerenders_on_stale_form,
     should_process,
     stale_form,
-    storage,
-    the_show,
     upload_from,
 )
 from podcast.views.admin.forms import ShowForm
@@ -81,7 +80,7 @@ def _raw(form: ShowForm) -> dict[str, Any]:
 @rerenders_on_stale_form
 def show_settings() -> Any:
     """Every setting of the show, and its artwork (Apple's rule)."""
-    show = the_show()
+    show = current.show()
     form = ShowForm(data=_initial(show))
     choices = {"": "(none)", **{c: c for c in category_choices()}}
     for index, entry in enumerate(form.categories):
@@ -111,7 +110,7 @@ def show_settings() -> Any:
                 flash("Saved the show's settings.")
                 return redirect(url_for("admin.show_settings"))
             try:
-                set_artwork(db.session, storage(), show, artwork)
+                set_artwork(db.session, current.storage(), show, artwork)
             except PodcastError as exc:
                 db.session.rollback()
                 apply_errors(form, exc, {"image": "artwork"})

@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from podcast import current
 from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.models import User
@@ -18,7 +19,6 @@ from podcast.views.admin.common import (
     rerenders_on_stale_form,
     should_process,
     stale_form,
-    the_show,
 )
 from podcast.views.admin.forms import ActionForm, UserForm
 
@@ -51,7 +51,7 @@ def users() -> Any:
         users=list_users(db.session),
         action_form=ActionForm(),
         error=error,
-        show=the_show(),
+        show=current.show(),
     ), status
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Response, g, jsonify, request, url_for
 
 from podcast.errors import ValidationError
 from podcast.extensions import csrf, db
@@ -48,16 +48,6 @@ def _require_token() -> Response | None:
 def openapi_document() -> Response:
     """The OpenAPI 3.1 document describing this API (public)."""
     return jsonify(openapi.document())
-
-
-def storage() -> Any:
-    """The app's storage backend."""
-    return current_app.extensions["podcast.storage"]
-
-
-def max_upload_bytes() -> int:
-    """The largest upload accepted, from PODCAST_MAX_UPLOAD_MB."""
-    return int(current_app.config["PODCAST_MAX_UPLOAD_MB"]) * 1024 * 1024
 
 
 def created(payload: dict[str, Any], location: str) -> Response:

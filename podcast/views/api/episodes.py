@@ -8,23 +8,21 @@ from flask import Response, jsonify, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from podcast import current
 from podcast.errors import ConflictError, NotFoundError, ValidationError
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, Show
 from podcast.services import episodes as publishing
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments
-from podcast.services.queries import get_show
 from podcast.views.api.base import (
     ID_RULE,
     bp,
     created,
     known_id,
-    max_upload_bytes,
     no_content,
     page_arguments,
     page_response,
-    storage,
 )
 from podcast.views.api.schemas import STATUSES
 from podcast.views.api.serializers import episode_json
@@ -50,7 +48,7 @@ def _episode_or_404(episode_id: int) -> Episode:
 
 
 def _show() -> Show:
-    show = get_show()
+    show = current.show()
     if show is None:
         raise ConflictError("There is no show yet; set it up (podcast load-episodes) first.")
     return show
@@ -99,7 +97,12 @@ def create_episode() -> Response:
     body = read_body("EpisodeCreate", "EpisodeCreateForm")
     data = parse_episode_input(_fields(body), partial=False, timezone=show.timezone)
     episode = publishing.create_episode(
-        db.session, storage(), show, data, _attachments(body), max_bytes=max_upload_bytes()
+        db.session,
+        current.storage(),
+        show,
+        data,
+        _attachments(body),
+        max_bytes=current.max_upload_bytes(),
     )
     location = url_for("api.get_episode", episode_id=episode.id, _external=True)
     return created(episode_json(episode), location)
@@ -118,7 +121,12 @@ def update_episode(episode_id: int) -> Response:
     body = read_body("EpisodePatch", "EpisodePatchForm")
     data = parse_episode_input(_fields(body), partial=True, timezone=episode.show.timezone)
     publishing.update_episode(
-        db.session, storage(), episode, data, _attachments(body), max_bytes=max_upload_bytes()
+        db.session,
+        current.storage(),
+        episode,
+        data,
+        _attachments(body),
+        max_bytes=current.max_upload_bytes(),
     )
     return jsonify(episode_json(_episode_or_404(episode_id)))
 
@@ -126,5 +134,5 @@ def update_episode(episode_id: int) -> Response:
 @bp.delete(f"/episodes/<{ID_RULE}:episode_id>")
 def delete_episode(episode_id: int) -> Response:
     """Delete the episode and its files."""
-    publishing.delete_episode(db.session, storage(), _episode_or_404(episode_id))
+    publishing.delete_episode(db.session, current.storage(), _episode_or_404(episode_id))
     return no_content()

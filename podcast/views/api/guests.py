@@ -8,6 +8,7 @@ from flask import Response, jsonify, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from podcast import current
 from podcast.errors import NotFoundError
 from podcast.extensions import db
 from podcast.models import Guest
@@ -20,7 +21,6 @@ from podcast.views.api.base import (
     no_content,
     page_arguments,
     page_response,
-    storage,
 )
 from podcast.views.api.serializers import guest_json
 from podcast.views.api.validation import Body, read_body
@@ -76,7 +76,7 @@ def update_guest(guest_id: int) -> Response:
     # The photo first: when it is refused, nothing has changed yet.
     photo = body.upload("photo")
     if photo is not None or (body.is_json and "photo" in body.fields):
-        guests.set_photo(db.session, storage(), guest, photo)
+        guests.set_photo(db.session, current.storage(), guest, photo)
     guests.update_guest(db.session, guest, data)
     return jsonify(guest_json(guest))
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from flask import Response, jsonify
 
+from podcast import current
 from podcast.errors import NotFoundError
 from podcast.extensions import db
 from podcast.models import Show
 from podcast.services import shows
-from podcast.services.queries import get_show
-from podcast.views.api.base import bp, storage
+from podcast.views.api.base import bp
 from podcast.views.api.serializers import show_json
 from podcast.views.api.validation import read_body
 
 
 def _show_or_404() -> Show:
-    show = get_show()
+    show = current.show()
     if show is None:
         raise NotFoundError("There is no show yet; set it up (podcast load-episodes) first.")
     return show
@@ -36,6 +36,6 @@ def update_show_settings() -> Response:
     shows.check_show_settings(fields)  # refuse bad fields before the artwork is replaced
     artwork = body.upload("artwork")
     if artwork is not None:
-        shows.set_artwork(db.session, storage(), show, artwork)
+        shows.set_artwork(db.session, current.storage(), show, artwork)
     shows.update_show(db.session, show, fields)
     return jsonify(show_json(show))

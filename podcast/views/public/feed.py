@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import Blueprint, Response, abort, request
 
-from podcast.feed.cache import EXTENSION_KEY, FeedCache, current_feed
+from podcast.feed.cache import current_feed
 from podcast.models import utcnow
 from podcast.views.public.cors import open_to_browsers
 
@@ -15,11 +15,6 @@ bp = open_to_browsers(Blueprint("feed", __name__))
 
 MAX_AGE = 300
 FEED_CONTENT_TYPE = "application/rss+xml; charset=utf-8"
-
-
-@bp.record_once
-def _install_cache(state) -> None:  # type: ignore[no-untyped-def]
-    state.app.extensions.setdefault(EXTENSION_KEY, FeedCache())
 
 
 @bp.route("/feed.xml")

@@ -6,8 +6,9 @@ import hashlib
 import json
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 
+from podcast import current
 from podcast.errors import NotFoundError
 from podcast.feed.build import CHAPTERS_MIME, json_chapters
 from podcast.services import queries
@@ -29,7 +30,7 @@ def chapters(slug: str) -> Response:
     episode = queries.public_episode(slug)
     if episode is None or not episode.effective_chapters:
         abort(404)
-    body = json.dumps(json_chapters(episode, queries.get_show()), ensure_ascii=False).encode()
+    body = json.dumps(json_chapters(episode, current.show()), ensure_ascii=False).encode()
     response = Response(body, mimetype=CHAPTERS_MIME)
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     return _conditional(response)
@@ -54,7 +55,7 @@ def transcript(slug: str) -> Response:
 def _stream(key: str) -> Iterator[bytes]:
     """The object's chunks; a missing object is a 404 before any byte is sent."""
     try:
-        chunks = iter(current_app.extensions["podcast.storage"].open_range(key))
+        chunks = iter(current.storage().open_range(key))
         first = next(chunks, b"")
     except NotFoundError:
         abort(404)

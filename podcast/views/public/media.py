@@ -5,9 +5,10 @@ from __future__ import annotations
 import mimetypes
 import re
 
-from flask import Blueprint, Response, abort, current_app, request, send_file
+from flask import Blueprint, Response, abort, request, send_file
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
+from podcast import current
 from podcast.errors import NotFoundError
 from podcast.storage import IMMUTABLE_CACHE
 from podcast.views.public.cors import open_to_browsers
@@ -35,7 +36,7 @@ def media_type(key: str) -> str:
 @bp.route("/media/<path:key>", methods=["GET", "HEAD"])
 def serve(key: str) -> Response:
     """Serve one stored object with HEAD, Range (206/416), ETag and Last-Modified."""
-    storage = current_app.extensions["podcast.storage"]
+    storage = current.storage()
     try:
         path = storage.local_path(key)
     except ValueError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 
+from podcast import current
 from podcast.models import utcnow
 from podcast.services import queries
 from podcast.views.public import presenters
@@ -19,7 +20,7 @@ def _page_helpers() -> dict[str, object]:
     # Functions, not values: nothing is computed unless a template calls them.
     return {
         "canonical_url": absolute,
-        "current_show": presenters.current_show,
+        "current_show": current.show,
         "file_url": presenters.file_url,
         "directory_labels": presenters.DIRECTORY_LABELS,
     }
@@ -55,7 +56,7 @@ def index() -> str:
     page = presenters.listing(query, number)
     if number > 1 and not page.items:
         abort(404, description="There is no such page of episodes.")
-    show = presenters.current_show()
+    show = current.show()
     return render_template(
         "public/index.html",
         show=show,
@@ -72,7 +73,7 @@ def episode(slug: str) -> str:
     item = presenters.public_episode(slug)
     if item is None:
         abort(404, description=NOT_PUBLISHED)
-    show = presenters.current_show()
+    show = current.show()
     cues = presenters.transcript_cues(item.transcript)
     previous, following = presenters.neighbours(item)
     return render_template(
@@ -94,7 +95,7 @@ def guest(slug: str) -> str:
         abort(404, description="There is no guest page at this address.")
     person, episodes = found
     return render_template(
-        "public/guest.html", show=presenters.current_show(), guest=person, episodes=episodes
+        "public/guest.html", show=current.show(), guest=person, episodes=episodes
     )
 
 

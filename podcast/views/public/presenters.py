@@ -11,11 +11,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import current_app, g, url_for
+from flask import current_app, url_for
 from markupsafe import Markup
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from podcast import current
 from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeGuest, Guest, MediaAsset, Show, utcnow
@@ -53,15 +54,6 @@ def cached_markdown(text: str | None) -> Markup:
 def cached_plain(text: str | None, limit: int | None = None) -> str:
     """A plain-text excerpt, remembered by content (the list shows the same ones all day)."""
     return plain_text(text, limit)
-
-
-def current_show() -> Show | None:
-    """The show, read once per request (every page and the error page need it)."""
-    if "_public_show" not in g:
-        g._public_show = db.session.scalar(
-            select(Show).options(joinedload(Show.artwork)).order_by(Show.id).limit(1)
-        )
-    return g._public_show
 
 
 @dataclass(frozen=True)
@@ -210,7 +202,7 @@ def transcript_cues(asset: MediaAsset | None) -> list[Cue] | None:
         if cache_key in _TRANSCRIPTS:
             _TRANSCRIPTS.move_to_end(cache_key)
             return _TRANSCRIPTS[cache_key]
-    storage = current_app.extensions["podcast.storage"]
+    storage = current.storage()
     try:
         cues = parse_transcript(b"".join(storage.open_range(asset.key)))
     except (PodcastError, OSError, ValueError) as exc:

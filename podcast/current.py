@@ -1,0 +1,57 @@
+"""What the running app holds, declared once: its settings, storage, feed cache and the show.
+
+Views and commands ask here; services never do (they are handed the session, storage and
+limits as plain values). The show is read once per request and forgotten when the next begins.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app, g
+
+from podcast.extensions import db
+from podcast.services import queries
+
+if TYPE_CHECKING:
+    from podcast.config import Settings
+    from podcast.feed.cache import FeedCache
+    from podcast.models import Show
+    from podcast.storage import Storage
+
+SETTINGS_KEY = "podcast.settings"
+STORAGE_KEY = "podcast.storage"
+FEED_CACHE_KEY = "podcast.feed.cache"
+_SHOW_KEY = "_podcast_show"
+
+
+def settings() -> Settings:
+    """The app's parsed PODCAST_* settings."""
+    return current_app.extensions[SETTINGS_KEY]
+
+
+def storage(app: Flask | None = None) -> Storage:
+    """The app's storage backend (local disk or S3)."""
+    return (app or current_app).extensions[STORAGE_KEY]
+
+
+def feed_cache(app: Flask | None = None) -> FeedCache:
+    """The app's rendered-feed cache (tests and the bench read its `renders`)."""
+    return (app or current_app).extensions[FEED_CACHE_KEY]
+
+
+def max_upload_bytes() -> int:
+    """The largest upload accepted, in bytes."""
+    return settings().max_upload_bytes
+
+
+def show() -> Show | None:
+    """The show this service publishes, read once per request (None before it is set up)."""
+    if _SHOW_KEY not in g:
+        setattr(g, _SHOW_KEY, queries.current_show(db.session))
+    return g.get(_SHOW_KEY)
+
+
+def forget_show() -> None:
+    """Drop the remembered show (a new request, or the show was just created)."""
+    g.pop(_SHOW_KEY, None)
