@@ -221,6 +221,40 @@ def test_xing_promising_more_frames_than_present_is_truncated(tmp_path: Path) ->
         inspect(path)
 
 
+def _lying_xing(path: Path, bitrates: list[int], claimed_frames: int) -> ms.Synth:
+    """An MP3 whose Xing header states the file's true byte count but a false frame count."""
+    xing_len = len(ms.xing_frame("1", 44100, 2, 0, 0))
+    truth = ms.write_mp3(path, bitrates)
+    return ms.write_mp3(path, bitrates, xing=(claimed_frames, truth.audio_bytes + xing_len))
+
+
+@pytest.mark.parametrize(
+    ("bitrates", "claimed_frames"),
+    [
+        # 13 s of CBR claiming 1,000 hours: the bug report's file
+        (list(ms.cbr_bitrates(128, 498)), round(1000 * 3600 * 44100 / 1152)),
+        (ms.vbr_bitrates("1", 498, seed=3), 2 * 498),  # VBR claiming twice its length
+        (ms.vbr_bitrates("1", 498, seed=5), 249),  # and half of it
+    ],
+)
+def test_xing_frame_count_is_checked_even_when_its_byte_count_is_right(
+    tmp_path: Path, bitrates: list[int], claimed_frames: int
+) -> None:
+    path = tmp_path / "liar.mp3"
+    synth = _lying_xing(path, bitrates, claimed_frames)
+    info = inspect(path)
+    assert info.duration_seconds == pytest.approx(synth.seconds, abs=1e-6)
+    assert any("counting frames" in w for w in info.warnings)
+
+
+def test_a_truthful_xing_header_gives_no_warning(tmp_path: Path) -> None:
+    path = tmp_path / "honest.mp3"
+    synth = ms.write_mp3(path, ms.vbr_bitrates("1", 498, seed=3), xing=True)
+    info = inspect(path)
+    assert info.duration_seconds == pytest.approx(synth.seconds, abs=1e-6)
+    assert info.warnings == ()
+
+
 def test_truncation_threshold_tolerates_two_missing_frames(tmp_path: Path) -> None:
     ok = tmp_path / "ok.mp3"
     synth = ms.write_mp3(ok, ms.cbr_bitrates(128, 1000), xing=(1002, 10))

@@ -158,44 +158,39 @@ def _inspect_mp3(f: BinaryIO, path: str | os.PathLike[str], size: int) -> AudioI
     vbr = mpeg.parse_vbr_header(first_frame, first)
     actual = end - pos  # Xing/Info byte counts include their own frame
     audio_start = pos + first.length if vbr else pos
-    trusted = (
-        vbr is not None
-        and vbr.frames is not None
-        and vbr.bytes is not None
-        and abs(vbr.bytes - actual) <= 2 * first.length
+    # Always count: the scan is cheap (bench/audio_inspect.py) and a header that states the
+    # file's byte count may still lie about its frames (a 13 s file claiming 1,000 hours).
+    scan = mpeg.count_frames(f, audio_start, end, first_frame[:4])
+    frames, audio_bytes = scan.frames, scan.audio_bytes
+    promised = vbr.frames if vbr is not None else None
+    bytes_agree = (
+        vbr is not None and vbr.bytes is not None and abs(vbr.bytes - actual) <= 2 * first.length
     )
-    if trusted:
-        assert vbr is not None and vbr.frames is not None
-        frames, audio_bytes = vbr.frames, actual - first.length
-    else:
-        scan = mpeg.count_frames(f, audio_start, end, first_frame[:4])
-        frames, audio_bytes = scan.frames, scan.audio_bytes
-        promised = vbr.frames if vbr is not None else None
-        if promised is not None and promised > frames + TRUNCATION_SLACK_FRAMES:
-            had = max(frames * first.samples - vbr.encoder_delay, 0) / first.sample_rate
-            want = (promised * first.samples - vbr.encoder_delay - vbr.encoder_padding) / (
-                first.sample_rate
-            )
-            raise TruncatedAudioError(
-                f"This MP3 is truncated: its header promises {want:.1f} s but the file holds "
-                f"{had:.1f} s. {_CUT_OFF}"
-            )
-        if vbr is not None and vbr.bytes is not None and vbr.bytes > actual + 8 * first.length:
-            raise TruncatedAudioError(
-                f"This MP3 is truncated: its header promises {vbr.bytes:,} bytes of audio but the "
-                f"file holds {actual:,}. {_CUT_OFF}"
-            )
-        if promised is not None and promised < frames - TRUNCATION_SLACK_FRAMES:
-            warnings.append(
-                f"The MP3's header says {promised} frames but the file holds {frames}; "
-                "the duration was measured by counting frames."
-            )
-        if scan.partial_bytes:
-            warnings.append("The last MP3 frame is cut short; the file may have been cut off.")
-        if scan.skipped_bytes:
-            warnings.append(
-                f"Skipped {scan.skipped_bytes} bytes of damaged or non-audio data between frames."
-            )
+    if promised is not None and promised > frames + TRUNCATION_SLACK_FRAMES and not bytes_agree:
+        had = max(frames * first.samples - vbr.encoder_delay, 0) / first.sample_rate
+        want = (promised * first.samples - vbr.encoder_delay - vbr.encoder_padding) / (
+            first.sample_rate
+        )
+        raise TruncatedAudioError(
+            f"This MP3 is truncated: its header promises {want:.1f} s but the file holds "
+            f"{had:.1f} s. {_CUT_OFF}"
+        )
+    if vbr is not None and vbr.bytes is not None and vbr.bytes > actual + 8 * first.length:
+        raise TruncatedAudioError(
+            f"This MP3 is truncated: its header promises {vbr.bytes:,} bytes of audio but the "
+            f"file holds {actual:,}. {_CUT_OFF}"
+        )
+    if promised is not None and abs(promised - frames) > TRUNCATION_SLACK_FRAMES:
+        warnings.append(
+            f"The MP3's header says {promised} frames but the file holds {frames}; "
+            "the duration was measured by counting frames."
+        )
+    if scan.partial_bytes:
+        warnings.append("The last MP3 frame is cut short; the file may have been cut off.")
+    if scan.skipped_bytes:
+        warnings.append(
+            f"Skipped {scan.skipped_bytes} bytes of damaged or non-audio data between frames."
+        )
     if frames <= 0:
         raise TruncatedAudioError(
             "This MP3 holds no complete audio frame. The upload was probably cut off; "
