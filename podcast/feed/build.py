@@ -26,6 +26,7 @@ from podcast.views.urls import absolute, feed_url
 FEED_MIME = "application/rss+xml"
 CHAPTERS_MIME = "application/json+chapters"
 TRANSCRIPT_MIME = "text/vtt"
+DEFAULT_LANGUAGE = "en"
 DESCRIPTION_BYTES = 4000  # Apple's limit for <description>
 _TAGS = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
@@ -224,7 +225,7 @@ def _channel(
     # feedgen writes the href of the *last* link as <link> (F4): the feed URL first.
     fg.link(href=links.feed, rel="self", type=FEED_MIME)
     fg.link(href=site, rel="alternate")
-    fg.language(show.language or "en")
+    fg.language(show.language or DEFAULT_LANGUAGE)
     if show.copyright:
         fg.copyright(xml_safe(show.copyright))
     fg.lastBuildDate(last_build(show, items))
@@ -265,8 +266,23 @@ def _channel(
     return hosts
 
 
-def _item(fg: FeedGenerator, item: FeedItem, hosts: list[Person], links: Links) -> None:
+@dataclass(frozen=True)
+class Shared:
+    """What every item takes from the channel: hosts, URLs and the show's language."""
+
+    hosts: tuple[Person, ...]
+    links: Links
+    language: str
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """Equal keys mean items render the same (fragments made under another are not reused)."""
+        return (self.hosts, self.links.signature, self.language)
+
+
+def _item(fg: FeedGenerator, item: FeedItem, shared: Shared) -> None:
     """Append one episode as an <item>."""
+    hosts, links = shared.hosts, shared.links
     fe = fg.add_entry(order="append")
     fe.title(xml_safe(item.title).strip() or item.slug)
     fe.guid(item.guid, permalink=False)
@@ -300,7 +316,7 @@ def _item(fg: FeedGenerator, item: FeedItem, hosts: list[Person], links: Links) 
         ext.chapters(links.chapters(item.slug), CHAPTERS_MIME)
         ext.psc_chapters([(float(c["start"]), str(c.get("title", ""))) for c in chapters])
     if item.has_transcript:
-        ext.transcript(links.transcript(item.slug), TRANSCRIPT_MIME)
+        ext.transcript(links.transcript(item.slug), TRANSCRIPT_MIME, language=shared.language)
 
 
 def _generator() -> FeedGenerator:
@@ -312,14 +328,14 @@ def _generator() -> FeedGenerator:
     return fg
 
 
-def _serialize(items: Sequence[FeedItem], hosts: list[Person], links: Links) -> list[str]:
+def _serialize(items: Sequence[FeedItem], shared: Shared) -> list[str]:
     """Each item's XML, made by feedgen in one throwaway feed and serialized one by one."""
     fg = _generator()
     fg.title("items")
     fg.description("items")
-    fg.link(href=links.feed)
+    fg.link(href=shared.links.feed)
     for item in items:
-        _item(fg, item, hosts, links)
+        _item(fg, item, shared)
     root, _ = fg._create_rss()  # the tree rss_str() would serialize
     fragments = []
     for element in root[0].iterfind("item"):
@@ -329,18 +345,18 @@ def _serialize(items: Sequence[FeedItem], hosts: list[Person], links: Links) -> 
     return fragments
 
 
-def _render_items(items: Sequence[FeedItem], hosts: list[Person], links: Links) -> list[str]:
+def _render_items(items: Sequence[FeedItem], shared: Shared) -> list[str]:
     """Each item's XML; an item whose data cannot be rendered is logged and left out ("")."""
     if not items:
         return []
     try:
-        return _serialize(items, hosts, links)
+        return _serialize(items, shared)
     except Exception:  # noqa: BLE001 - find the culprit below, one item at a time
         pass
     fragments = []
     for item in items:
         try:
-            [fragment] = _serialize([item], hosts, links)
+            [fragment] = _serialize([item], shared)
         except Exception:  # noqa: BLE001 - no episode's data may take the whole feed down
             log.exception(
                 "feed: left out episode %s (%s): its data cannot be rendered", item.guid, item.slug
@@ -355,18 +371,18 @@ def render_feed(
 ) -> bytes:
     """The feed's bytes for the show and its public episodes (given newest first).
 
-    Each <item> is a pure function of its FeedItem, the hosts and the URLs, so `fragments`
-    (kept by the caller between renders) lets an edit re-render only what changed; the bytes
-    are the same whatever the fragments held, on every worker and host.
+    Each <item> is a pure function of its FeedItem and what it shares with the channel (hosts,
+    URLs, language), so `fragments` (kept by the caller between renders) lets an edit re-render
+    only what changed; the bytes are the same whatever the fragments held, on every worker.
     """
     links = Links()
     fg = _generator()
     hosts = _channel(fg, show, items, links)
-    context = (tuple(hosts), links.signature)
-    keys = [(context, item) for item in items]
+    shared = Shared(tuple(hosts), links, show.language or DEFAULT_LANGUAGE)
+    keys = [(shared.key, item) for item in items]
     known = fragments if fragments is not None else {}
     missing = [(key, item) for key, item in zip(keys, items, strict=True) if key not in known]
-    rendered = _render_items([item for _, item in missing], hosts, links)
+    rendered = _render_items([item for _, item in missing], shared)
     fresh = {key: xml for (key, _), xml in zip(missing, rendered, strict=True)}
     body = [fresh[key] if key in fresh else known[key] for key in keys]
     if fragments is not None:  # keep exactly this feed's items

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from dataclasses import dataclass
@@ -12,18 +13,69 @@ import webvtt
 from podcast.errors import ValidationError
 from podcast.services.markup import xml_safe
 
-_VOICE = re.compile(r"^<v(?:\.[^ >]+)?\s+([^>]+)>")
-_TAG = re.compile(r"</?[^>]+>")
+# The cue-text tags WebVTT defines (voice, class, italic, bold, underline, ruby, language)
+# and its timestamp tags; anything else that looks like a tag is text, escaped.
+WEBVTT_TAGS = {"c", "i", "b", "u", "ruby", "rt", "v", "lang"}
+_ANNOTATED = {"v", "lang"}
+_DROPPED_SRT_TAGS = {"font"}  # SRT's colour markup has no WebVTT equivalent: kept as plain text
+_TOKEN = re.compile(
+    r"<(?P<end>/?)(?P<name>[A-Za-z]+)(?P<classes>(?:\.[^\s.<>&]+)*)(?:[ \t]+(?P<note>[^<>\n]*))?>"
+    r"|(?P<time><(?:\d+:)?\d{2}:\d{2}\.\d{3}>)"
+    r"|(?P<ref>&(?:[A-Za-z][A-Za-z0-9]*|#\d+|#[xX][0-9A-Fa-f]+);)"
+)
 
 
 @dataclass(frozen=True)
 class Cue:
-    """One timed line of a transcript."""
+    """One timed line of a transcript: plain text for pages, WebVTT cue text for the file."""
 
     start: float
     end: float
     text: str
     speaker: str | None = None
+    markup: str | None = None  # WebVTT cue text (tags kept, & and < escaped); None: from text
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def cue_text(raw: str, *, references: bool) -> tuple[str, str, str | None]:
+    """(WebVTT markup, plain text, speaker) of one cue's raw text.
+
+    WebVTT's own tags are kept, a bare & or < is escaped (Chromium drops the rest of a cue at
+    a bare one), and character references are kept when the source is WebVTT (`references`);
+    in SRT, which has none, "&amp;" is the text the producer typed.
+    """
+    markup, plain, speaker, at = [], [], None, 0
+    for match in _TOKEN.finditer(raw):
+        text = raw[at : match.start()]
+        markup.append(_escape(text))
+        plain.append(text)
+        at = match.end()
+        token = match.group(0)
+        name = (match.group("name") or "").lower()
+        if match.group("time"):
+            markup.append(token)
+        elif match.group("ref"):
+            markup.append(token if references else _escape(token))
+            plain.append(html.unescape(token) if references else token)
+        elif name in WEBVTT_TAGS:
+            note = (match.group("note") or "").strip()
+            if match.group("end") or name not in _ANNOTATED or not note:
+                markup.append(f"<{match.group('end')}{name}{match.group('classes')}>")
+            else:
+                note = html.unescape(note) if references else note
+                speaker = speaker or (note if name == "v" else None)
+                markup.append(f"<{name}{match.group('classes')} {_escape(note)}>")
+        elif name in _DROPPED_SRT_TAGS and not references:
+            continue
+        else:
+            markup.append(_escape(token))
+            plain.append(token)
+    markup.append(_escape(raw[at:]))
+    plain.append(raw[at:])
+    return "".join(markup).strip(), " ".join("".join(plain).split()), speaker
 
 
 def _bad(reason: str) -> ValidationError:
@@ -53,14 +105,14 @@ def _parse_vtt(text: str) -> list[Cue]:
         raise _bad(f"WebVTT error ({exc})") from None
     cues = []
     for caption in captions:
-        raw = caption.raw_text
-        voice = _VOICE.match(raw)
+        markup, plain, speaker = cue_text(caption.raw_text, references=True)
         cues.append(
             Cue(
                 caption.start_time.in_milliseconds() / 1000,
                 caption.end_time.in_milliseconds() / 1000,
-                _TAG.sub("", raw).strip(),
-                voice.group(1).strip() if voice else None,
+                plain,
+                speaker,
+                markup,
             )
         )
     return cues
@@ -71,10 +123,12 @@ def _parse_srt(text: str) -> list[Cue]:
         subtitles = list(srt.parse(text, ignore_errors=False))
     except (srt.SRTParseError, ValueError) as exc:
         raise _bad(f"SRT error ({str(exc).splitlines()[0][:120]})") from None
-    return [
-        Cue(s.start.total_seconds(), s.end.total_seconds(), _TAG.sub("", s.content).strip())
-        for s in subtitles
-    ]
+    cues = []
+    for subtitle in subtitles:
+        markup, plain, speaker = cue_text(subtitle.content, references=False)
+        start, end = subtitle.start.total_seconds(), subtitle.end.total_seconds()
+        cues.append(Cue(start, end, plain, speaker, markup))
+    return cues
 
 
 def _timestamp(seconds: float) -> str:
@@ -86,11 +140,15 @@ def _timestamp(seconds: float) -> str:
 
 
 def to_vtt(cues: list[Cue]) -> str:
-    """The cues written as WebVTT, speakers as <v> voice tags."""
+    """The cues written as WebVTT, speakers as <v> voice tags, & and < escaped."""
     blocks = ["WEBVTT"]
     for cue in cues:
-        text = cue.text.replace("-->", "→")
-        if cue.speaker:
-            text = f"<v {cue.speaker}>{text}"
+        text = cue.markup
+        if text is None:
+            text = _escape(cue.text)
+            if cue.speaker:
+                text = f"<v {_escape(cue.speaker)}>{text}"
+        # "-->" would end the cue's timing line; a blank line would end the cue.
+        text = re.sub(r"\n\s*\n", "\n", text.replace("-->", "→")) or " "
         blocks.append(f"{_timestamp(cue.start)} --> {_timestamp(cue.end)}\n{text}")
     return "\n\n".join(blocks) + "\n"
