@@ -67,6 +67,13 @@ class EpisodeType(enum.StrEnum):
     BONUS = "bonus"
 
 
+class ShowType(enum.StrEnum):
+    """Apple's itunes:type: episodic (newest first) or serial (oldest first)."""
+
+    EPISODIC = "episodic"
+    SERIAL = "serial"
+
+
 class Role(enum.StrEnum):
     """What a user may do: admins also manage users."""
 
@@ -97,7 +104,7 @@ class Show(db.Model):
     # [[category, subcategory-or-null], ...] in priority order, values from Apple's list
     categories: Mapped[list[list[str | None]]] = mapped_column(JSON, default=list)
     explicit: Mapped[bool] = mapped_column(Boolean, default=False)
-    show_type: Mapped[str] = mapped_column(String(16), default="episodic")
+    show_type: Mapped[str] = mapped_column(String(16), default=ShowType.EPISODIC.value)
     artwork_id: Mapped[int | None] = mapped_column(
         ForeignKey("media_asset.id", ondelete="SET NULL")
     )

@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from podcast import current
 from podcast.errors import PodcastError
+from podcast.models import Role
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -73,7 +74,10 @@ def load_episodes_command(directory: str | None, if_empty: bool) -> None:
 @click.argument("email")
 @click.option("--password", help="Prompted for (hidden) when not given.")
 @click.option(
-    "--role", type=click.Choice(["admin", "producer"]), default="producer", show_default=True
+    "--role",
+    type=click.Choice([role.value for role in Role]),
+    default="producer",
+    show_default=True,
 )
 @with_appcontext
 def create_user_command(email: str, password: str | None, role: str) -> None:

@@ -13,18 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from podcast.errors import ValidationError
 from podcast.models import EpisodeStatus, EpisodeType
+from podcast.services.fields import UNSET, choose_sentence, parse_bool
 from podcast.services.markup import has_control_characters, xml_safe
 
-
-class _Unset:
-    def __repr__(self) -> str:
-        return "UNSET"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-UNSET: Any = _Unset()
 TITLE_MAX = 255
 SUMMARY_MAX = 4000
 DESCRIPTION_MAX = 100_000
@@ -36,10 +27,6 @@ CHAPTERS_FORMAT = (
     '[{"start": 0, "title": "Intro"}].'
 )
 _CHAPTER_LINE = re.compile(r"((?:\d+:){0,2}\d+(?:\.\d+)?)\s+(\S.*)")
-EPISODE_FIELDS = (
-    "title", "summary", "description", "season", "number", "episode_type", "explicit",
-    "status", "publish_at", "guests", "chapters",
-)  # fmt: skip
 
 
 @dataclass
@@ -109,13 +96,6 @@ def _positive_int(value: Any, name: str, errors: dict[str, str]) -> Any:
         errors[name] = "Must be a whole number of 1 or more."
         return UNSET
     return number
-
-
-def parse_bool(value: Any) -> bool:
-    """Form and JSON booleans: true/on/yes/1 are True."""
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in {"1", "true", "on", "yes", "y"}
 
 
 def parse_datetime(value: Any, timezone: str) -> datetime:
@@ -248,7 +228,7 @@ def parse_episode_input(raw: Mapping[str, Any], *, partial: bool, timezone: str)
         if value in {t.value for t in EpisodeType}:
             data.episode_type = EpisodeType(value)
         else:
-            errors["episode_type"] = "Choose full, trailer or bonus."
+            errors["episode_type"] = choose_sentence(EpisodeType)
     if present("explicit"):
         data.explicit = parse_bool(raw.get("explicit", False))
     if present("status"):
@@ -256,7 +236,7 @@ def parse_episode_input(raw: Mapping[str, Any], *, partial: bool, timezone: str)
         if value in {s.value for s in EpisodeStatus}:
             data.status = EpisodeStatus(value)
         else:
-            errors["status"] = "Choose draft, scheduled or published."
+            errors["status"] = choose_sentence(EpisodeStatus)
     if present("publish_at"):
         value = raw.get("publish_at")
         if value in (None, ""):

@@ -21,7 +21,8 @@ from podcast.models import (
     Show,
     utcnow,
 )
-from podcast.services.episode_input import UNSET, EpisodeInput, chapter_start_error
+from podcast.services.episode_input import EpisodeInput, chapter_start_error
+from podcast.services.fields import UNSET
 from podcast.services.guests import new_guest
 from podcast.services.slugs import unique_slug
 from podcast.services.uploads import (

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from podcast.errors import ValidationError
 from podcast.feed.categories import parse_category
-from podcast.models import Show, utcnow
-from podcast.services.episode_input import parse_bool
+from podcast.models import Show, ShowType, utcnow
+from podcast.services.fields import choose_sentence, parse_bool
 from podcast.services.markup import has_control_characters, xml_safe
 from podcast.services.uploads import Upload, ingest_image, replace_asset
 from podcast.storage import Storage
@@ -25,7 +25,17 @@ TEXT_FIELDS = {
     "funding_label": 128, "apple_verify": 128,
 }  # fmt: skip
 URL_FIELDS = ("website", "funding_url", "new_feed_url")
-DIRECTORIES = ("apple", "spotify", "youtube", "pocketcasts", "overcast", "podcastindex", "amazon")
+# The subscribe links a show may list, in the order pages show them, with their names.
+DIRECTORIES = {
+    "apple": "Apple Podcasts",
+    "spotify": "Spotify",
+    # Podcasts on YouTube are listened to in YouTube Music, the app Google moved them to.
+    "youtube": "YouTube Music",
+    "pocketcasts": "Pocket Casts",
+    "overcast": "Overcast",
+    "podcastindex": "Podcast Index",
+    "amazon": "Amazon Music",
+}
 
 
 def podcast_guid_for(feed_url: str) -> str:
@@ -103,9 +113,9 @@ def apply_show_settings(show: Show, raw: dict[str, Any]) -> None:
         if name in raw:
             setattr(show, name, parse_bool(raw[name]))
     if "show_type" in raw:
-        value = str(raw["show_type"] or "episodic").strip().lower()
-        if value not in {"episodic", "serial"}:
-            errors["show_type"] = "Choose episodic or serial."
+        value = str(raw["show_type"] or ShowType.EPISODIC).strip().lower()
+        if value not in set(ShowType):
+            errors["show_type"] = choose_sentence(ShowType)
         else:
             show.show_type = value
     if "directory_links" in raw:

@@ -12,10 +12,10 @@ from podcast import current
 from podcast.extensions import db
 from podcast.services.accounts import authenticate
 from podcast.services.throttle import Blocked, get_throttle
+from podcast.views.admin.common import STALE_MESSAGE, should_process, stale_form
 from podcast.views.admin.forms import ActionForm, LoginForm
 
 bp = Blueprint("auth", __name__)
-STALE_MESSAGE = "Your session expired; check and submit again."
 
 
 @bp.before_app_request
@@ -47,8 +47,6 @@ def _safe_next(target: str | None) -> str:
 
 
 def _render(form: LoginForm, error: str | None = None, status: int = 200) -> Any:
-    from podcast.views.admin.common import stale_form
-
     if stale_form():
         error = STALE_MESSAGE
     form.password.data = ""
@@ -71,8 +69,6 @@ def _blocked(form: LoginForm, blocked: Blocked) -> Any:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     """The log-in form; five wrong passwords for one account (or 20 from one address) wait."""
-    from podcast.views.admin.common import should_process
-
     form = LoginForm()
     if not should_process(form):
         if current_user.is_authenticated and request.method == "GET":

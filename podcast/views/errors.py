@@ -15,8 +15,11 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_json(status: int, code: str, message: str, fields: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    """The API's error body: {"error": {"code", "message", "fields"}}."""
+def error_json(
+    status: int, code: str, message: str, fields: dict[str, str] | None = None
+) -> Response:
+    """The one JSON error body (API and the admin's fetch endpoints): {"error": {"code",
+    "message", "fields"}}."""
     response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
     response.status_code = status
     return response

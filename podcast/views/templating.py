@@ -1,14 +1,21 @@
-"""Jinja filters and globals: durations, dates in the show's time zone, Markdown."""
+"""Jinja filters and globals, registered once for every page: durations, dates in the show's
+time zone, Markdown (sanitized, remembered by content), URLs and the current show."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
+from markupsafe import Markup
 
+from podcast import current
 from podcast.services.markup import plain_text, render_markdown
+from podcast.services.shows import DIRECTORIES
+from podcast.views.urls import absolute, file_url, media_url
 
 
 def format_duration(seconds: float | None) -> str:
@@ -62,18 +69,58 @@ def format_bytes(size: int | None) -> str:
     return f"{size} bytes"
 
 
+@lru_cache(maxsize=512)
+def cached_markdown(text: str | None) -> Markup:
+    """Sanitized HTML for Markdown, remembered by content (the same notes render every visit)."""
+    return render_markdown(text)
+
+
+@lru_cache(maxsize=4096)
+def cached_plain(text: str | None, limit: int | None = None) -> str:
+    """A plain-text excerpt, remembered by content (the list shows the same ones all day)."""
+    return plain_text(text, limit)
+
+
+def iso_duration(seconds: float | None) -> str | None:
+    """Seconds as an ISO 8601 duration (PT1H2M3S), as schema.org wants."""
+    if seconds is None:
+        return None
+    total = int(round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"PT{hours}H{minutes}M{secs}S"
+
+
+def clock(seconds: float) -> str:
+    """A position in the audio as M:SS or H:MM:SS, never later than the moment itself."""
+    return format_duration(math.floor(seconds))
+
+
+def media_time(seconds: float) -> str:
+    """Seconds as a media fragment time (#t=90, #t=90.5)."""
+    return f"{seconds:.3f}".rstrip("0").rstrip(".")
+
+
 def register(app: Flask) -> None:
-    """Install the filters on the app's Jinja environment."""
+    """Install every filter and global the templates use, admin and public alike."""
     app.jinja_env.filters.update(
         duration=format_duration,
         date=format_date,
         local_time=local_time,
-        markdown=render_markdown,
-        plain=plain_text,
+        markdown=cached_markdown,
+        plain=cached_plain,
         filesize=format_bytes,
+        iso_duration=iso_duration,
+        media_time=media_time,
+        clock=clock,
     )
-    from podcast.views.urls import media_url
-
-    app.jinja_env.globals.update(media_url=media_url)
+    # Functions, not values: nothing is computed unless a template calls them.
+    app.jinja_env.globals.update(
+        media_url=media_url,
+        file_url=file_url,
+        canonical_url=absolute,
+        current_show=current.show,
+        directory_labels=DIRECTORIES,
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

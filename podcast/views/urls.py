@@ -35,3 +35,10 @@ def guest_url(guest: Guest) -> str:
 def feed_url() -> str:
     """The feed's canonical URL."""
     return absolute("feed.feed")
+
+
+def file_url(endpoint: str, slug: str, filename: str) -> str:
+    """The URL of an episode's companion file, whether or not its endpoint is registered."""
+    if endpoint in current_app.view_functions:
+        return url_for(endpoint, slug=slug)
+    return url_for("public.episode", slug=slug) + "/" + filename

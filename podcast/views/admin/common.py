@@ -24,6 +24,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from podcast.errors import PodcastError
 from podcast.extensions import login_manager
 from podcast.services.uploads import Upload
+from podcast.views.errors import error_json
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 STALE_MESSAGE = "Your session expired; check and submit again."
@@ -41,7 +42,7 @@ def _require_login() -> Any:
         if _wants_json():
             # The upload script cannot follow a redirect to a login page; tell it in words.
             message = "Your session has expired. Log in again in another tab, then upload again."
-            return json_error(401, "unauthorized", message, {"audio": message})
+            return error_json(401, "unauthorized", message, {"audio": message})
         return login_manager.unauthorized()
     return None
 
@@ -98,13 +99,6 @@ def apply_errors(
     return " ".join(leftover)
 
 
-def json_error(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Any:
-    """A JSON error body for the admin's own fetch endpoints."""
-    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
-    response.status_code = status
-    return response
-
-
 def _wants_json() -> bool:
     return request.endpoint in {"admin.upload_audio", "admin.preview"} or (
         request.accept_mimetypes.best == "application/json"
@@ -115,11 +109,11 @@ def _wants_json() -> bool:
 def _stale_form(error: CSRFError) -> Any:
     """A stale form: re-render it with what was typed and a friendly message, not a bare 400."""
     if request.path.startswith("/api/"):
-        return json_error(400, "csrf", error.description)
+        return error_json(400, "csrf", error.description)
     if request.blueprint == "admin" and not current_user.is_authenticated:
         return _require_login()
     if request.blueprint == "admin" and _wants_json():
-        return json_error(400, "session_expired", STALE_MESSAGE)
+        return error_json(400, "session_expired", STALE_MESSAGE)
     if request.endpoint in RERENDERS_ON_STALE_FORM or request.endpoint == "auth.login":
         request.environ[STALE_FLAG] = True
         view = current_app.view_functions[request.endpoint]
@@ -143,7 +137,7 @@ def _too_large(error: RequestEntityTooLarge) -> Any:
         "Compress it or ask an admin to raise PODCAST_MAX_UPLOAD_MB."
     )
     if _wants_json():
-        return json_error(413, "too_large", message)
+        return error_json(413, "too_large", message)
     return render_template(
         "admin/message.html", title="File too large", message=message, back=request.referrer
     ), 413

@@ -23,9 +23,9 @@ from podcast.services.episodes import (
 from podcast.services.guests import parse_guest_input
 from podcast.services.markup import render_markdown
 from podcast.views.admin.common import (
+    STALE_MESSAGE,
     apply_errors,
     bp,
-    json_error,
     render_json,
     rerenders_on_stale_form,
     should_process,
@@ -33,6 +33,7 @@ from podcast.views.admin.common import (
     upload_from,
 )
 from podcast.views.admin.forms import EpisodeForm
+from podcast.views.errors import error_json
 from podcast.views.templating import chapter_lines, local_time
 
 PUBLISH_AT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -198,7 +199,7 @@ def _episode_form(episode: Episode | None) -> Any:
     form.setup(_guest_choices(), chosen)
     error, preview, status = None, None, 200
     if stale_form():
-        error = "Your session expired; check and submit again."
+        error = STALE_MESSAGE
     elif should_process(form):
         action = request.form.get("action", "draft")
         if action == "preview":
@@ -267,7 +268,7 @@ def upload_audio() -> Any:
     upload = upload_from(request.files.get("audio"))
     if upload is None:
         message = "Choose an audio file to upload."
-        return json_error(400, "no_file", message, {"audio": message})
+        return error_json(400, "no_file", message, {"audio": message})
     episode = None
     if request.form.get("episode_id", "").isdigit():
         episode = _episode_or_404(int(request.form["episode_id"]))
@@ -281,7 +282,7 @@ def upload_audio() -> Any:
         )
     except PodcastError as exc:
         fields = exc.fields or {"audio": exc.message}
-        return json_error(exc.status, exc.code, exc.message, fields)
+        return error_json(exc.status, exc.code, exc.message, fields)
     return render_json(asset_json(asset), 201)
 
 

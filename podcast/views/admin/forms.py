@@ -7,6 +7,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     EmailField,
+    Field,
     Form,
     FormField,
     HiddenField,
@@ -17,22 +18,23 @@ from wtforms import (
 )
 from wtforms.fields import FieldList
 
+from podcast.models import EpisodeType, Role, ShowType
 from podcast.services.shows import DIRECTORIES
 
-EPISODE_TYPES = {"full": "Full episode", "trailer": "Trailer", "bonus": "Bonus"}
+EPISODE_TYPES = {
+    EpisodeType.FULL.value: "Full episode",
+    EpisodeType.TRAILER.value: "Trailer",
+    EpisodeType.BONUS.value: "Bonus",
+}
+SHOW_TYPES = {
+    ShowType.EPISODIC.value: "Episodic (newest first)",
+    ShowType.SERIAL.value: "Serial (oldest first)",
+}
+ROLES = {Role.PRODUCER.value: "Producer", Role.ADMIN.value: "Admin"}
 NO_GUEST = ""
 GUEST_SLOTS = 4
 NEW_GUEST_SLOTS = 2
 CATEGORY_SLOTS = 3
-DIRECTORY_LABELS = {
-    "apple": "Apple Podcasts",
-    "spotify": "Spotify",
-    "youtube": "YouTube",
-    "pocketcasts": "Pocket Casts",
-    "overcast": "Overcast",
-    "podcastindex": "Podcast Index",
-    "amazon": "Amazon Music",
-}
 
 
 class LoginForm(FlaskForm):
@@ -51,7 +53,7 @@ class UserForm(FlaskForm):
 
     email = EmailField("Email")
     password = PasswordField("Password (at least 10 characters)")
-    role = SelectField("Role", choices={"producer": "Producer", "admin": "Admin"})
+    role = SelectField("Role", choices=ROLES)
 
 
 class NewGuestForm(Form):
@@ -69,7 +71,9 @@ class EpisodeForm(FlaskForm):
     description = TextAreaField("Show notes (Markdown)")
     audio = FileField("Audio file (MP3 or M4A)")
     staged_audio_id = HiddenField()
-    episode_type = SelectField("Episode type", choices=EPISODE_TYPES, default="full")
+    episode_type = SelectField(
+        "Episode type", choices=EPISODE_TYPES, default=EpisodeType.FULL.value
+    )
     season = StringField("Season")
     number = StringField("Episode number")
     explicit = BooleanField("Explicit content")
@@ -127,10 +131,7 @@ class ShowForm(FlaskForm):
     timezone = StringField("Time zone (such as Europe/Prague)")
     categories = FieldList(SelectField("Category", choices=[]), min_entries=CATEGORY_SLOTS)
     explicit = BooleanField("Explicit content")
-    show_type = SelectField(
-        "Show type",
-        choices={"episodic": "Episodic (newest first)", "serial": "Serial (oldest first)"},
-    )
+    show_type = SelectField("Show type", choices=SHOW_TYPES)
     copyright = StringField("Copyright")
     website = StringField("Website")
     funding_url = StringField("Funding or donation URL")
@@ -141,14 +142,12 @@ class ShowForm(FlaskForm):
     new_feed_url = StringField("New feed URL (only when moving the feed elsewhere)")
     apple_verify = StringField("Apple verification code")
     artwork = FileField("Artwork (square JPEG or PNG, 1400 to 3000 px)")
-    directory_apple = StringField(DIRECTORY_LABELS["apple"] + " link")
-    directory_spotify = StringField(DIRECTORY_LABELS["spotify"] + " link")
-    directory_youtube = StringField(DIRECTORY_LABELS["youtube"] + " link")
-    directory_pocketcasts = StringField(DIRECTORY_LABELS["pocketcasts"] + " link")
-    directory_overcast = StringField(DIRECTORY_LABELS["overcast"] + " link")
-    directory_podcastindex = StringField(DIRECTORY_LABELS["podcastindex"] + " link")
-    directory_amazon = StringField(DIRECTORY_LABELS["amazon"] + " link")
 
-    def directory_fields(self) -> list:  # type: ignore[type-arg]
+    def directory_fields(self) -> list[Field]:
         """The directory link fields, in DIRECTORIES order."""
         return [getattr(self, f"directory_{name}") for name in DIRECTORIES]
+
+
+# One link field per directory, named directory_<key> and labelled as the public page names it.
+for _key, _label in DIRECTORIES.items():
+    setattr(ShowForm, f"directory_{_key}", StringField(f"{_label} link"))

@@ -19,6 +19,7 @@ from podcast.services.guests import (
     update_guest,
 )
 from podcast.views.admin.common import (
+    STALE_MESSAGE,
     apply_errors,
     bp,
     rerenders_on_stale_form,
@@ -76,7 +77,7 @@ def _guest_form(guest: Guest | None) -> Any:
     form = GuestForm(data=initial)
     error, status = None, 200
     if stale_form():
-        error = "Your session expired; check and submit again."
+        error = STALE_MESSAGE
     elif should_process(form):
         try:
             data = parse_guest_input(_raw(form), guest)

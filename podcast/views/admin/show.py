@@ -10,9 +10,10 @@ from podcast import current
 from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.feed.categories import category_choices
-from podcast.models import Show
+from podcast.models import Show, ShowType
 from podcast.services.shows import DIRECTORIES, create_show, set_artwork, update_show
 from podcast.views.admin.common import (
+    STALE_MESSAGE,
     apply_errors,
     bp,
     rerenders_on_stale_form,
@@ -54,7 +55,10 @@ def _parse_hosts(text: str) -> list[dict[str, str]]:
 
 def _initial(show: Show | None) -> dict[str, Any]:
     if show is None:
-        return {"language": "en", "timezone": "UTC", "show_type": "episodic", "locked": True}
+        return {
+            "language": "en", "timezone": "UTC", "show_type": ShowType.EPISODIC.value,
+            "locked": True,
+        }  # fmt: skip
     data: dict[str, Any] = {name: getattr(show, name) for name in TEXT_SETTINGS + FLAGS}
     data["hosts"] = _hosts_text(show.hosts)
     data["categories"] = [
@@ -88,7 +92,7 @@ def show_settings() -> Any:
         entry.label.text = "Primary category" if index == 0 else f"Category {index + 1}"
     error, status = None, 200
     if stale_form():
-        error = "Your session expired; check and submit again."
+        error = STALE_MESSAGE
     elif should_process(form):
         try:
             if show is None:

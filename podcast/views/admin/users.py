@@ -13,6 +13,7 @@ from podcast.extensions import db
 from podcast.models import User
 from podcast.services.accounts import create_user, list_users, set_active
 from podcast.views.admin.common import (
+    STALE_MESSAGE,
     admin_required,
     apply_errors,
     bp,
@@ -31,7 +32,7 @@ def users() -> Any:
     form = UserForm()
     error, status = None, 200
     if stale_form():
-        error = "Your session expired; check and submit again."
+        error = STALE_MESSAGE
     elif should_process(form):
         try:
             user = create_user(

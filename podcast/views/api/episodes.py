@@ -15,6 +15,7 @@ from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, Show
 from podcast.services import episodes as publishing
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments
+from podcast.services.fields import choose_sentence
 from podcast.views.api.base import (
     ID_RULE,
     bp,
@@ -79,7 +80,7 @@ def list_episodes() -> Response:
     limit, cursor = page_arguments()
     status = request.args.get("status")
     if status is not None and status not in STATUSES:
-        message = "Choose draft, scheduled or published."
+        message = choose_sentence(STATUSES)
         raise ValidationError(message, fields={"status": message})
     statement = _episodes().order_by(Episode.id.desc())
     if status is not None:

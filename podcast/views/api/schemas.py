@@ -6,15 +6,18 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from podcast.feed.categories import category_choices
+from podcast.models import EpisodeStatus, EpisodeType, ShowType
 from podcast.services.episode_input import DESCRIPTION_MAX, SUMMARY_MAX, TITLE_MAX
+from podcast.services.fields import values_of
 from podcast.services.guests import BIO_MAX, NAME_MAX
 from podcast.services.shows import DIRECTORIES, TEXT_FIELDS, URL_FIELDS
 
 MAX_ID = 2**31 - 1
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 20
-STATUSES = ["draft", "scheduled", "published"]
-EPISODE_TYPES = ["full", "trailer", "bonus"]
+STATUSES = values_of(EpisodeStatus)
+EPISODE_TYPES = values_of(EpisodeType)
+SHOW_TYPES = values_of(ShowType)
 
 
 def ref(name: str) -> dict[str, str]:
@@ -160,7 +163,7 @@ SHOW_FIELDS_JSON: dict[str, Any] = {
     "explicit": {"type": "boolean"},
     "locked": {"type": "boolean"},
     "complete": {"type": "boolean"},
-    "show_type": {"enum": ["episodic", "serial"]},
+    "show_type": {"enum": SHOW_TYPES},
     "directory_links": {
         "type": "object",
         "description": "Subscribe links by directory; other names are ignored.",
@@ -270,7 +273,7 @@ SCHEMAS: dict[str, Any] = {
             "timezone": _STRING,
             "categories": {"type": "array", "items": _STRING},
             "explicit": {"type": "boolean"},
-            "show_type": {"enum": ["episodic", "serial"]},
+            "show_type": {"enum": SHOW_TYPES},
             "artwork": _URL_OR_NULL,
             **{name: _STRING for name in URL_FIELDS},
             "directory_links": {"type": "object", "additionalProperties": _STRING},

@@ -15,17 +15,6 @@ bp = Blueprint("public", __name__)
 NOT_PUBLISHED = "There is no published episode at this address. It may not be out yet."
 
 
-@bp.app_context_processor
-def _page_helpers() -> dict[str, object]:
-    # Functions, not values: nothing is computed unless a template calls them.
-    return {
-        "canonical_url": absolute,
-        "current_show": current.show,
-        "file_url": presenters.file_url,
-        "directory_labels": presenters.DIRECTORY_LABELS,
-    }
-
-
 @bp.after_request
 def _public_caching(response: Response) -> Response:
     # Nothing on these pages depends on who asks, so shared caches may keep them briefly;
@@ -37,13 +26,6 @@ def _public_caching(response: Response) -> Response:
             max_age = max(0, min(max_age, int((due - utcnow()).total_seconds())))
         response.headers["Cache-Control"] = f"public, max-age={max_age}"
     return response
-
-
-bp.add_app_template_filter(presenters.cached_markdown, "page_markdown")
-bp.add_app_template_filter(presenters.cached_plain, "page_plain")
-bp.add_app_template_filter(presenters.iso_duration, "iso_duration")
-bp.add_app_template_filter(presenters.media_time, "media_time")
-bp.add_app_template_filter(presenters.clock, "clock")
 
 
 @bp.route("/")

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import logging
-import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from flask import current_app, url_for
-from markupsafe import Markup
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -21,9 +17,9 @@ from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeGuest, Guest, MediaAsset, Show, utcnow
 from podcast.services import queries
-from podcast.services.markup import plain_text, render_markdown
+from podcast.services.markup import plain_text
 from podcast.services.transcripts import Cue, parse_transcript
-from podcast.views.templating import format_duration
+from podcast.views.templating import cached_plain, iso_duration
 from podcast.views.urls import absolute, media_url
 
 log = logging.getLogger(__name__)
@@ -31,29 +27,8 @@ log = logging.getLogger(__name__)
 PER_PAGE = 20
 SEARCH_MAX = 200
 SUMMARY_CHARS = 220
-DIRECTORY_LABELS = {
-    "apple": "Apple Podcasts",
-    "spotify": "Spotify",
-    "youtube": "YouTube Music",
-    "pocketcasts": "Pocket Casts",
-    "overcast": "Overcast",
-    "podcastindex": "Podcast Index",
-    "amazon": "Amazon Music",
-}
 # A transcript paragraph ends when the speaker changes or after this many seconds.
 PARAGRAPH_SECONDS = 45.0
-
-
-@lru_cache(maxsize=512)
-def cached_markdown(text: str | None) -> Markup:
-    """Sanitized HTML for Markdown, remembered by content (the same notes render every visit)."""
-    return render_markdown(text)
-
-
-@lru_cache(maxsize=4096)
-def cached_plain(text: str | None, limit: int | None = None) -> str:
-    """A plain-text excerpt, remembered by content (the list shows the same ones all day)."""
-    return plain_text(text, limit)
 
 
 @dataclass(frozen=True)
@@ -248,36 +223,9 @@ def paragraphs(cues: list[Cue]) -> list[Paragraph]:
     return result
 
 
-def file_url(endpoint: str, slug: str, filename: str) -> str:
-    """The URL of an episode's companion file, whether or not its endpoint is registered."""
-    if endpoint in current_app.view_functions:
-        return url_for(endpoint, slug=slug)
-    return url_for("public.episode", slug=slug) + "/" + filename
-
-
 def episode_summary(episode: Episode, limit: int = SUMMARY_CHARS) -> str:
     """A short plain-text summary: the summary field, else the start of the notes."""
     return cached_plain(episode.summary or episode.description, limit)
-
-
-def iso_duration(seconds: float | None) -> str | None:
-    """Seconds as an ISO 8601 duration (PT1H2M3S), as schema.org wants."""
-    if seconds is None:
-        return None
-    total = int(round(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"PT{hours}H{minutes}M{secs}S"
-
-
-def clock(seconds: float) -> str:
-    """A position in the audio as M:SS or H:MM:SS, never later than the moment itself."""
-    return format_duration(math.floor(seconds))
-
-
-def media_time(seconds: float) -> str:
-    """Seconds as a media fragment time (#t=90, #t=90.5)."""
-    return f"{seconds:.3f}".rstrip("0").rstrip(".")
 
 
 def artwork_url(show: Show | None, episode: Episode | None = None) -> str | None:
