@@ -70,6 +70,17 @@ def _parse_redis_url(value: str) -> str | None:
     return value
 
 
+def _parse_queue_url(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    if value.startswith(("redis://", "rediss://", "unix://")):
+        return value
+    if value.startswith("sqlite:///") and len(value) > len("sqlite:///"):
+        return value
+    raise ValueError("must be sqlite:///path/to/queue.db or a redis:// URL")
+
+
 @dataclass(frozen=True)
 class Setting:
     """One environment variable: its parser and a default (None: computed from the instance)."""
@@ -89,6 +100,10 @@ SETTINGS: dict[str, Setting] = {
     "MAX_UPLOAD_MB": Setting("PODCAST_MAX_UPLOAD_MB", _parse_positive_int, "600"),
     "REDIS_URL": Setting("PODCAST_REDIS_URL", _parse_redis_url, ""),
     "TRUSTED_PROXIES": Setting("PODCAST_TRUSTED_PROXIES", _parse_non_negative_int, "0"),
+    # Unset: Redis at PODCAST_REDIS_URL when that is set, else sqlite:///<instance>/queue.db.
+    "QUEUE_URL": Setting("PODCAST_QUEUE_URL", _parse_queue_url, ""),
+    # A running job whose worker has not reported for this long is taken as dead.
+    "JOB_LEASE_SECONDS": Setting("PODCAST_JOB_LEASE_SECONDS", _parse_positive_int, "30"),
 }
 
 
@@ -105,6 +120,8 @@ class Settings:
     MAX_UPLOAD_MB: int
     REDIS_URL: str | None
     TRUSTED_PROXIES: int
+    QUEUE_URL: str
+    JOB_LEASE_SECONDS: int
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -186,6 +203,8 @@ def load_settings(
         values["DATABASE_URL"] = f"sqlite:///{instance_path / 'podcast.db'}"
     if values["STORAGE_URL"] is None:
         values["STORAGE_URL"] = f"file://{instance_path / 'media'}"
+    if values["QUEUE_URL"] is None:
+        values["QUEUE_URL"] = values["REDIS_URL"] or f"sqlite:///{instance_path / 'queue.db'}"
     if values["SECRET_KEY"] is None:
         values["SECRET_KEY"] = _secret_key_file(instance_path)
     return Settings(**values, extra=overrides)

@@ -87,6 +87,11 @@ def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
     )
 
 
+def enum_column(cls: type[enum.StrEnum], name: str) -> Enum:
+    """A column type storing the enum's values as short strings (no native database enum)."""
+    return _enum(cls, name)
+
+
 class Show(db.Model):
     """The podcast itself: what the channel of the feed says."""
 

@@ -167,11 +167,18 @@ def configure_security_headers(app: Flask) -> None:
         return response
 
 
+def configure_jobs(app: Flask) -> None:
+    """Job records join the schema; the queue itself is built on first use (no I/O here)."""
+    import podcast.jobs  # noqa: F401 - registers the job table and the outbox hooks
+
+
 def configure_cli(app: Flask) -> None:
     """Register the `podcast` subcommands on the app's CLI group."""
     from podcast.cli.backup import export_command, import_command
     from podcast.cli.commands import register_commands
+    from podcast.jobs.worker import worker_command
 
     register_commands(app)
+    app.cli.add_command(worker_command)
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)

@@ -1,0 +1,74 @@
+"""The service's own jobs: a ping that checks the workers, and the daily storage check."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from podcast.errors import ValidationError
+from podcast.extensions import db
+from podcast.jobs.outbox import enqueue
+from podcast.jobs.registry import handler
+from podcast.jobs.runner import JobContext
+
+PING = "ping"
+STORAGE_CHECK = "storage_check"
+PING_MAX_SECONDS = 3600
+# Objects younger than this are uploads in flight, not orphans (as `podcast check`).
+CHECK_OLDER_THAN_SECONDS = 3600
+
+
+@handler(PING, label="Worker check")
+def ping(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Wait `seconds` (default 0) in `steps`, reporting progress: shows the workers work.
+
+    Idempotent: it changes nothing, so running it twice is the same as once.
+    """
+    try:
+        seconds = float(payload.get("seconds", 0))
+        steps = max(1, min(int(payload.get("steps", 10)), 1000))
+    except (TypeError, ValueError):
+        raise ValidationError("seconds and steps must be numbers.") from None
+    if not 0 <= seconds <= PING_MAX_SECONDS:
+        raise ValidationError(f"seconds must be from 0 to {PING_MAX_SECONDS}.")
+    for step in range(steps):
+        ctx.progress(100 * step / steps, f"Waiting, step {step + 1} of {steps}.")
+        time.sleep(seconds / steps)
+    ctx.progress(100, f"A worker answered after {seconds:g} s.")
+    return {"seconds": seconds, "attempt": ctx.attempt}
+
+
+@handler(STORAGE_CHECK, label="Storage check", timeout=6 * 3600)
+def storage_check(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """`podcast check` as a job: compare storage with the database, fix when asked, report.
+
+    Idempotent: it removes only what has no row (or no object) at the time it looks, so a
+    second run finds nothing left to fix.
+    """
+    from podcast.services.maintenance import check_storage
+
+    fix = bool(payload.get("fix", False))
+    older_than = int(payload.get("older_than", CHECK_OLDER_THAN_SECONDS))
+    ctx.progress(5, "Comparing storage with the database.")
+    storage = current_app.extensions["podcast.storage"]
+    result = check_storage(ctx.session, storage, fix=fix, older_than=older_than)
+    summary = (
+        "Storage and database agree."
+        if not result.problems
+        else f"{result.problems} problem(s) {'found and fixed' if fix else 'found'}."
+    )
+    ctx.progress(100, summary)
+    return {"problems": result.problems, "fixed": fix, "lines": result.lines()}
+
+
+def queue_daily_check(now: datetime) -> None:
+    """Queue today's storage check with fixes, once however many workers ask (Huey periodic)."""
+    enqueue(db.session, STORAGE_CHECK, {"fix": True}, dedupe_key=f"{STORAGE_CHECK}:{now:%Y-%m-%d}")
+    try:
+        db.session.commit()
+    except IntegrityError:  # another host queued it first
+        db.session.rollback()
