@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-# Run as a script: make the repository root importable (for tests.mpeg_synth).
+# Run as a script: make the repository root importable (for tests.support.mpeg_synth).
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import statistics  # noqa: E402
@@ -16,7 +16,7 @@ from pathlib import Path  # noqa: E402
 import mutagen  # noqa: E402
 
 from podcast.audio.inspect import inspect  # noqa: E402
-from tests.mpeg_synth import samples_per_frame, vbr_bitrates, write_mp3  # noqa: E402
+from tests.support.mpeg_synth import samples_per_frame, vbr_bitrates, write_mp3  # noqa: E402
 
 HOURS = 2
 GOAL = 0.5

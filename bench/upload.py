@@ -111,8 +111,8 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.update(CREDENTIALS)
 
-    import mpeg_synth
-    from s3_fixtures import MotoProcess, s3_client
+    from support import mpeg_synth
+    from support.s3 import MotoProcess, s3_client
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "long.mp3"

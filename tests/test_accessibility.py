@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, make_app
-from live_server import CHROMIUM, CHROMIUM_ARGS, screenshotter, serve
+from support.app import make_app
+from support.data import PASSWORD
+from support.live_server import CHROMIUM, CHROMIUM_ARGS, screenshotter, serve
 
 from podcast import PROJECT_ROOT
 from podcast.extensions import db

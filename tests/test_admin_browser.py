@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import PASSWORD, SAMPLE_MP3
-
-pytest_plugins = ["live_server"]
+from support.data import PASSWORD, SAMPLE_MP3
 
 
 @pytest.mark.browser

@@ -6,9 +6,10 @@ import io
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, SAMPLE_MP3, SHOW_SETTINGS, make_app
 from lxml import html as lxml_html
 from sqlalchemy import func, select
+from support.app import make_app
+from support.data import FIXTURES, SAMPLE_MP3, SHOW_SETTINGS
 
 from podcast.extensions import db, login_manager
 from podcast.models import Episode, Guest, MediaAsset
@@ -16,8 +17,6 @@ from podcast.services.accounts import create_user
 from podcast.services.shows import create_show
 
 NOT_SQUARE = FIXTURES / "cover-not-square-600x400.jpg"
-
-pytest_plugins = ["admin_support"]
 
 
 def mp3(name: str = "episode.mp3") -> tuple[io.BytesIO, str]:

@@ -6,17 +6,15 @@ import io
 from datetime import UTC, datetime
 from typing import Any
 
-from conftest import COVER, SAMPLE_MP3
 from lxml import html as lxml_html
 from sqlalchemy import func, select
+from support.data import COVER, SAMPLE_MP3
 
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeStatus, Guest, MediaAsset
 
 ROWS = '//tr[contains(@class, "episode-row")]'
 VTT = b"WEBVTT\n\n00:00:00.000 --> 00:00:04.000\n<v Bruce>Welcome to Majlis.\n"
-
-pytest_plugins = ["admin_support"]
 
 
 def mp3(name: str = "episode.mp3") -> tuple[io.BytesIO, str]:
@@ -263,7 +261,7 @@ def test_new_episode_before_the_show_exists_sends_to_show_settings(client, sign_
 
 
 def test_upload_after_the_session_expired_says_so_in_json(client):
-    from conftest import SAMPLE_MP3
+    from support.data import SAMPLE_MP3
 
     response = client.post(
         "/admin/uploads/audio",

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import io
 
-from conftest import COVER, FIXTURES
 from lxml import html as lxml_html
 from sqlalchemy import func, select
+from support.data import COVER, FIXTURES
 
 from podcast.extensions import db
 from podcast.models import Guest, MediaAsset
-
-pytest_plugins = ["admin_support"]
 
 
 def test_create_a_guest_with_bio_links_and_photo(client, sign_in, no_csrf, storage) -> None:

@@ -27,8 +27,6 @@ ACTIONS = [
     "/admin/users/{user}/active",
 ]
 
-pytest_plugins = ["admin_support"]
-
 
 @pytest.fixture
 def ids(make_episode: Any, make_guest: Any, make_user: Any) -> dict[str, int]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from conftest import COVER, FIXTURES
 from lxml import html as lxml_html
+from support.data import COVER, FIXTURES
 
 from podcast.extensions import db
 from podcast.models import Show
@@ -29,8 +29,6 @@ SETTINGS = {
     "locked": "y",
     "directory_apple": "https://podcasts.apple.com/podcast/id1",
 }
-
-pytest_plugins = ["admin_support"]
 
 
 def test_settings_are_saved_and_shown_again(client, sign_in, no_csrf, show) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from conftest import PASSWORD
 from lxml import html as lxml_html
 from sqlalchemy import select
+from support.data import PASSWORD
 
 from podcast.extensions import db
 from podcast.models import Role, User
-
-pytest_plugins = ["admin_support"]
 
 
 def test_admin_creates_a_producer_who_can_then_log_in(app, client, sign_in, no_csrf) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import COVER
-from test_api_support import episode_form
+from support.api import episode_form
+from support.data import COVER
 
 from podcast.extensions import db
 from podcast.services.accounts import create_token

@@ -7,14 +7,14 @@ from typing import Any
 
 import lxml.html
 import pytest
-from conftest import COVER, FIXTURES
-from test_api_support import (
+from support.api import (
     asset_count,
     audio_part,
     episode_count,
     episode_form,
     stored_keys,
 )
+from support.data import COVER, FIXTURES
 
 from podcast.models import Episode
 

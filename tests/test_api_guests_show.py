@@ -6,8 +6,8 @@ import io
 from typing import Any
 
 import pytest
-from conftest import COVER, FIXTURES
-from test_api_support import stored_keys
+from support.api import stored_keys
+from support.data import COVER, FIXTURES
 
 GUESTS = "/api/v1/guests"
 SHOW = "/api/v1/show"

@@ -7,10 +7,7 @@ import io
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from conftest import SAMPLE_MP3
-from live_server import serve
-from s3_fixtures import _empty_and_delete, s3_client
-from test_api_support import (
+from support.api import (
     app_with,
     asset_count,
     episode_count,
@@ -18,6 +15,9 @@ from test_api_support import (
     seed_show_and_token,
     stored_keys,
 )
+from support.data import SAMPLE_MP3
+from support.live_server import serve
+from support.s3 import _empty_and_delete, s3_client
 
 API = "/api/v1/episodes"
 

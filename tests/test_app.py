@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import make_app
+from support.app import make_app
 
 from podcast import create_app
 from podcast.config import SETTINGS

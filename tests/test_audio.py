@@ -7,8 +7,8 @@ import shutil
 import struct
 from pathlib import Path
 
-import mpeg_synth as ms
 import pytest
+from support import mpeg_synth as ms
 
 from podcast.audio.inspect import (
     EPISODE_FORMATS_MESSAGE,

@@ -7,9 +7,10 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, make_app
 from lxml import html as lxml_html
 from sqlalchemy import func, select
+from support.app import make_app
+from support.data import PASSWORD
 
 from podcast.extensions import db
 from podcast.models import Episode
@@ -30,9 +31,6 @@ def same_origin(client: Any) -> Any:
     """Send a same-site Referer, as browsers do: Flask-WTF checks it on HTTPS requests."""
     client.environ_base["HTTP_REFERER"] = "https://localhost/admin/"
     return client
-
-
-pytest_plugins = ["admin_support"]
 
 
 def log_in(client: Any, email: str, password: str, **extra: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from conftest import make_app
+from support.app import make_app
 
 from podcast import PROJECT_ROOT
 from podcast.extensions import db

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, PASSWORD, SAMPLE_MP3
 from sqlalchemy import select, text
+from support.data import FIXTURES, PASSWORD, SAMPLE_MP3
 
 from podcast.extensions import db
 from podcast.models import ApiToken, Role, User

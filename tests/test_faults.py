@@ -19,12 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import mpeg_synth
-import pipeline_fixtures
 import pytest
-from admin_support import same_origin, session_identifier
-from conftest import SAMPLE_MP3
-from fault_fixtures import (
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+from support import mpeg_synth
+from support.api import app_with, asset_count, episode_count, seed_show_and_token, stored_keys
+from support.auth import same_origin, session_identifier
+from support.data import SAMPLE_MP3
+from support.faults import (
     AppProcess,
     MotoOnPort,
     StorageLink,
@@ -35,13 +40,7 @@ from fault_fixtures import (
     run_cli,
     wait_for,
 )
-from flask import Flask
-from flask.testing import FlaskClient
-from s3_fixtures import MotoProcess, s3_client
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
-from test_api_support import app_with, asset_count, episode_count, seed_show_and_token, stored_keys
+from support.s3 import MotoProcess, s3_client
 
 from podcast.extensions import db
 from podcast.services.accounts import create_user
@@ -300,9 +299,6 @@ def app(tmp_path: Path, _postgres_schema: str | None) -> Iterator[Flask]:
     """The app on local storage, reporting errors as it does in production (no propagation)."""
     with app_with(tmp_path, _postgres_schema, PROPAGATE_EXCEPTIONS=False) as application:
         yield application
-
-
-refusing_database = pipeline_fixtures.refusing_database
 
 
 def test_database_refusing_the_commit_is_a_json_error_and_deletes_the_object(

@@ -11,9 +11,9 @@ from email.utils import parsedate_to_datetime
 import feedparser
 import podcastparser
 import pytest
-from conftest import COVER
 from lxml import etree
 from sqlalchemy import update
+from support.data import COVER
 
 from podcast.extensions import db
 from podcast.models import Episode, utcnow
@@ -259,7 +259,7 @@ def test_item_podcast_namespace_tags(client, catalogue):
 
 
 def test_chapters_from_the_audio_file(client, make_episode):
-    from conftest import FIXTURES
+    from support.data import FIXTURES
 
     episode = make_episode("Chapters in the file", audio=FIXTURES / "chapters-id3.mp3")
     assert episode.audio.chapters, "the fixture carries ID3 chapters"
@@ -307,7 +307,7 @@ def test_same_content_gives_the_same_bytes(client, catalogue, app):
 
 
 def test_guid_survives_title_slug_and_audio_changes(client, catalogue, storage):
-    from conftest import FIXTURES
+    from support.data import FIXTURES
 
     older = catalogue["older"]
     guid = older.guid

@@ -8,8 +8,8 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import make_app
 from lxml import etree
+from support.app import make_app
 from werkzeug.http import http_date
 
 from podcast.extensions import db
@@ -201,8 +201,8 @@ def test_files_of_non_public_episodes_are_404(client, make_episode, storage, sta
 @pytest.mark.parametrize("via", ["proxy", "bucket"])
 def test_s3_enclosures_answer_head_and_ranges(app, tmp_path, s3_endpoint, s3_bucket, via):
     import requests
-    from conftest import SAMPLE_MP3, SHOW_SETTINGS
-    from s3_fixtures import s3_client
+    from support.data import SAMPLE_MP3, SHOW_SETTINGS
+    from support.s3 import s3_client
 
     from podcast.services.episodes import create_episode
     from podcast.services.shows import create_show

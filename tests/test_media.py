@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 import pytest
-from conftest import SAMPLE_MP3
+from support.data import SAMPLE_MP3
 
 KEY = "episodes/6f1c2a8e/audio-abc.mp3"
 DATA = SAMPLE_MP3.read_bytes()

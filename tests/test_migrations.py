@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import POSTGRES_ADMIN_URL, make_app
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
+from support.app import POSTGRES_ADMIN_URL, make_app
 
 from podcast.extensions import db
 

@@ -7,17 +7,16 @@ import io
 from pathlib import Path
 from typing import Any
 
-import pipeline_fixtures
 import pytest
-from conftest import FIXTURES, SAMPLE_MP3
-from pipeline_fixtures import (
+from sqlalchemy.exc import DBAPIError
+from support.data import FIXTURES, SAMPLE_MP3
+from support.pipeline import (
     DOOMED,
     episode_input,
     leftover_uploads,
     row_counts,
     upload_of,
 )
-from sqlalchemy.exc import DBAPIError
 
 from podcast.errors import AudioError, StorageUnavailableError, TooLargeError, ValidationError
 from podcast.extensions import db
@@ -26,8 +25,6 @@ from podcast.services.episodes import Attachments, create_episode, delete_episod
 from podcast.services.uploads import CHUNK, Upload, ingest_audio
 from podcast.storage import LocalStorage
 
-upload_tmp = pipeline_fixtures.upload_tmp
-refusing_database = pipeline_fixtures.refusing_database
 MAX = 50 * 1024 * 1024
 
 

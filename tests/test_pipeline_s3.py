@@ -7,19 +7,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import mpeg_synth
-import pipeline_fixtures
 import pytest
-from conftest import SAMPLE_MP3
-from pipeline_fixtures import (
+from sqlalchemy.exc import DBAPIError
+from support import mpeg_synth
+from support.data import SAMPLE_MP3
+from support.pipeline import (
     DOOMED,
     episode_input,
     leftover_uploads,
     row_counts,
     upload_of,
 )
-from s3_fixtures import MotoProcess, s3_client
-from sqlalchemy.exc import DBAPIError
+from support.s3 import MotoProcess, s3_client
 
 from podcast.errors import StorageUnavailableError
 from podcast.extensions import db
@@ -27,8 +26,6 @@ from podcast.models import Episode
 from podcast.services.episodes import Attachments, create_episode, delete_episode, update_episode
 from podcast.storage import S3Storage
 
-upload_tmp = pipeline_fixtures.upload_tmp
-refusing_database = pipeline_fixtures.refusing_database
 MAX = 200 * 1024 * 1024
 
 

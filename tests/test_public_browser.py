@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLE_MP3
 from flask import Flask
-from live_server import CHROMIUM, CHROMIUM_ARGS, screenshotter, serve
+from support.data import SAMPLE_MP3
+from support.live_server import CHROMIUM, CHROMIUM_ARGS, screenshotter, serve
 
 from podcast.extensions import db
 from podcast.models import Episode, Show

@@ -13,8 +13,8 @@ from typing import Any
 import lxml.etree
 import lxml.html
 import pytest
-from conftest import COVER, SAMPLE_MP3
 from sqlalchemy import event
+from support.data import COVER, SAMPLE_MP3
 
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeGuest, Guest, Show

@@ -17,11 +17,11 @@ from typing import Any
 import lxml.html
 import pytest
 from argon2 import PasswordHasher
-from conftest import PASSWORD, SAMPLE_MP3
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from test_api_support import episode_form
+from support.api import episode_form
+from support.data import PASSWORD, SAMPLE_MP3
 
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeStatus, Guest, Show, User
@@ -29,8 +29,6 @@ from podcast.services import accounts
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments, create_episode
 from podcast.services.uploads import Upload
-
-pytest_plugins = ["admin_support"]
 
 PUBLIC, ADMIN, USERS, API, LOGOUT = "public", "admin", "users", "api", "logout"
 WRONG_TOKEN = {"Authorization": "Bearer pod_wrong"}

@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
 from sqlalchemy import func, select
+from support.data import FIXTURES
 
 from podcast import PROJECT_ROOT
 from podcast.extensions import db

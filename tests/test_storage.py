@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from s3_fixtures import MotoProcess, s3_client
+from support.s3 import MotoProcess, s3_client
 
 from podcast.errors import ConfigError, NotFoundError, StorageUnavailableError
 from podcast.storage import (
@@ -380,7 +380,7 @@ class _StopAfter(io.RawIOBase):
 
 
 def test_unreachable_endpoint_fails_fast_with_a_clear_message() -> None:
-    from s3_fixtures import free_port
+    from support.s3 import free_port
 
     storage = S3Storage("b", endpoint_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(StorageUnavailableError, match="cannot connect to the storage service"):

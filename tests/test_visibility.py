@@ -17,10 +17,10 @@ from typing import Any
 
 import lxml.html
 import pytest
-from conftest import SAMPLE_MP3
 from flask.testing import FlaskClient
 from lxml import etree
 from sqlalchemy import update
+from support.data import SAMPLE_MP3
 
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeStatus, utcnow
@@ -28,8 +28,6 @@ from podcast.services.episode_input import EpisodeInput, parse_episode_input
 from podcast.services.episodes import Attachments, create_episode, update_episode
 from podcast.services.guests import create_guest, parse_guest_input
 from podcast.services.uploads import Upload
-
-pytest_plugins = ["admin_support"]
 
 CHAPTERS = [{"start": 0, "title": "Opening"}, {"start": 5, "title": "Interview"}]
 

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from s3_fixtures import MotoProcess, free_port
 from sqlalchemy import select
 
 from podcast.extensions import db
 from podcast.models import Episode, MediaAsset
+from support.s3 import MotoProcess, free_port
 
 VENV_BIN = Path(sys.executable).parent
 PODCAST = str(VENV_BIN / "podcast")
@@ -102,14 +102,14 @@ class MotoOnPort(MotoProcess):
 
     def __init__(self, port: int) -> None:
         """Start moto on `port` (empty, as a restarted moto always is)."""
-        import s3_fixtures
+        from support import s3
 
-        original = s3_fixtures.free_port
-        s3_fixtures.free_port = lambda: port
+        original = s3.free_port
+        s3.free_port = lambda: port
         try:
             super().__init__()
         finally:
-            s3_fixtures.free_port = original
+            s3.free_port = original
 
 
 def port_of(url: str) -> int:

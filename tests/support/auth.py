@@ -1,4 +1,4 @@
-"""Helpers for the admin tests: sign a client in (with Flask-Login's strong session id), forms."""
+"""Signing a test client in (with Flask-Login's strong session id), same-origin forms, CSRF off."""
 
 from __future__ import annotations
 
@@ -22,6 +22,25 @@ def session_identifier(app: Flask, client: FlaskClient) -> str:
     """The id Flask-Login's strong session protection expects for this client."""
     with app.test_request_context(environ_base=client.environ_base):
         return login_manager._session_identifier_generator()
+
+
+@pytest.fixture
+def login(client: FlaskClient, make_user: Callable[..., User]) -> Callable[..., User]:
+    """Log the test client in as a new user of the given role."""
+
+    def do_login(role: str = "producer", email: str | None = None) -> User:
+        user = make_user(email or f"{role}@example.org", role)
+        # Flask-Login's "strong" protection also checks _id, a hash of the client's address and
+        # user agent; compute it as a request from this client would.
+        with client.application.test_request_context(environ_base=client.environ_base):
+            identifier = login_manager._session_identifier_generator()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+            session["_id"] = identifier
+        return user
+
+    return do_login
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from conftest import SAMPLE_MP3, SHOW_SETTINGS, _truncate_all, make_app
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -16,8 +15,8 @@ from podcast.extensions import db
 from podcast.models import Episode, MediaAsset
 from podcast.services.accounts import create_token, create_user
 from podcast.services.shows import create_show
-
-FIXTURES = Path(__file__).parent / "fixtures"
+from support.app import make_app, truncate_all
+from support.data import SAMPLE_MP3, SHOW_SETTINGS
 
 
 @contextmanager
@@ -32,7 +31,7 @@ def app_with(tmp_path: Path, database_url: str | None, **overrides: Any) -> Iter
         finally:
             db.session.remove()
             if database_url is not None:
-                _truncate_all()
+                truncate_all()
             db.engine.dispose()
 
 
