@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import lxml.html
 import pytest
+from test_api_support import episode_count, episode_form, seed_show_and_token
 
 
 def _titles(client, query: str) -> list[str]:
@@ -30,3 +31,86 @@ def test_search_finds_literal_percent_underscore_and_backslash(client, make_epis
     assert _titles(client, "50%") == ["Turnout of 50% in Bishkek"]
     assert _titles(client, "snake_case") == ["snake_case and back\\slash"]
     assert _titles(client, "back\\slash") == ["snake_case and back\\slash"]
+
+
+# --- the API: JSON nested deeper than any field needs ------------------------------------------
+
+DEEP = 100_000
+
+
+@pytest.fixture
+def api(app):
+    """The Authorization header of a producer, with the show, one episode and one guest."""
+    headers = seed_show_and_token()
+    client = app.test_client()
+    created = client.post("/api/v1/episodes", headers=headers, data=episode_form())
+    assert created.status_code == 201, created.get_json()
+    guest = client.post("/api/v1/guests", headers=headers, json={"name": "Dilfuza Kurolova"})
+    assert guest.status_code == 201, guest.get_json()
+    return headers, created.get_json()["id"], guest.get_json()["id"]
+
+
+def _writes(episode_id: int, guest_id: int) -> list[tuple[str, str]]:
+    return [
+        ("POST", "/api/v1/episodes"),
+        ("PATCH", f"/api/v1/episodes/{episode_id}"),
+        ("POST", "/api/v1/guests"),
+        ("PATCH", f"/api/v1/guests/{guest_id}"),
+        ("PATCH", "/api/v1/show"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[" * DEEP, "[" * DEEP + "]" * DEEP, '{"title": ' + '{"a": ' * DEEP + "1" + "}" * DEEP + "}"],
+    ids=["open", "closed", "in-a-field"],
+)
+def test_deeply_nested_json_body_is_a_400_with_a_sentence(app, api, body):
+    headers, episode_id, guest_id = api
+    client = app.test_client()
+    for method, path in _writes(episode_id, guest_id):
+        response = client.open(
+            path, method=method, headers=headers, data=body, content_type="application/json"
+        )
+        assert response.status_code == 400, (method, path, response.status_code)
+        error = response.get_json()["error"]
+        assert "nest" in error["message"] and "levels" in error["message"], error
+    assert episode_count() == 1
+
+
+def test_deeply_nested_json_part_of_a_multipart_body_is_a_400_naming_it(app, api):
+    headers, episode_id, guest_id = api
+    client = app.test_client()
+    deep = "[" * DEEP + "]" * DEEP
+    for path, name in [
+        ("/api/v1/episodes", "chapters"),
+        (f"/api/v1/episodes/{episode_id}", "guests"),
+        (f"/api/v1/guests/{guest_id}", "links"),
+        ("/api/v1/show", "hosts"),
+    ]:
+        method = "POST" if path == "/api/v1/episodes" else "PATCH"
+        data = episode_form(**{name: deep}) if method == "POST" else {name: deep}
+        response = client.open(
+            path, method=method, headers=headers, data=data, content_type="multipart/form-data"
+        )
+        assert response.status_code == 400, (path, response.get_json())
+        error = response.get_json()["error"]
+        assert "levels" in error["fields"][name], error
+    assert episode_count() == 1
+
+
+def test_json_as_deep_as_real_bodies_is_still_read(app, api):
+    headers, episode_id, _ = api
+    chapters = [{"start": 0, "title": "[{Intro}]"}, {"start": 5, "title": '"]]]]"'}]
+    response = app.test_client().patch(
+        f"/api/v1/episodes/{episode_id}", headers=headers, json={"chapters": chapters}
+    )
+    assert response.status_code == 200, response.get_json()
+
+
+def test_deeply_nested_backup_manifest_is_refused_with_a_sentence(runner, tmp_path):
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "manifest.json").write_text("[" * DEEP)
+    result = runner.invoke(args=["import", str(tmp_path / "deep")])
+    assert result.exit_code == 1
+    assert "is not valid JSON" in result.output and "levels" in result.output, result.output

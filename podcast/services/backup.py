@@ -34,6 +34,7 @@ from podcast.models import (
     UTCDateTime,
     utcnow,
 )
+from podcast.services import jsontext
 from podcast.services.uploads import delete_objects
 from podcast.storage import Storage, validate_key
 
@@ -116,10 +117,10 @@ def export_backup(
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        manifest = jsontext.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise NotFoundError(f"No manifest.json in {folder}: is this an export folder?") from None
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:
         raise ValidationError(f"{folder}/manifest.json is not valid JSON ({exc}).") from None
     if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
         raise ValidationError(f"{folder}/manifest.json is not a version {VERSION} podcast export.")

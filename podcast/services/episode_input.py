@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -13,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from podcast.errors import ValidationError
 from podcast.models import EpisodeStatus, EpisodeType
+from podcast.services import jsontext
 from podcast.services.fields import UNSET, choose_sentence, parse_bool
 from podcast.services.markup import has_control_characters, xml_safe
 
@@ -120,8 +120,8 @@ def _id_list(value: Any, errors: dict[str, str]) -> Any:
         return []
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
+            value = jsontext.loads(value)
+        except ValueError:
             value = [part for part in value.replace(",", " ").split()]
     if not isinstance(value, list):
         errors["guests"] = "Give a list of guest ids."
@@ -180,8 +180,8 @@ def _chapters(value: Any, errors: dict[str, str]) -> Any:
             value = lines
         else:
             try:
-                value = json.loads(value)
-            except (json.JSONDecodeError, RecursionError):
+                value = jsontext.loads(value)
+            except ValueError:
                 errors["chapters"] = CHAPTERS_FORMAT
                 return UNSET
     if not isinstance(value, list):

@@ -19,6 +19,7 @@ from referencing.jsonschema import DRAFT202012
 from werkzeug.datastructures import FileStorage
 
 from podcast.errors import PodcastError, ValidationError
+from podcast.services import jsontext
 from podcast.services.uploads import Upload
 from podcast.views.api import openapi, schemas
 
@@ -166,12 +167,19 @@ def _number(text: str) -> float | int:
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
+def _parse(text: str | bytes) -> Any:
+    """JSON from the client: no NaN or Infinity, 5.0 as 5, nesting bounded."""
+    return jsontext.loads(text, parse_constant=_reject_constant, parse_float=_number)
+
+
 def _json_fields() -> dict[str, Any]:
     data = request.get_data(cache=True)
     try:
-        value = json.loads(data, parse_constant=_reject_constant, parse_float=_number)
+        value = _parse(data)
         # A lone surrogate (\\ud800) is valid JSON but not text any database can store.
         json.dumps(value, ensure_ascii=False).encode()
+    except jsontext.TooDeepError as exc:
+        raise BadRequestError(f"The body {exc}.") from None
     except (ValueError, UnicodeError) as exc:
         raise BadRequestError(f"The body is not valid JSON: {exc}.") from None
     if not isinstance(value, dict):
@@ -200,7 +208,7 @@ def _coerce(value: str, schema: dict[str, Any]) -> Any:
 def _form_value(name: str, schema: dict[str, Any]) -> Any:
     """One multipart field; arrays of objects are one JSON part, arrays of ids repeated parts."""
     if schema.get("type") == "object":
-        return _json_part(request.form[name])
+        return _json_part(name, request.form[name])
     if schema.get("type") != "array":
         return _coerce(request.form[name], schema)
     values = request.form.getlist(name)
@@ -210,14 +218,17 @@ def _form_value(name: str, schema: dict[str, Any]) -> Any:
         or items.get("type") == "object"
         or (len(values) == 1 and values[0].lstrip().startswith("["))
     ):
-        return _json_part(values[-1])
+        return _json_part(name, values[-1])
     return [_coerce(value, items) for value in values]
 
 
-def _json_part(text: str) -> Any:
+def _json_part(name: str, text: str) -> Any:
     """A multipart part holding JSON; left as text (and refused by the schema) if it is not."""
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=_number)
+        return _parse(text)
+    except jsontext.TooDeepError as exc:
+        message = f"This JSON {exc}."
+        raise BadRequestError(f"The part '{name}' {exc}.", fields={name: message}) from None
     except ValueError:
         return text
 
