@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import lxml.html
 import pytest
-from test_api_support import episode_count, episode_form, seed_show_and_token
+from support.api import episode_count, episode_form, seed_show_and_token
 
 
 def _titles(client, query: str) -> list[str]:
