@@ -197,10 +197,10 @@ def our_render_after_edit(app: Any, runs: int) -> tuple[float, float, int]:
     from podcast.current import feed_cache
     from podcast.extensions import db
     from podcast.feed.build import show_notes
-    from podcast.feed.cache import current_feed
     from podcast.models import Episode
     from podcast.services.episode_input import parse_episode_input
     from podcast.services.episodes import update_episode
+    from podcast.views.public.feed import current_feed
 
     storage = app.extensions["podcast.storage"]
     with app.test_request_context():

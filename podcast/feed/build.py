@@ -5,23 +5,20 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from html import unescape
-from typing import Any
-from urllib.parse import quote
+from typing import Any, Protocol
 
 from feedgen.feed import FeedGenerator
-from flask import current_app
 from lxml import etree
 
 from podcast.feed.podcast_ns import Person, Podcast20EntryExtension, Podcast20Extension
 from podcast.models import Episode, Show
 from podcast.services.episode_input import CHAPTER_START_MAX
 from podcast.services.markup import plain_text, render_markdown, xml_safe
-from podcast.views.urls import absolute, feed_url
 
 FEED_MIME = "application/rss+xml"
 CHAPTERS_MIME = "application/json+chapters"
@@ -30,7 +27,6 @@ DEFAULT_LANGUAGE = "en"
 DESCRIPTION_BYTES = 4000  # Apple's limit for <description>
 _TAGS = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")
-_URL_SAFE = re.compile(r"[A-Za-z0-9._~/-]*\Z").match
 log = logging.getLogger(__name__)
 
 
@@ -48,7 +44,7 @@ class ItemGuest:
 
 @dataclass(frozen=True)
 class FeedItem:
-    """What one <item> is made of, read in bulk (see feed_cache.load_items)."""
+    """What one <item> is made of, read in bulk (see cache.load_items)."""
 
     guid: str
     slug: str
@@ -108,57 +104,34 @@ def chapter_tuples(chapters: Any) -> Chapters | None:
     return tuple(sorted(pairs))
 
 
-class Links:
-    """Absolute URLs for one render, built from each endpoint's pattern once, not per call."""
+class FeedLinks(Protocol):
+    """Where the feed's links point, handed in by the web layer (views/urls.feed_links), so
+    that rendering is a pure function of the show, its items and these URLs."""
 
-    _MARK = "FEEDMARK"
-
-    def __init__(self) -> None:
-        self._storage = current_app.extensions["podcast.storage"]
-        self.feed = feed_url()
-        self.site = absolute("public.index")
-        self._episode = self._pattern("public.episode", "slug")
-        self._guest = self._pattern("public.guest", "slug")
-        self._media = self._pattern("media.serve", "key")
-        self._chapters = self._pattern("episode_files.chapters", "slug")
-        self._transcript = self._pattern("episode_files.transcript", "slug")
-        # Everything the URLs depend on: fragments rendered under another one are not reused.
-        self.signature = (
-            self.feed, self.site, self._episode, self._guest, self._media, self._chapters,
-            self._transcript, self._storage.public_url("k"),
-        )  # fmt: skip
-
-    def _pattern(self, endpoint: str, name: str) -> tuple[str, str]:
-        prefix, _, suffix = absolute(endpoint, **{name: self._MARK}).partition(self._MARK)
-        return prefix, suffix
-
-    @staticmethod
-    def _fill(pattern: tuple[str, str], value: str) -> str:
-        # Slugs and storage keys are URL-safe by construction; quote anything else.
-        safe = value if _URL_SAFE(value) else quote(value, safe="/")
-        return pattern[0] + safe + pattern[1]
+    feed: str
+    site: str
+    # Everything the URLs depend on: item fragments rendered under another are not reused.
+    signature: Hashable
 
     def episode(self, slug: str) -> str:
         """The episode's page."""
-        return self._fill(self._episode, slug)
+        ...
 
     def guest(self, slug: str) -> str:
         """The guest's page."""
-        return self._fill(self._guest, slug)
+        ...
 
     def media(self, key: str | None) -> str | None:
-        """A stored object's public URL (the CDN/bucket when configured, as urls.media_url)."""
-        if key is None:
-            return None
-        return self._storage.public_url(key) or self._fill(self._media, key)
+        """A stored object's public URL (None for None)."""
+        ...
 
     def chapters(self, slug: str) -> str:
         """The episode's JSON chapters."""
-        return self._fill(self._chapters, slug)
+        ...
 
     def transcript(self, slug: str) -> str:
         """The episode's WebVTT transcript."""
-        return self._fill(self._transcript, slug)
+        ...
 
 
 def json_chapters(episode: Episode | FeedItem, show: Show | None) -> dict[str, Any]:
@@ -216,7 +189,7 @@ def _persons(hosts: list[dict[str, str]]) -> list[Person]:
 
 
 def _channel(
-    fg: FeedGenerator, show: Show, items: Sequence[FeedItem], links: Links
+    fg: FeedGenerator, show: Show, items: Sequence[FeedItem], links: FeedLinks
 ) -> list[Person]:
     """Write the channel; returns the hosts to restate on every item."""
     site = show.website or links.site
@@ -271,7 +244,7 @@ class Shared:
     """What every item takes from the channel: hosts, URLs and the show's language."""
 
     hosts: tuple[Person, ...]
-    links: Links
+    links: FeedLinks
     language: str
 
     @property
@@ -367,7 +340,10 @@ def _render_items(items: Sequence[FeedItem], shared: Shared) -> list[str]:
 
 
 def render_feed(
-    show: Show, items: Sequence[FeedItem], fragments: dict[Any, str] | None = None
+    show: Show,
+    items: Sequence[FeedItem],
+    links: FeedLinks,
+    fragments: dict[Any, str] | None = None,
 ) -> bytes:
     """The feed's bytes for the show and its public episodes (given newest first).
 
@@ -375,7 +351,6 @@ def render_feed(
     URLs, language), so `fragments` (kept by the caller between renders) lets an edit re-render
     only what changed; the bytes are the same whatever the fragments held, on every worker.
     """
-    links = Links()
     fg = _generator()
     hosts = _channel(fg, show, items, links)
     shared = Shared(tuple(hosts), links, show.language or DEFAULT_LANGUAGE)

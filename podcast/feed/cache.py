@@ -12,18 +12,24 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import aliased
-from werkzeug.http import http_date
+from sqlalchemy.orm import Session, aliased
 
-from podcast import current
-from podcast.extensions import db
-from podcast.feed.build import FeedItem, ItemGuest, chapter_tuples, last_build, render_feed
+from podcast.feed.build import (
+    FeedItem,
+    FeedLinks,
+    ItemGuest,
+    chapter_tuples,
+    last_build,
+    render_feed,
+)
 from podcast.models import (
     Episode,
     EpisodeGuest,
@@ -82,8 +88,11 @@ class FeedCache:
             self._entry = None
             self._fragments.clear()
 
-    def get(self, state: FeedState, now: datetime) -> RenderedFeed:
-        """The feed for this state: the cached one when the key matches, else a new render."""
+    def get(
+        self, session: Session, state: FeedState, now: datetime, links: Callable[[], FeedLinks]
+    ) -> RenderedFeed:
+        """The feed for this state: the cached one when the key matches, else a new render
+        (`links` is asked for the URLs only then)."""
         entry = self._entry
         if entry is not None and entry.key == state.key:
             return entry
@@ -91,11 +100,11 @@ class FeedCache:
             entry = self._entry
             if entry is not None and entry.key == state.key:
                 return entry
-            entry = _render(state, now, self._fragments)
+            entry = _render(session, state, now, links(), self._fragments)
             self.renders += 1
             # A write committed while rendering: serve this one but do not keep it under the
             # old key (revision only grows, so an unchanged key proves nothing slipped in).
-            after = feed_state(now)
+            after = feed_state(session, now)
             if after is not None and after.key == state.key:
                 self._entry = entry
             return entry
@@ -117,18 +126,22 @@ def _state_statement() -> Any:
     )
 
 
-def feed_state(now: datetime | None = None) -> FeedState | None:
-    """Read the feed's cache key and the next release time in one small query (None: no show)."""
-    with db.engine.connect() as conn:
+def feed_state(session: Session, now: datetime | None = None) -> FeedState | None:
+    """Read the feed's cache key and the next release time in one small query (None: no show).
+
+    On a connection of its own, outside the session's transaction: it must see the latest
+    commit, even one made while this request rendered.
+    """
+    with session.get_bind().connect() as conn:
         row = conn.execute(_state_statement(), {"now": now or utcnow()}).first()
     return None if row is None else FeedState(*row)
 
 
-def load_items(now: datetime) -> list[FeedItem]:
+def load_items(session: Session, now: datetime) -> list[FeedItem]:
     """The public episodes at `now`, newest first, as plain values: two queries, no ORM objects."""
     audio, image = aliased(MediaAsset), aliased(MediaAsset)
     visible = queries.is_visible(now)
-    rows = db.session.execute(
+    rows = session.execute(
         select(
             Episode.id,
             Episode.guid,
@@ -158,7 +171,7 @@ def load_items(now: datetime) -> list[FeedItem]:
     ).all()
     photo = aliased(MediaAsset)
     guests: dict[int, list[ItemGuest]] = {}
-    for episode_id, name, slug, photo_key in db.session.execute(
+    for episode_id, name, slug, photo_key in session.execute(
         select(EpisodeGuest.episode_id, Guest.name, Guest.slug, photo.key)
         .join(Guest, EpisodeGuest.guest_id == Guest.id)
         .outerjoin(photo, Guest.photo_id == photo.id)
@@ -183,10 +196,12 @@ def load_items(now: datetime) -> list[FeedItem]:
     return items
 
 
-def _render(state: FeedState, now: datetime, fragments: dict[Any, str]) -> RenderedFeed:
-    show = db.session.get(Show, state.show_id)
-    items = load_items(now)
-    body = render_feed(show, items, fragments)
+def _render(
+    session: Session, state: FeedState, now: datetime, links: FeedLinks, fragments: dict[Any, str]
+) -> RenderedFeed:
+    show = session.get(Show, state.show_id)
+    items = load_items(session, now)
+    body = render_feed(show, items, links, fragments)
     digest = hashlib.sha256(body).hexdigest()[:32]
     # Last-Modified also moves on show edits that leave lastBuildDate alone (the ETag, from
     # the bytes, moves only when the bytes do).
@@ -198,14 +213,15 @@ def _render(state: FeedState, now: datetime, fragments: dict[Any, str]) -> Rende
         etag=f'"{digest}"',
         gzip_etag=f'"{digest}-gz"',
         last_modified=modified.replace(microsecond=0),
-        last_modified_http=http_date(modified),
+        last_modified_http=format_datetime(modified.astimezone(UTC), usegmt=True),
     )
 
 
-def current_feed(now: datetime | None = None) -> tuple[RenderedFeed, FeedState] | None:
-    """The feed valid right now and the state it was checked against (None: no show yet)."""
-    now = now or utcnow()
-    state = feed_state(now)
+def current_feed(
+    cache: FeedCache, session: Session, links: Callable[[], FeedLinks], now: datetime
+) -> tuple[RenderedFeed, FeedState] | None:
+    """The feed valid at `now` and the state it was checked against (None: no show yet)."""
+    state = feed_state(session, now)
     if state is None:
         return None
-    return current.feed_cache().get(state, now), state
+    return cache.get(session, state, now, links), state

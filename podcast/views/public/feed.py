@@ -7,14 +7,22 @@ from datetime import datetime
 
 from flask import Blueprint, Response, abort, request
 
-from podcast.feed.cache import current_feed
+from podcast import current
+from podcast.extensions import db
+from podcast.feed import cache
 from podcast.models import utcnow
 from podcast.views.public.cors import open_to_browsers
+from podcast.views.urls import FeedUrls
 
 bp = open_to_browsers(Blueprint("feed", __name__))
 
 MAX_AGE = 300
 FEED_CONTENT_TYPE = "application/rss+xml; charset=utf-8"
+
+
+def current_feed(now: datetime | None = None) -> tuple[cache.RenderedFeed, cache.FeedState] | None:
+    """The feed valid at `now` (default: this moment), rendered with this site's URLs."""
+    return cache.current_feed(current.feed_cache(), db.session, FeedUrls, now or utcnow())
 
 
 @bp.route("/feed.xml")
