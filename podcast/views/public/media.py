@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import mimetypes
-import re
+from collections.abc import Iterator
 
-from flask import Blueprint, Response, abort, request, send_file
-from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from flask import Blueprint, Response, abort, request
 
 from podcast import current
 from podcast.errors import NotFoundError
 from podcast.storage import IMMUTABLE_CACHE
+from podcast.views.public import ranges
 from podcast.views.public.cors import open_to_browsers
 
 bp = open_to_browsers(Blueprint("media", __name__))
@@ -24,7 +24,6 @@ MEDIA_TYPES = {
     ".srt": "application/x-subrip; charset=utf-8",
     ".json": "application/json",
 }
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def media_type(key: str) -> str:
@@ -35,59 +34,34 @@ def media_type(key: str) -> str:
 
 @bp.route("/media/<path:key>", methods=["GET", "HEAD"])
 def serve(key: str) -> Response:
-    """Serve one stored object with HEAD, Range (206/416), ETag and Last-Modified."""
+    """Serve one stored object with HEAD, Range (206/416), ETag, Last-Modified and preconditions.
+
+    Local disk and the S3 proxy take the same path, so they answer the same to every request.
+    """
     storage = current.storage()
-    try:
-        path = storage.local_path(key)
-    except ValueError:
-        abort(404)
-    if path is not None:
-        if not path.is_file():
-            abort(404)
-        try:
-            response = send_file(
-                path, mimetype=media_type(key), conditional=True, etag=True, max_age=31536000
-            )
-        except RequestedRangeNotSatisfiable as exc:
-            # Answer 416 here: the app's error page would drop the Content-Range header.
-            response = Response(status=416)
-            response.headers["Content-Range"] = f"bytes */{exc.length}"
-    else:
-        response = _proxy(storage, key)
-    response.headers["Cache-Control"] = IMMUTABLE_CACHE
-    response.headers["Accept-Ranges"] = "bytes"
-    response.headers.pop("Content-Security-Policy", None)
-    return response
-
-
-def _proxy(storage, key: str) -> Response:  # type: ignore[no-untyped-def]
-    """Stream an object from a remote store, honouring one byte range."""
     try:
         info = storage.stat(key)
     except (NotFoundError, ValueError):
         abort(404)
-    if request.if_none_match.contains(info.etag):
-        response = Response(status=304)
+    rep = ranges.Representation(info.size, info.etag, info.last_modified)
+    decided = ranges.answer(request.method, request.headers, rep)
+    body: Iterator[bytes] | bytes = b""
+    if decided.length and request.method != "HEAD":
+        try:
+            body = storage.open_range(key, decided.start, decided.end)
+        except NotFoundError:  # deleted since the stat
+            abort(404)
+    mimetype = media_type(key) if decided.status in (200, 206) else None
+    response = Response(body, status=decided.status, mimetype=mimetype, direct_passthrough=True)
+    response.content_length = decided.length
+    if decided.status == 206:
+        response.headers["Content-Range"] = f"bytes {decided.start}-{decided.end}/{info.size}"
+    elif decided.status == 416:
+        response.headers["Content-Range"] = f"bytes */{info.size}"
+    if decided.status in (200, 206, 304):
         response.set_etag(info.etag)
-        return response
-    start, end, status = 0, info.size - 1, 200
-    match = _RANGE.match(request.headers.get("Range", "").strip())
-    if match and (match.group(1) or match.group(2)):
-        first, last = match.groups()
-        if first:
-            start, end = int(first), min(int(last), info.size - 1) if last else info.size - 1
-        else:
-            start, end = max(info.size - int(last), 0), info.size - 1
-        if start >= info.size or start > end:
-            response = Response(status=416)
-            response.headers["Content-Range"] = f"bytes */{info.size}"
-            return response
-        status = 206
-    body = b"" if request.method == "HEAD" else storage.open_range(key, start, end)
-    response = Response(body, status=status, mimetype=media_type(key), direct_passthrough=True)
-    response.content_length = end - start + 1
-    if status == 206:
-        response.headers["Content-Range"] = f"bytes {start}-{end}/{info.size}"
-    response.set_etag(info.etag)
-    response.last_modified = info.last_modified
+        response.last_modified = info.last_modified
+    response.headers["Cache-Control"] = IMMUTABLE_CACHE
+    response.headers["Accept-Ranges"] = "bytes"
+    response.headers.pop("Content-Security-Policy", None)
     return response
