@@ -18,9 +18,9 @@ from support.data import COVER
 from podcast.extensions import db
 from podcast.models import Episode, utcnow
 from podcast.services.episode_input import parse_episode_input
-from podcast.services.episodes import Attachments, bump_revision, update_episode
+from podcast.services.episodes import Attachments, update_episode
 from podcast.services.guests import set_photo
-from podcast.services.shows import set_artwork, update_show
+from podcast.services.shows import bump_revision, set_artwork, update_show
 from podcast.services.uploads import Upload
 
 SITE = "https://podcast.example.org"

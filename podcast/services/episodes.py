@@ -24,6 +24,7 @@ from podcast.models import (
 from podcast.services.episode_input import EpisodeInput, chapter_start_error
 from podcast.services.fields import UNSET
 from podcast.services.guests import new_guest
+from podcast.services.shows import bump_revision
 from podcast.services.slugs import unique_slug
 from podcast.services.uploads import (
     Upload,
@@ -45,12 +46,6 @@ class Attachments:
     transcript: Upload | None = None
     remove_image: bool = False
     remove_transcript: bool = False
-
-
-def bump_revision(show: Show, now: datetime | None = None) -> None:
-    """Mark the show's public content as changed (the feed and page caches compare this)."""
-    show.revision = (show.revision or 0) + 1
-    show.updated_at = now or utcnow()
 
 
 @contextmanager

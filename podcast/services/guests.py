@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from podcast.errors import ConflictError, ValidationError
 from podcast.models import Episode, EpisodeGuest, Guest, utcnow
-from podcast.services import queries
 from podcast.services.markup import has_control_characters, xml_safe
+from podcast.services.shows import bump_current_show
 from podcast.services.slugs import unique_slug
 from podcast.services.uploads import Upload, ingest_image, replace_asset
 from podcast.storage import Storage
@@ -98,18 +98,10 @@ def _add_guest(session: Session, data: GuestData) -> Guest:
     return guest
 
 
-def _bump(session: Session) -> None:
-    from podcast.services.episodes import bump_revision
-
-    show = queries.current_show(session)
-    if show is not None:
-        bump_revision(show)
-
-
 def create_guest(session: Session, data: GuestData) -> Guest:
     """Create and commit a guest with a unique ASCII slug."""
     guest = _add_guest(session, data)
-    _bump(session)
+    bump_current_show(session)
     session.commit()
     return guest
 
@@ -123,7 +115,7 @@ def update_guest(session: Session, guest: Guest, data: GuestData) -> Guest:
         data.links,
     )
     guest.updated_at = utcnow()
-    _bump(session)
+    bump_current_show(session)
     session.commit()
     return guest
 
@@ -140,7 +132,7 @@ def delete_guest(session: Session, guest: Guest) -> None:
             f"({listed}); remove them from those first."
         )
     session.delete(guest)
-    _bump(session)
+    bump_current_show(session)
     session.commit()
 
 
@@ -153,5 +145,5 @@ def set_photo(session: Session, storage: Storage, guest: Guest, upload: Upload |
             max_bytes=20 * 1024 * 1024, collection="guests",
         )  # fmt: skip
     guest.updated_at = utcnow()
-    replace_asset(session, storage, guest, "photo", asset, lambda: _bump(session))
+    replace_asset(session, storage, guest, "photo", asset, lambda: bump_current_show(session))
     return guest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from podcast.errors import ValidationError
 from podcast.feed.categories import parse_category
 from podcast.models import Show, ShowType, utcnow
+from podcast.services import queries
 from podcast.services.fields import choose_sentence, parse_bool
 from podcast.services.markup import has_control_characters, xml_safe
 from podcast.services.uploads import Upload, ingest_image, replace_asset
@@ -42,6 +44,19 @@ def podcast_guid_for(feed_url: str) -> str:
     """UUIDv5 of the feed URL without scheme and trailing slashes (Podcasting 2.0 rule)."""
     name = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", feed_url).rstrip("/")
     return str(uuid.uuid5(PODCAST_NAMESPACE_GUID, name))
+
+
+def bump_revision(show: Show, now: datetime | None = None) -> None:
+    """Mark the show's public content as changed (the feed and page caches compare this)."""
+    show.revision = (show.revision or 0) + 1
+    show.updated_at = now or utcnow()
+
+
+def bump_current_show(session: Session, now: datetime | None = None) -> None:
+    """The show's public content changed (a guest's page or name): bump it, if it exists yet."""
+    show = queries.current_show(session)
+    if show is not None:
+        bump_revision(show, now)
 
 
 def _check_url(value: Any, name: str, errors: dict[str, str]) -> str:
@@ -159,8 +174,6 @@ def create_show(session: Session, raw: dict[str, Any], feed_url: str) -> Show:
 
 def set_artwork(session: Session, storage: Storage, show: Show, upload: Upload) -> Show:
     """Replace the show's artwork (Apple's rule); the old file goes after the commit."""
-    from podcast.services.episodes import bump_revision
-
     asset = ingest_image(
         storage, upload, owner=show.podcast_guid, field="artwork", artwork=True,
         max_bytes=20 * 1024 * 1024, collection="show",
@@ -171,8 +184,6 @@ def set_artwork(session: Session, storage: Storage, show: Show, upload: Upload) 
 
 def update_show(session: Session, show: Show, raw: dict[str, Any]) -> Show:
     """Apply and commit new settings; the podcast:guid never changes."""
-    from podcast.services.episodes import bump_revision
-
     try:
         apply_show_settings(show, raw)
     except ValidationError:
