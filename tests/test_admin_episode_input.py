@@ -9,9 +9,10 @@ import pytest
 from lxml import html as lxml_html
 from sqlalchemy import func, select
 from support.app import make_app
+from support.auth import sign_in_as
 from support.data import FIXTURES, SAMPLE_MP3, SHOW_SETTINGS
 
-from podcast.extensions import db, login_manager
+from podcast.extensions import db
 from podcast.models import Episode, Guest, MediaAsset
 from podcast.services.accounts import create_user
 from podcast.services.shows import create_show
@@ -62,8 +63,8 @@ def assert_nothing_made(storage: Any) -> None:
     ],
     ids=["empty", "too-long", "control-character"],
 )
-def test_bad_titles(client, sign_in, no_csrf, show, storage, title, expected) -> None:
-    sign_in()
+def test_bad_titles(client, login, no_csrf, show, storage, title, expected) -> None:
+    login()
     response = post(client, title=title, summary="Keep me", action="draft")
     assert response.status_code == 422
     assert expected in field_error(response, "title")
@@ -71,8 +72,8 @@ def test_bad_titles(client, sign_in, no_csrf, show, storage, title, expected) ->
     assert_nothing_made(storage)
 
 
-def test_date_that_does_not_parse(client, sign_in, no_csrf, show, storage) -> None:
-    sign_in()
+def test_date_that_does_not_parse(client, login, no_csrf, show, storage) -> None:
+    login()
     response = post(client, title="When?", publish_at="next tuesday", action="draft")
     assert response.status_code == 422
     assert "Not a date and time" in field_error(response, "publish_at")
@@ -81,16 +82,16 @@ def test_date_that_does_not_parse(client, sign_in, no_csrf, show, storage) -> No
 
 
 @pytest.mark.parametrize(("field", "value"), [("season", "0"), ("number", "-1")])
-def test_season_or_number_below_one(client, sign_in, no_csrf, show, storage, field, value) -> None:
-    sign_in()
+def test_season_or_number_below_one(client, login, no_csrf, show, storage, field, value) -> None:
+    login()
     response = post(client, title="Numbers", action="draft", **{field: value})
     assert response.status_code == 422
     assert "1 or more" in field_error(response, field)
     assert_nothing_made(storage)
 
 
-def test_unknown_episode_type(client, sign_in, no_csrf, show, storage) -> None:
-    sign_in()
+def test_unknown_episode_type(client, login, no_csrf, show, storage) -> None:
+    login()
     response = post(client, title="Typed", episode_type="documentary", action="draft")
     assert response.status_code == 422
     assert "full, trailer or bonus" in field_error(response, "episode_type")
@@ -102,9 +103,9 @@ def test_unknown_episode_type(client, sign_in, no_csrf, show, storage) -> None:
     [("not-audio.mp3", "upload"), ("truncated-4k.mp3", "truncated")],
 )
 def test_non_audio_or_truncated_audio(
-    client, sign_in, no_csrf, show, storage, fixture, expected
+    client, login, no_csrf, show, storage, fixture, expected
 ) -> None:
-    sign_in()
+    login()
     upload = (io.BytesIO((FIXTURES / fixture).read_bytes()), fixture)
     response = post(client, title="Broken audio", audio=upload)
     assert response.status_code == 422
@@ -114,8 +115,8 @@ def test_non_audio_or_truncated_audio(
     assert_nothing_made(storage)
 
 
-def test_publishing_without_audio_is_refused(client, sign_in, no_csrf, show, storage) -> None:
-    sign_in()
+def test_publishing_without_audio_is_refused(client, login, no_csrf, show, storage) -> None:
+    login()
     response = post(client, title="Silent")
     assert response.status_code == 422
     assert "needs its audio" in field_error(response, "audio")
@@ -128,11 +129,7 @@ def test_upload_over_the_limit_gets_a_friendly_413(tmp_path) -> None:
         db.create_all()
         create_show(db.session, dict(SHOW_SETTINGS), "https://podcast.example.org/feed.xml")
         user = create_user(db.session, "p@example.org", "correct horse battery")
-        client = app.test_client()
-        with app.test_request_context(environ_base=client.environ_base):
-            ident = login_manager._session_identifier_generator()
-        with client.session_transaction() as session:
-            session.update(_user_id=str(user.id), _fresh=True, _id=ident)
+        client = sign_in_as(app.test_client(), user)
         big = (io.BytesIO(b"\0" * (3 * 1024 * 1024)), "huge.mp3")
         page = client.post(
             "/admin/episodes/new", data={"title": "Huge", "audio": big},
@@ -162,8 +159,8 @@ def test_upload_over_the_limit_gets_a_friendly_413(tmp_path) -> None:
         db.engine.dispose()
 
 
-def test_wrong_image_size_keeps_the_audio_staged(client, sign_in, no_csrf, show, storage) -> None:
-    sign_in()
+def test_wrong_image_size_keeps_the_audio_staged(client, login, no_csrf, show, storage) -> None:
+    login()
     response = post(
         client,
         title="With a bad cover",
@@ -187,10 +184,8 @@ def test_wrong_image_size_keeps_the_audio_staged(client, sign_in, no_csrf, show,
     assert episode.audio_id == staged.id
 
 
-def test_other_field_errors_keep_the_uploaded_audio(
-    client, sign_in, no_csrf, show, storage
-) -> None:
-    sign_in()
+def test_other_field_errors_keep_the_uploaded_audio(client, login, no_csrf, show, storage) -> None:
+    login()
     response = post(client, title="", audio=mp3(), season="zero")
     assert response.status_code == 422
     staged_id = value_of(response, "staged_audio_id")
@@ -198,8 +193,8 @@ def test_other_field_errors_keep_the_uploaded_audio(
     assert "0:18" in response.get_data(as_text=True)
 
 
-def test_transcript_that_does_not_parse(client, sign_in, no_csrf, show, storage) -> None:
-    sign_in()
+def test_transcript_that_does_not_parse(client, login, no_csrf, show, storage) -> None:
+    login()
     bad = (io.BytesIO(b"this is not a transcript at all"), "notes.srt")
     response = post(client, title="Transcribed", transcript=bad, action="draft")
     assert response.status_code == 422
@@ -207,16 +202,16 @@ def test_transcript_that_does_not_parse(client, sign_in, no_csrf, show, storage)
     assert_nothing_made(storage)
 
 
-def test_unknown_guest_ids(client, sign_in, no_csrf, show, storage) -> None:
-    sign_in()
+def test_unknown_guest_ids(client, login, no_csrf, show, storage) -> None:
+    login()
     response = post(client, title="Ghost guest", action="draft", **{"guests-0": "9999"})
     assert response.status_code == 422
     assert "Unknown guest id: 9999" in response.get_data(as_text=True)
     assert_nothing_made(storage)
 
 
-def test_new_guest_without_a_name_is_refused(client, sign_in, no_csrf, show, storage) -> None:
-    sign_in()
+def test_new_guest_without_a_name_is_refused(client, login, no_csrf, show, storage) -> None:
+    login()
     response = post(
         client, title="Nameless", action="draft", **{"new_guests-0-bio": "A bio but no name"}
     )
@@ -228,9 +223,9 @@ def test_new_guest_without_a_name_is_refused(client, sign_in, no_csrf, show, sto
 
 
 def test_same_title_gets_its_own_slug_and_cyrillic_is_transliterated(
-    client, sign_in, no_csrf, show
+    client, login, no_csrf, show
 ) -> None:
-    sign_in()
+    login()
     assert post(client, title="Выборы", audio=mp3()).status_code == 302
     assert post(client, title="Выборы", audio=mp3()).status_code == 302
     slugs = sorted(db.session.scalars(select(Episode.slug)))
@@ -239,10 +234,8 @@ def test_same_title_gets_its_own_slug_and_cyrillic_is_transliterated(
     assert client.get("/episodes/vybory-2").status_code == 200
 
 
-def test_markdown_and_bios_are_sanitized_on_the_public_pages(
-    client, sign_in, no_csrf, show
-) -> None:
-    sign_in()
+def test_markdown_and_bios_are_sanitized_on_the_public_pages(client, login, no_csrf, show) -> None:
+    login()
     notes = (
         "Intro **kept**.\n\n<script>alert('x')</script>\n\n"
         '[click](javascript:alert(1)) <a href="#" onclick="alert(1)">raw</a>'
@@ -271,9 +264,9 @@ def test_markdown_and_bios_are_sanitized_on_the_public_pages(
 
 
 def test_a_path_in_the_file_name_is_never_used_as_the_key(
-    client, sign_in, no_csrf, show, storage
+    client, login, no_csrf, show, storage
 ) -> None:
-    sign_in()
+    login()
     response = post(client, title="Sneaky", audio=mp3("../../etc/passwd.mp3"))
     assert response.status_code == 302
     episode = db.session.scalar(select(Episode))

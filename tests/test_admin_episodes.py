@@ -39,8 +39,8 @@ def episodes() -> list[Episode]:
     return list(db.session.scalars(select(Episode)))
 
 
-def test_save_draft_with_audio_keeps_it_off_the_site(client, sign_in, no_csrf, show) -> None:
-    sign_in()
+def test_save_draft_with_audio_keeps_it_off_the_site(client, login, no_csrf, show) -> None:
+    login()
     response = post_episode(client, title="Silence and Impunity", audio=mp3(), action="draft")
     assert response.status_code == 302
     (episode,) = episodes()
@@ -54,9 +54,9 @@ def test_save_draft_with_audio_keeps_it_off_the_site(client, sign_in, no_csrf, s
 
 
 def test_publish_with_guests_in_order_and_a_new_guest(
-    client, sign_in, no_csrf, show, make_guest
+    client, login, no_csrf, show, make_guest
 ) -> None:
-    sign_in()
+    login()
     first, second = make_guest("Zarina Ergasheva"), make_guest("Alisher Ilkhamov")
     response = post_episode(
         client,
@@ -96,9 +96,9 @@ def test_publish_with_guests_in_order_and_a_new_guest(
 
 
 def test_publish_with_a_future_date_schedules_in_the_show_time_zone(
-    client, sign_in, no_csrf, show
+    client, login, no_csrf, show
 ) -> None:
-    sign_in()
+    login()
     response = post_episode(
         client, title="Next Year", audio=mp3(), publish_at="2031-01-15T09:00", action="publish"
     )
@@ -114,11 +114,11 @@ def test_publish_with_a_future_date_schedules_in_the_show_time_zone(
     assert form.get_element_by_id("publish_at").get("value") == "2031-01-15T09:00"
 
 
-def test_dashboard_lists_newest_first_with_links(client, sign_in, make_episode) -> None:
+def test_dashboard_lists_newest_first_with_links(client, login, make_episode) -> None:
     make_episode("Older", publish_at="2024-01-01T10:00")
     make_episode("Newer", publish_at="2025-06-01T10:00")
     make_episode("Idea", audio=None, status="draft")
-    sign_in()
+    login()
     dashboard = page(client.get("/admin/"))
     titles = [row.xpath(".//td//a")[0].text_content() for row in dashboard.xpath(ROWS)]
     assert titles == ["Idea", "Newer", "Older"]
@@ -127,9 +127,9 @@ def test_dashboard_lists_newest_first_with_links(client, sign_in, make_episode) 
 
 
 def test_staged_upload_reports_what_was_read_and_is_used_by_the_form(
-    client, sign_in, no_csrf, show, storage
+    client, login, no_csrf, show, storage
 ) -> None:
-    sign_in()
+    login()
     response = client.post(
         "/admin/uploads/audio", data={"audio": mp3("intro.mp3")}, content_type="multipart/form-data"
     )
@@ -150,9 +150,9 @@ def test_staged_upload_reports_what_was_read_and_is_used_by_the_form(
 
 
 def test_upload_endpoint_refuses_non_audio_with_a_json_error(
-    client, sign_in, no_csrf, show, storage
+    client, login, no_csrf, show, storage
 ) -> None:
-    sign_in()
+    login()
     response = client.post(
         "/admin/uploads/audio",
         data={"audio": (io.BytesIO(b"\xff\xd8\xff\xe0 not really audio" * 50), "x.mp3")},
@@ -166,8 +166,8 @@ def test_upload_endpoint_refuses_non_audio_with_a_json_error(
     assert db.session.scalar(select(func.count(MediaAsset.id))) == 0
 
 
-def test_preview_endpoint_returns_sanitized_html(client, sign_in, no_csrf) -> None:
-    sign_in()
+def test_preview_endpoint_returns_sanitized_html(client, login, no_csrf) -> None:
+    login()
     text = (
         "**Bold** <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>"
     )
@@ -178,10 +178,8 @@ def test_preview_endpoint_returns_sanitized_html(client, sign_in, no_csrf) -> No
     assert not [a for a in fragment.xpath("//a/@href") if "javascript" in a]
 
 
-def test_preview_button_without_js_rerenders_with_the_preview(
-    client, sign_in, no_csrf, show
-) -> None:
-    sign_in()
+def test_preview_button_without_js_rerenders_with_the_preview(client, login, no_csrf, show) -> None:
+    login()
     response = post_episode(
         client, title="Draft title", description="Hello *world*", action="preview"
     )
@@ -193,11 +191,11 @@ def test_preview_button_without_js_rerenders_with_the_preview(
 
 
 def test_edit_replaces_audio_and_deletes_the_old_file(
-    client, sign_in, no_csrf, make_episode, storage
+    client, login, no_csrf, make_episode, storage
 ) -> None:
     episode = make_episode("Replace me")
     old_key, guid = episode.audio.key, episode.guid
-    sign_in()
+    login()
     other = (io.BytesIO((SAMPLE_MP3.parent / "cbr-128k-stereo.mp3").read_bytes()), "new.mp3")
     response = post_episode(
         client,
@@ -213,10 +211,10 @@ def test_edit_replaces_audio_and_deletes_the_old_file(
     assert list(storage.iter_keys()) == [episode.audio.key] and old_key != episode.audio.key
 
 
-def test_unpublish_takes_the_episode_off_the_site(client, sign_in, no_csrf, make_episode) -> None:
+def test_unpublish_takes_the_episode_off_the_site(client, login, no_csrf, make_episode) -> None:
     episode = make_episode("Going away")
     assert client.get("/episodes/going-away").status_code == 200
-    sign_in()
+    login()
     response = client.post(f"/admin/episodes/{episode.id}/unpublish")
     assert response.status_code == 302
     assert episodes()[0].status == EpisodeStatus.DRAFT
@@ -224,9 +222,9 @@ def test_unpublish_takes_the_episode_off_the_site(client, sign_in, no_csrf, make
 
 
 def test_delete_confirmation_names_what_goes_and_delete_removes_it(
-    client, sign_in, no_csrf, show, storage
+    client, login, no_csrf, show, storage
 ) -> None:
-    sign_in()
+    login()
     post_episode(
         client,
         title="Doomed",
@@ -249,13 +247,13 @@ def test_delete_confirmation_names_what_goes_and_delete_removes_it(
     assert db.session.scalar(select(func.count(MediaAsset.id))) == 0
 
 
-def test_edit_of_a_missing_episode_is_404(client, sign_in) -> None:
-    sign_in()
+def test_edit_of_a_missing_episode_is_404(client, login) -> None:
+    login()
     assert client.get("/admin/episodes/999/edit").status_code == 404
 
 
-def test_new_episode_before_the_show_exists_sends_to_show_settings(client, sign_in) -> None:
-    sign_in()
+def test_new_episode_before_the_show_exists_sends_to_show_settings(client, login) -> None:
+    login()
     response = client.get("/admin/episodes/new")
     assert response.status_code == 302 and response.location.endswith("/admin/show")
 

@@ -12,8 +12,8 @@ from podcast.extensions import db
 from podcast.models import Guest, MediaAsset
 
 
-def test_create_a_guest_with_bio_links_and_photo(client, sign_in, no_csrf, storage) -> None:
-    sign_in()
+def test_create_a_guest_with_bio_links_and_photo(client, login, no_csrf, storage) -> None:
+    login()
     response = client.post(
         "/admin/guests/new",
         data={
@@ -36,10 +36,10 @@ def test_create_a_guest_with_bio_links_and_photo(client, sign_in, no_csrf, stora
 
 
 def test_edit_keeps_the_slug_and_shows_errors_next_to_fields(
-    client, sign_in, no_csrf, make_guest
+    client, login, no_csrf, make_guest
 ) -> None:
     guest = make_guest("Zarina Ergasheva", bio="Old bio")
-    sign_in()
+    login()
     form = lxml_html.fromstring(client.get(f"/admin/guests/{guest.id}/edit").text)
     assert form.get_element_by_id("bio").text_content().strip() == "Old bio"
     bad = client.post(
@@ -59,8 +59,8 @@ def test_edit_keeps_the_slug_and_shows_errors_next_to_fields(
     assert (saved.name, saved.bio, saved.slug) == ("Zarina E.", "New bio", "zarina-ergasheva")
 
 
-def test_a_bad_photo_leaves_no_guest_behind(client, sign_in, no_csrf, storage) -> None:
-    sign_in()
+def test_a_bad_photo_leaves_no_guest_behind(client, login, no_csrf, storage) -> None:
+    login()
     response = client.post(
         "/admin/guests/new",
         data={
@@ -80,12 +80,12 @@ def test_a_bad_photo_leaves_no_guest_behind(client, sign_in, no_csrf, storage) -
 
 
 def test_delete_only_a_guest_on_no_episode(
-    client, sign_in, no_csrf, make_guest, make_episode
+    client, login, no_csrf, make_guest, make_episode
 ) -> None:
     busy = make_guest("Busy Guest")
     free = make_guest("Free Guest")
     make_episode("Water Wars", guests=[busy.id])
-    sign_in()
+    login()
     refused = client.post(f"/admin/guests/{busy.id}/delete")
     assert refused.status_code == 409
     text = lxml_html.fromstring(refused.text).text_content()

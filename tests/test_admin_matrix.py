@@ -59,20 +59,20 @@ def test_anonymous_actions_are_sent_to_login_and_change_nothing(client, ids, url
 
 
 @pytest.mark.parametrize("url", PAGES)
-def test_producer_sees_everything_but_user_management(client, sign_in, ids, url) -> None:
-    sign_in("producer")
+def test_producer_sees_everything_but_user_management(client, login, ids, url) -> None:
+    login("producer")
     expected = 403 if url in ADMIN_ONLY else 200
     assert client.get(url.format(**ids)).status_code == expected
 
 
 @pytest.mark.parametrize("url", PAGES)
-def test_admin_sees_everything(client, sign_in, ids, url) -> None:
-    sign_in("admin")
+def test_admin_sees_everything(client, login, ids, url) -> None:
+    login("admin")
     assert client.get(url.format(**ids)).status_code == 200
 
 
-def test_producer_cannot_change_accounts(client, sign_in, no_csrf, ids) -> None:
-    sign_in("producer")
+def test_producer_cannot_change_accounts(client, login, no_csrf, ids) -> None:
+    login("producer")
     assert (
         client.post(f"/admin/users/{ids['user']}/active", data={"active": "0"}).status_code == 403
     )

@@ -31,8 +31,8 @@ SETTINGS = {
 }
 
 
-def test_settings_are_saved_and_shown_again(client, sign_in, no_csrf, show) -> None:
-    sign_in()
+def test_settings_are_saved_and_shown_again(client, login, no_csrf, show) -> None:
+    login()
     response = client.post("/admin/show", data=SETTINGS)
     assert response.status_code == 302
     db.session.expire_all()
@@ -53,8 +53,8 @@ def test_settings_are_saved_and_shown_again(client, sign_in, no_csrf, show) -> N
     )
 
 
-def test_bad_settings_are_explained_and_nothing_changes(client, sign_in, no_csrf, show) -> None:
-    sign_in()
+def test_bad_settings_are_explained_and_nothing_changes(client, login, no_csrf, show) -> None:
+    login()
     bad = dict(SETTINGS, timezone="Mars/Olympus", owner_email="not-an-email", title="Renamed")
     response = client.post("/admin/show", data=bad)
     assert response.status_code == 422
@@ -67,9 +67,9 @@ def test_bad_settings_are_explained_and_nothing_changes(client, sign_in, no_csrf
 
 
 def test_artwork_of_the_wrong_size_is_refused_with_both_sizes(
-    client, sign_in, no_csrf, show, storage
+    client, login, no_csrf, show, storage
 ) -> None:
-    sign_in()
+    login()
     data = dict(
         SETTINGS,
         artwork=(io.BytesIO((FIXTURES / "cover-not-square-600x400.jpg").read_bytes()), "c.jpg"),
@@ -88,8 +88,8 @@ def test_artwork_of_the_wrong_size_is_refused_with_both_sizes(
     assert artwork.width == 1400 and list(storage.iter_keys()) == [artwork.key]
 
 
-def test_the_show_can_be_created_from_the_form(client, sign_in, no_csrf) -> None:
-    sign_in("admin")
+def test_the_show_can_be_created_from_the_form(client, login, no_csrf) -> None:
+    login("admin")
     assert client.post("/admin/show", data=SETTINGS).status_code == 302
     show = db.session.query(Show).one()
     assert show.title == "Majlis" and len(show.podcast_guid) == 36

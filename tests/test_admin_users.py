@@ -10,8 +10,8 @@ from podcast.extensions import db
 from podcast.models import Role, User
 
 
-def test_admin_creates_a_producer_who_can_then_log_in(app, client, sign_in, no_csrf) -> None:
-    sign_in("admin")
+def test_admin_creates_a_producer_who_can_then_log_in(app, client, login, no_csrf) -> None:
+    login("admin")
     response = client.post(
         "/admin/users",
         data={"email": "New.Producer@example.org", "password": PASSWORD, "role": "producer"},
@@ -22,12 +22,14 @@ def test_admin_creates_a_producer_who_can_then_log_in(app, client, sign_in, no_c
     listing = lxml_html.fromstring(client.get("/admin/users").text).text_content()
     assert "new.producer@example.org" in listing
     other = app.test_client()
-    login = other.post("/login", data={"email": "new.producer@example.org", "password": PASSWORD})
-    assert login.status_code == 302
+    logged_in = other.post(
+        "/login", data={"email": "new.producer@example.org", "password": PASSWORD}
+    )
+    assert logged_in.status_code == 302
 
 
-def test_bad_new_accounts_are_explained(client, sign_in, no_csrf) -> None:
-    sign_in("admin")
+def test_bad_new_accounts_are_explained(client, login, no_csrf) -> None:
+    login("admin")
     short = client.post(
         "/admin/users", data={"email": "a@example.org", "password": "short", "role": "producer"}
     )
@@ -43,9 +45,9 @@ def test_bad_new_accounts_are_explained(client, sign_in, no_csrf) -> None:
 
 
 def test_deactivated_user_is_logged_out_and_cannot_log_in(
-    app, client, sign_in, no_csrf, make_user
+    app, client, login, no_csrf, make_user
 ) -> None:
-    sign_in("admin")
+    login("admin")
     producer = make_user("producer@example.org")
     other = app.test_client()
     assert (
@@ -65,8 +67,8 @@ def test_deactivated_user_is_logged_out_and_cannot_log_in(
     assert again.status_code == 302
 
 
-def test_an_admin_cannot_deactivate_themselves(client, sign_in, no_csrf) -> None:
-    me = sign_in("admin")
+def test_an_admin_cannot_deactivate_themselves(client, login, no_csrf) -> None:
+    me = login("admin")
     response = client.post(
         f"/admin/users/{me.id}/active", data={"active": "0"}, follow_redirects=True
     )

@@ -10,6 +10,7 @@ import pytest
 from lxml import html as lxml_html
 from sqlalchemy import func, select
 from support.app import make_app
+from support.auth import same_origin
 from support.data import PASSWORD
 
 from podcast.extensions import db
@@ -25,12 +26,6 @@ def csrf_token(html: str) -> str:
     match = _CSRF.search(html)
     assert match, "no csrf_token in the page"
     return match.group(1)
-
-
-def same_origin(client: Any) -> Any:
-    """Send a same-site Referer, as browsers do: Flask-WTF checks it on HTTPS requests."""
-    client.environ_base["HTTP_REFERER"] = "https://localhost/admin/"
-    return client
 
 
 def log_in(client: Any, email: str, password: str, **extra: Any) -> Any:
@@ -217,8 +212,8 @@ def test_login_without_a_csrf_token_is_refused_but_keeps_the_email(client, make_
     assert client.get("/admin/").status_code == 302
 
 
-def test_a_stale_episode_form_keeps_what_was_typed(client, sign_in, show) -> None:
-    sign_in()
+def test_a_stale_episode_form_keeps_what_was_typed(client, login, show) -> None:
+    login()
     response = client.post(
         "/admin/episodes/new",
         data={
@@ -248,9 +243,9 @@ def test_a_stale_episode_form_keeps_what_was_typed(client, sign_in, show) -> Non
     assert db.session.scalar(select(func.count(Episode.id))) == 1
 
 
-def test_csrf_is_enforced_on_admin_actions(client, sign_in, make_episode) -> None:
+def test_csrf_is_enforced_on_admin_actions(client, login, make_episode) -> None:
     episode = make_episode("Stays")
-    sign_in()
+    login()
     response = client.post(f"/admin/episodes/{episode.id}/delete")
     assert response.status_code == 400
     assert "session expired" in response.get_data(as_text=True)

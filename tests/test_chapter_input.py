@@ -8,16 +8,14 @@ import shutil
 from typing import Any
 
 import pytest
-from conftest import SAMPLE_MP3
 from sqlalchemy import func, select
-from test_api_support import episode_form
+from support.api import episode_form
+from support.data import SAMPLE_MP3
 
 from podcast import PROJECT_ROOT
 from podcast.extensions import db
 from podcast.models import Episode
 from podcast.services.episode_input import parse_episode_input
-
-pytest_plugins = ["admin_support"]
 
 API = "/api/v1/episodes"
 # The sample MP3 lasts 17.7 s.
@@ -91,7 +89,7 @@ def test_api_accepts_starts_inside_the_audio(client, api_token, make_episode):
 def test_replacing_audio_with_a_shorter_file_refuses_chapters_past_its_end(
     client, api_token, make_episode, storage
 ):
-    from conftest import FIXTURES
+    from support.data import FIXTURES
 
     episode = make_episode(audio=FIXTURES / "cbr-128k-stereo.mp3", chapters=chapters(25))
     keys = sorted(storage.iter_keys())
@@ -106,8 +104,8 @@ def test_replacing_audio_with_a_shorter_file_refuses_chapters_past_its_end(
     assert sorted(storage.iter_keys()) == keys  # the new file was not kept
 
 
-def test_admin_form_takes_chapters_one_a_line(client, sign_in, no_csrf, show):
-    sign_in()
+def test_admin_form_takes_chapters_one_a_line(client, login, no_csrf, show):
+    login()
     response = client.post(
         "/admin/episodes/new",
         data={
@@ -130,9 +128,9 @@ def test_admin_form_takes_chapters_one_a_line(client, sign_in, no_csrf, show):
 
 @pytest.mark.parametrize("text", ["0:00 Intro\n99:00 Too late", '[{"start": 1e308, "title": "A"}]'])
 def test_admin_form_refuses_unplayable_starts_next_to_the_field(
-    client, sign_in, no_csrf, show, storage, text
+    client, login, no_csrf, show, storage, text
 ):
-    sign_in()
+    login()
     response = client.post(
         "/admin/episodes/new",
         data={

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import COVER
+from support.data import COVER
 
 from podcast.extensions import db
 from podcast.services.episode_input import parse_episode_input

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from support import mpeg_synth
 from support.api import app_with, asset_count, episode_count, seed_show_and_token, stored_keys
-from support.auth import same_origin, session_identifier
+from support.auth import sign_in_as
 from support.data import SAMPLE_MP3
 from support.faults import (
     AppProcess,
@@ -203,10 +203,7 @@ def test_admin_form_during_an_outage_keeps_what_was_typed(s3_app: Flask, link: S
     seed_show_and_token()
     s3_app.config["WTF_CSRF_ENABLED"] = False
     user = create_user(db.session, "editor@example.org", "correct horse battery", "producer")
-    client = same_origin(s3_app.test_client())
-    ident = session_identifier(s3_app, client)
-    with client.session_transaction() as session:
-        session.update({"_user_id": str(user.id), "_fresh": True, "_id": ident})
+    client = sign_in_as(s3_app.test_client(), user)
     link.down()
     response = client.post(
         "/admin/episodes/new",

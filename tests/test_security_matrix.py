@@ -185,10 +185,10 @@ def _fingerprint() -> tuple[Any, ...]:
     )
 
 
-def _as(caller: str, client: FlaskClient, sign_in: Any, api_token: Any) -> dict[str, str]:
+def _as(caller: str, client: FlaskClient, login: Any, api_token: Any) -> dict[str, str]:
     """Make the client this caller; returns the headers its requests carry."""
     if caller in ("producer", "admin"):
-        sign_in(caller)
+        login(caller)
         return {}
     if caller == "producer_token":
         return api_token("producer")
@@ -234,9 +234,9 @@ def _expect(route: Route, method: str, caller: str) -> str:
 
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize(("rule", "method"), CASES, ids=[f"{m} {r}" for r, m in CASES])
-def test_access(client, no_csrf, sign_in, api_token, targets, rule, method, caller) -> None:
+def test_access(client, no_csrf, login, api_token, targets, rule, method, caller) -> None:
     route = ROUTES[(rule, method)]
-    headers = _as(caller, client, sign_in, api_token)
+    headers = _as(caller, client, login, api_token)
     before = _fingerprint()
     response = _send(client, method, route, targets, headers)
     outcome = _expect(route, method, caller)
@@ -281,8 +281,8 @@ POST_ONLY_ADMIN = sorted(
 
 
 @pytest.mark.parametrize("rule", POST_ONLY_ADMIN)
-def test_actions_refuse_get(client, no_csrf, sign_in, targets, rule) -> None:
-    sign_in("admin")
+def test_actions_refuse_get(client, no_csrf, login, targets, rule) -> None:
+    login("admin")
     before = _fingerprint()
     response = client.get(ROUTES[(rule, "POST")].url.format(**targets))
     assert response.status_code == 405
@@ -290,8 +290,8 @@ def test_actions_refuse_get(client, no_csrf, sign_in, targets, rule) -> None:
     assert _fingerprint() == before
 
 
-def test_get_on_a_delete_page_only_asks(client, sign_in, targets) -> None:
-    sign_in("producer")
+def test_get_on_a_delete_page_only_asks(client, login, targets) -> None:
+    login("producer")
     page = client.get(f"/admin/episodes/{targets['episode']}/delete")
     assert page.status_code == 200
     form = lxml.html.fromstring(page.data).xpath("//form[@method='post' or @method='POST']")
@@ -299,8 +299,8 @@ def test_get_on_a_delete_page_only_asks(client, sign_in, targets) -> None:
     assert client.get(f"/episodes/{targets['slug']}").status_code == 200
 
 
-def test_get_on_logout_keeps_the_session(client, sign_in, targets) -> None:
-    sign_in("producer")
+def test_get_on_logout_keeps_the_session(client, login, targets) -> None:
+    login("producer")
     assert client.get("/logout").status_code == 200
     assert client.get("/admin/").status_code == 200
 
@@ -315,9 +315,9 @@ CSRF_CASES = sorted(
 
 
 @pytest.mark.parametrize(("rule", "role"), CSRF_CASES)
-def test_form_posts_without_csrf_token_change_nothing(client, sign_in, targets, rule, role):
+def test_form_posts_without_csrf_token_change_nothing(client, login, targets, rule, role):
     assert client.application.config.get("WTF_CSRF_ENABLED", True)
-    sign_in(role)
+    login(role)
     route = ROUTES[(rule, "POST")]
     before = _fingerprint()
     response = client.post(route.url.format(**targets), data=route.body)
@@ -331,9 +331,9 @@ def _csrf_token(client: FlaskClient, url: str) -> str:
     return page.xpath("//input[@name='csrf_token']/@value")[0]
 
 
-def test_the_same_post_with_its_token_works(client, sign_in, targets) -> None:
+def test_the_same_post_with_its_token_works(client, login, targets) -> None:
     # The control for the CSRF cases: the refusal above is about the token, nothing else.
-    sign_in("producer")
+    login("producer")
     token = _csrf_token(client, f"/admin/episodes/{targets['episode']}/edit")
     response = client.post(
         f"/admin/episodes/{targets['episode']}/unpublish", data={"csrf_token": token}
@@ -343,8 +343,8 @@ def test_the_same_post_with_its_token_works(client, sign_in, targets) -> None:
     assert client.get(f"/episodes/{targets['slug']}").status_code == 404
 
 
-def test_logout_without_csrf_token_keeps_the_session(client, sign_in, targets) -> None:
-    sign_in("producer")
+def test_logout_without_csrf_token_keeps_the_session(client, login, targets) -> None:
+    login("producer")
     assert client.post("/logout").status_code == 400
     assert client.get("/admin/").status_code == 200
 
@@ -357,9 +357,9 @@ def test_login_without_csrf_token_does_not_log_in(client, make_user, targets) ->
 
 
 @pytest.mark.parametrize("role", ["producer", "admin"])
-def test_a_session_cookie_does_not_open_the_api(client, sign_in, targets, role) -> None:
+def test_a_session_cookie_does_not_open_the_api(client, login, targets, role) -> None:
     # The session is real (the admin opens) yet the API still asks for a token.
-    sign_in(role)
+    login(role)
     assert client.get("/admin/").status_code == 200
     assert client.get("/api/v1/episodes").status_code == 401
 

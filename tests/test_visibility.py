@@ -237,10 +237,10 @@ def test_hidden_episode_is_invisible_everywhere(client, world, which) -> None:
 
 
 @pytest.mark.parametrize("which", ["draft", "scheduled"])
-def test_logged_in_producers_see_the_same_public_site(client, sign_in, world, which) -> None:
+def test_logged_in_producers_see_the_same_public_site(client, login, world, which) -> None:
     # Public pages are sent with Cache-Control: public; a draft shown to a logged-in producer
     # could be cached by a proxy and served to everyone.
-    sign_in("admin")
+    login("admin")
     assert client.get("/admin/").status_code == 200
     _assert_invisible(client, world, getattr(world, which))
 

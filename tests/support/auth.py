@@ -18,46 +18,30 @@ def same_origin(client: FlaskClient) -> FlaskClient:
     return client
 
 
-def session_identifier(app: Flask, client: FlaskClient) -> str:
-    """The id Flask-Login's strong session protection expects for this client."""
-    with app.test_request_context(environ_base=client.environ_base):
-        return login_manager._session_identifier_generator()
+def sign_in_as(client: FlaskClient, user: User) -> FlaskClient:
+    """Put the user's login in the client's session cookie, as the log-in form would."""
+    same_origin(client)
+    # Flask-Login's "strong" protection also checks _id, a hash of the client's address and
+    # user agent; compute it as a request from this client would.
+    with client.application.test_request_context(environ_base=client.environ_base):
+        identifier = login_manager._session_identifier_generator()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+        session["_id"] = identifier
+    return client
 
 
 @pytest.fixture
 def login(client: FlaskClient, make_user: Callable[..., User]) -> Callable[..., User]:
-    """Log the test client in as a new user of the given role."""
+    """Log the test client in as a new user of the given role: login("admin")."""
 
     def do_login(role: str = "producer", email: str | None = None) -> User:
         user = make_user(email or f"{role}@example.org", role)
-        # Flask-Login's "strong" protection also checks _id, a hash of the client's address and
-        # user agent; compute it as a request from this client would.
-        with client.application.test_request_context(environ_base=client.environ_base):
-            identifier = login_manager._session_identifier_generator()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
-            session["_id"] = identifier
+        sign_in_as(client, user)
         return user
 
     return do_login
-
-
-@pytest.fixture
-def sign_in(app: Flask, client: FlaskClient, make_user: Callable[..., User]) -> Callable[..., User]:
-    """Log the client in as a new user of a role (like conftest's `login`, plus the session id)."""
-
-    def do(role: str = "producer", email: str | None = None) -> User:
-        user = make_user(email or f"{role}@example.org", role)
-        same_origin(client)
-        ident = session_identifier(app, client)
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
-            session["_id"] = ident
-        return user
-
-    return do
 
 
 @pytest.fixture
