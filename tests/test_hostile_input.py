@@ -5,6 +5,8 @@ from __future__ import annotations
 import lxml.html
 import pytest
 from support.api import episode_count, episode_form, seed_show_and_token
+from support.data import PASSWORD
+from test_auth import log_in
 
 
 def _titles(client, query: str) -> list[str]:
@@ -114,3 +116,36 @@ def test_deeply_nested_backup_manifest_is_refused_with_a_sentence(runner, tmp_pa
     result = runner.invoke(args=["import", str(tmp_path / "deep")])
     assert result.exit_code == 1
     assert "is not valid JSON" in result.output and "levels" in result.output, result.output
+
+
+# --- the log-in link's next= ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\r\nSet-Cookie: stolen=1",
+        "/admin/\x00",
+        "/\t/evil.example/",
+        "/\n/evil.example/",
+        " //evil.example/",
+        "/\x7f",
+        "/\u2028/evil.example/",
+        "/\u200b/evil.example/",
+    ],
+    ids=["crlf", "nul", "tab", "newline", "space", "del", "line-separator", "zero-width"],
+)
+def test_next_with_control_characters_falls_back_to_the_dashboard(client, make_user, target):
+    make_user("producer@example.org")
+    response = log_in(client, "producer@example.org", PASSWORD, next=target)
+    assert response.status_code == 302 and response.location == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    again = client.get("/login", query_string={"next": target})
+    assert again.status_code == 302 and again.location == "/admin/"
+
+
+def test_next_with_unicode_path_is_still_followed(client, make_user):
+    make_user("producer@example.org")
+    response = log_in(client, "producer@example.org", PASSWORD, next="/guests/дилфуза?q=a%20b")
+    assert response.status_code == 302
+    assert response.location in {"/guests/дилфуза?q=a%20b", "/guests/%D0%B4%D0%B8%D0%BB%D1%84%D1%83%D0%B7%D0%B0?q=a%20b"}

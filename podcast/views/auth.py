@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,7 +33,7 @@ def _per_request_state() -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site: never an absolute or scheme-relative URL."""
+    """Only a path on this site: never an absolute or scheme-relative URL, nor one to decode."""
     parts = urlsplit(target or "")
     if (
         target
@@ -41,6 +42,9 @@ def _safe_next(target: str | None) -> str:
         and "\\" not in target
         and not parts.scheme
         and not parts.netloc
+        # Browsers drop tabs and newlines from a URL (turning "/\t/x" into "//x"), and a header
+        # cannot carry them: no control, format or space character at all, in any script.
+        and not any(ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in target)
     ):
         return target
     return url_for("admin.dashboard")
