@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import lxml.html
 import pytest
 from support.api import episode_count, episode_form, seed_show_and_token
@@ -146,6 +148,6 @@ def test_next_with_control_characters_falls_back_to_the_dashboard(client, make_u
 
 def test_next_with_unicode_path_is_still_followed(client, make_user):
     make_user("producer@example.org")
-    response = log_in(client, "producer@example.org", PASSWORD, next="/guests/дилфуза?q=a%20b")
-    assert response.status_code == 302
-    assert response.location in {"/guests/дилфуза?q=a%20b", "/guests/%D0%B4%D0%B8%D0%BB%D1%84%D1%83%D0%B7%D0%B0?q=a%20b"}
+    target = "/guests/дилфуза?q=a%20b"
+    response = log_in(client, "producer@example.org", PASSWORD, next=target)
+    assert response.status_code == 302 and unquote(response.location) == unquote(target)
