@@ -137,7 +137,7 @@ def floor_render(app: Any, runs: int) -> float:
     from feedgen.feed import FeedGenerator
 
     from podcast.extensions import db
-    from podcast.feed.build import show_notes
+    from podcast.feed.text import show_notes
     from podcast.services import queries
     from podcast.views.urls import episode_url, media_url
 
@@ -150,8 +150,8 @@ def floor_render(app: Any, runs: int) -> float:
                 "date": e.publish_at,
                 "url": media_url(e.audio),
                 "length": str(e.audio.size_bytes),
-                "html": show_notes(e.description, e.summary)[0],
-                "plain": show_notes(e.description, e.summary)[1],
+                "html": show_notes(e.description, e.summary, SITE)[0],
+                "plain": show_notes(e.description, e.summary, SITE)[1],
                 "duration": str(round(e.audio.duration_seconds)),
                 "season": e.season,
                 "number": e.number,
@@ -196,7 +196,7 @@ def our_render_after_edit(app: Any, runs: int) -> tuple[float, float, int]:
     """(median seconds after an edit, seconds cold in a fresh cache, feed size in bytes)."""
     from podcast.current import feed_cache
     from podcast.extensions import db
-    from podcast.feed.build import show_notes
+    from podcast.feed.text import show_notes
     from podcast.models import Episode
     from podcast.services.episode_input import parse_episode_input
     from podcast.services.episodes import update_episode

@@ -122,7 +122,8 @@ def test_podcastparser_reads_every_published_episode(client, catalogue, storage)
         (7, "Обсуждение"),
     ]
     assert parsed["episodes"][1]["description"] == "The first episode."
-    assert "<h2>Guests</h2>" in parsed["episodes"][0]["description_html"]
+    # content:encoded keeps to Apple's tags: the heading is a strong paragraph.
+    assert "<p><strong>Guests</strong></p>" in parsed["episodes"][0]["description_html"]
     assert parsed["title"] == "Majlis"
     assert parsed["link"] == "https://www.rferl.org/podcast/majlis"
     assert parsed["itunes_categories"] == [["News", "Politics"]]
@@ -248,7 +249,7 @@ def test_item_podcast_namespace_tags(client, catalogue):
     assert item.findtext("itunes:explicit", namespaces=NS) == "true"
     image = item.find("itunes:image", NS).get("href")
     assert image == f"https://podcast.example.org/media/{newer.image.key}"
-    assert item.find("content:encoded", NS).text.startswith("<h2>Guests</h2>")
+    assert item.find("content:encoded", NS).text.startswith("<p><strong>Guests</strong></p>")
     plain = items[older.guid]
     assert plain.find("podcast:chapters", NS) is None
     assert plain.find("podcast:transcript", NS) is None
@@ -291,7 +292,8 @@ def test_forbidden_characters_and_cdata_terminators_keep_the_feed_well_formed(
     assert item.findtext("title") == "Bad title ]]> end"
     assert "]]>" not in item.find("content:encoded", NS).text
     assert "after" in item.find("content:encoded", NS).text
-    assert item.findtext("description") == "Summary ]]> here"
+    assert item.findtext("itunes:summary", namespaces=NS) == "Summary ]]> here"
+    assert item.findtext("description") == "<p>Summary ]]&gt; here</p>"
     assert root.find("channel").findtext("title") == "Majlis"
     names = [p.text for p in item.findall("podcast:person", NS)]
     assert "Subhiya Mastonshoeva" in names

@@ -4,29 +4,29 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from html import unescape
 from typing import Any, Protocol
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from podcast.feed.podcast_ns import Person, Podcast20EntryExtension, Podcast20Extension
+from podcast.feed.podcast_ns import (
+    Person,
+    Podcast20EntryExtension,
+    Podcast20Extension,
+    https_only,
+)
+from podcast.feed.text import description_html, feed_text, profile_references, show_notes
 from podcast.models import Episode, Show
 from podcast.services.episode_input import CHAPTER_START_MAX
-from podcast.services.markup import plain_text, render_markdown, xml_safe
+from podcast.services.markup import xml_safe
 
 FEED_MIME = "application/rss+xml"
 CHAPTERS_MIME = "application/json+chapters"
 TRANSCRIPT_MIME = "text/vtt"
 DEFAULT_LANGUAGE = "en"
-DESCRIPTION_BYTES = 4000  # Apple's limit for <description>
-_TAGS = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"\s+")
 log = logging.getLogger(__name__)
 
 
@@ -40,6 +40,7 @@ class ItemGuest:
     name: str
     slug: str
     photo_key: str | None = None
+    website: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,31 +150,6 @@ def json_chapters(episode: Episode | FeedItem, show: Show | None) -> dict[str, A
     return document
 
 
-def _cut_bytes(text: str, limit: int) -> str:
-    """The text cut at a word so that its UTF-8 form fits in `limit` bytes."""
-    if len(text.encode()) <= limit:
-        return text
-    cut = text.encode()[: limit - 3].decode(errors="ignore")
-    return cut.rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
-
-
-@lru_cache(maxsize=8192)
-def show_notes(description: str, summary: str) -> tuple[str, str]:
-    """(HTML for content:encoded, plain text for <description>), cached by the texts themselves.
-
-    Rendering Markdown is the costliest part of an item; keyed on the text, an edit to one
-    episode re-renders only that episode's notes.
-    """
-    html = str(render_markdown(description))
-    # "]]>" would close the CDATA section; "&gt;" means the same to an HTML reader.
-    html = html.replace("]]>", "]]&gt;")
-    if summary:
-        plain = plain_text(summary)
-    else:
-        plain = _SPACES.sub(" ", unescape(_TAGS.sub(" ", html))).strip()
-    return html, _cut_bytes(plain, DESCRIPTION_BYTES)
-
-
 def last_build(show: Show, items: Sequence[FeedItem]) -> datetime:
     """When the feed's content last changed, from the content itself (never the clock)."""
     moments = [m for i in items for m in (i.publish_at, i.updated_at) if m is not None]
@@ -182,10 +158,22 @@ def last_build(show: Show, items: Sequence[FeedItem]) -> datetime:
 
 def _persons(hosts: list[dict[str, str]]) -> list[Person]:
     return [
-        Person(name=h["name"], role=h.get("role") or "host", href=h.get("href"), img=h.get("img"))
+        Person(
+            name=h["name"],
+            role=h.get("role") or "host",
+            href=https_only(h.get("href")),
+            img=https_only(h.get("img")),
+        )
         for h in hosts
         if h.get("name")
     ]
+
+
+def _guest_href(guest: ItemGuest, links: FeedLinks) -> str:
+    """The guest's page, or their website when the page is not https (the namespace asks for
+    https links); the page anyway when neither is, so every guest has a link."""
+    page = links.guest(guest.slug)
+    return https_only(page) or https_only(guest.website) or page
 
 
 def _channel(
@@ -193,26 +181,27 @@ def _channel(
 ) -> list[Person]:
     """Write the channel; returns the hosts to restate on every item."""
     site = show.website or links.site
-    fg.title(xml_safe(show.title).strip() or "Podcast")
-    fg.description(xml_safe(show.description).strip() or xml_safe(show.title))
+    title = feed_text(show.title).strip() or "Podcast"
+    fg.title(title)
+    fg.description(feed_text(show.description).strip() or title)
     # feedgen writes the href of the *last* link as <link> (F4): the feed URL first.
     fg.link(href=links.feed, rel="self", type=FEED_MIME)
     fg.link(href=site, rel="alternate")
     fg.language(show.language or DEFAULT_LANGUAGE)
     if show.copyright:
-        fg.copyright(xml_safe(show.copyright))
+        fg.copyright(feed_text(show.copyright))
     fg.lastBuildDate(last_build(show, items))
     if items:
         fg.pubDate(items[0].publish_at)
     artwork = links.media(show.artwork.key) if show.artwork else None
     podcast, ext = fg.podcast, fg.podcast20  # type: ignore[attr-defined]
     if artwork:
-        fg.image(url=artwork, title=xml_safe(show.title), link=site)
+        fg.image(url=artwork, title=title, link=site)
         ext.itunes_image(artwork)
     if show.author:
-        podcast.itunes_author(xml_safe(show.author))
+        podcast.itunes_author(feed_text(show.author))
     if show.owner_name and show.owner_email:
-        podcast.itunes_owner(name=xml_safe(show.owner_name), email=show.owner_email)
+        podcast.itunes_owner(name=feed_text(show.owner_name), email=show.owner_email)
     categories = [
         {"cat": cat, "sub": sub} if sub else {"cat": cat} for cat, sub in show.categories or []
     ]
@@ -220,7 +209,7 @@ def _channel(
         podcast.itunes_category(categories)
     podcast.itunes_type(show.show_type or "episodic")
     if show.subtitle:
-        podcast.itunes_subtitle(xml_safe(show.subtitle))
+        podcast.itunes_subtitle(feed_text(show.subtitle))
     if show.complete:
         podcast.itunes_complete(True)
     if show.new_feed_url:
@@ -257,16 +246,21 @@ def _item(fg: FeedGenerator, item: FeedItem, shared: Shared) -> None:
     """Append one episode as an <item>."""
     hosts, links = shared.hosts, shared.links
     fe = fg.add_entry(order="append")
-    fe.title(xml_safe(item.title).strip() or item.slug)
+    title = feed_text(item.title).strip() or item.slug
+    fe.title(title)
     fe.guid(item.guid, permalink=False)
     fe.link(href=links.episode(item.slug))
     fe.pubDate(item.publish_at)
     fe.enclosure(links.media(item.audio_key), str(item.audio_size), item.audio_mime)
-    html, plain = show_notes(item.description or "", item.summary or "")
-    fe.description(plain or xml_safe(item.title))
-    if html:
-        fe.content(html, type="CDATA")
+    notes = show_notes(item.description or "", item.summary or "", links.site)
+    content, description, summary = notes
+    # HTML in CDATA whose text is escaped: no app reads the words as markup (see feed.text);
+    # itunes:summary says it as plain text for the apps that read that (podcastparser).
+    fe.description(etree.CDATA(description or description_html(title)))
+    if content:
+        fe.content(content, type="CDATA")
     podcast, ext = fe.podcast, fe.podcast20
+    podcast.itunes_summary(summary or title)
     if item.duration_seconds is not None:
         podcast.itunes_duration(str(int(round(item.duration_seconds))))
     if item.season:
@@ -282,8 +276,8 @@ def _item(fg: FeedGenerator, item: FeedItem, shared: Shared) -> None:
     for host in hosts:
         ext.person(host)
     for guest in item.guests:
-        photo = links.media(guest.photo_key)
-        ext.person(Person(guest.name, role="guest", href=links.guest(guest.slug), img=photo))
+        photo = https_only(links.media(guest.photo_key))
+        ext.person(Person(guest.name, role="guest", href=_guest_href(guest, links), img=photo))
     chapters = item.effective_chapters
     if chapters:
         ext.chapters(links.chapters(item.slug), CHAPTERS_MIME)
@@ -314,7 +308,7 @@ def _serialize(items: Sequence[FeedItem], shared: Shared) -> list[str]:
     for element in root[0].iterfind("item"):
         text = etree.tostring(element, encoding="unicode", pretty_print=True, with_tail=False)
         # Standalone, <item> repeats the root's namespace declarations: drop them.
-        fragments.append("<item>" + text[text.index(">") + 1 :])
+        fragments.append(profile_references("<item>" + text[text.index(">") + 1 :]))
     return fragments
 
 
@@ -363,6 +357,6 @@ def render_feed(
     if fragments is not None:  # keep exactly this feed's items
         fragments.clear()
         fragments.update(zip(keys, body, strict=True))
-    head = fg.rss_str(pretty=True).decode()
+    head = profile_references(fg.rss_str(pretty=True).decode())
     cut = head.rindex("</channel>")
     return (head[:cut].rstrip() + "\n" + "".join(body) + head[cut:]).encode()

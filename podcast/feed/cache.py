@@ -171,14 +171,14 @@ def load_items(session: Session, now: datetime) -> list[FeedItem]:
     ).all()
     photo = aliased(MediaAsset)
     guests: dict[int, list[ItemGuest]] = {}
-    for episode_id, name, slug, photo_key in session.execute(
-        select(EpisodeGuest.episode_id, Guest.name, Guest.slug, photo.key)
+    for episode_id, name, slug, photo_key, website in session.execute(
+        select(EpisodeGuest.episode_id, Guest.name, Guest.slug, photo.key, Guest.website)
         .join(Guest, EpisodeGuest.guest_id == Guest.id)
         .outerjoin(photo, Guest.photo_id == photo.id)
         .where(EpisodeGuest.episode_id.in_(select(Episode.id).where(visible)))
         .order_by(EpisodeGuest.episode_id, EpisodeGuest.position)
     ):
-        guests.setdefault(episode_id, []).append(ItemGuest(name, slug, photo_key))
+        guests.setdefault(episode_id, []).append(ItemGuest(name, slug, photo_key, website or ""))
     items = []
     for row in rows:
         fields = dict(row._mapping)

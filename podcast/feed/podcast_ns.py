@@ -16,7 +16,7 @@ from typing import Any
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.util import xml_elem
 
-from podcast.services.markup import xml_safe
+from podcast.feed.text import feed_text
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 PSC_NS = "http://podlove.org/simple-chapters"
@@ -27,7 +27,8 @@ NODE_LIMIT = 128  # the namespace's limit for person, funding and season names
 
 @dataclass(frozen=True)
 class Person:
-    """A podcast:person: name, role and group from the taxonomy, optional href and img."""
+    """A podcast:person: name, role and group from the taxonomy, optional href and img (as given:
+    the caller decides which links to state)."""
 
     name: str
     role: str = "host"
@@ -51,7 +52,7 @@ def npt(seconds: float) -> str:
 
 
 def _text(value: Any, limit: int | None = None) -> str:
-    text = xml_safe(str(value)).strip()
+    text = feed_text(str(value)).strip()
     return text[:limit] if limit else text
 
 
@@ -74,8 +75,8 @@ def _write_persons(parent: Any, persons: list[Person]) -> None:
             _text(person.name, NODE_LIMIT),
             role=person.role,
             group=person.group,
-            href=https_only(person.href),
-            img=https_only(person.img),
+            href=person.href,
+            img=person.img,
         )
 
 
