@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Request, request
+from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -12,25 +12,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from podcast import current
 from podcast import storage as storage_module
 from podcast.extensions import csrf, db, login_manager, migrate
-from podcast.services.uploads import ReceivedFile
-
-
-class PodcastRequest(Request):
-    """Requests whose uploaded files land straight in the upload pipeline's temp files."""
-
-    def _get_file_stream(
-        self,
-        total_content_length: int | None,
-        content_type: str | None,
-        filename: str | None = None,
-        content_length: int | None = None,
-    ) -> Any:
-        return ReceivedFile()
 
 
 def configure_requests(app: Flask) -> None:
     """Uploaded files are written once, into the pipeline's temp file, and hashed on arrival;
     each request reads the show afresh."""
+    from podcast.views.uploads import PodcastRequest
+
     app.request_class = PodcastRequest
     app.before_request(current.forget_show)
 

@@ -232,7 +232,8 @@ def test_delete_episode_removes_its_objects(storage, show, upload_tmp: Path) -> 
 def test_a_file_the_web_server_received_is_used_in_place_not_copied(tmp_path: Path) -> None:
     import hashlib
 
-    from podcast.services.uploads import ReceivedFile, staged
+    from podcast.services.uploads import staged
+    from podcast.views.uploads import ReceivedFile
 
     received = ReceivedFile()  # what werkzeug writes an uploaded part into
     data = SAMPLE_MP3.read_bytes()
@@ -250,7 +251,7 @@ def test_a_file_the_web_server_received_is_used_in_place_not_copied(tmp_path: Pa
 def test_a_received_file_dropped_without_close_is_removed() -> None:
     import gc
 
-    from podcast.services.uploads import ReceivedFile
+    from podcast.views.uploads import ReceivedFile
 
     received = ReceivedFile()
     received.write(b"half a body")

@@ -10,12 +10,11 @@ import os
 import queue
 import tempfile
 import threading
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
 
@@ -75,48 +74,37 @@ class _BackgroundHash:
         return self._hex
 
 
-def _close_and_remove(handle: BinaryIO, name: str) -> None:
-    # Remove first, then close (which drops the lock): `podcast check` never sees it unlocked.
-    try:
-        Path(name).unlink(missing_ok=True)
-    finally:
-        handle.close()
+def open_staging_file() -> tuple[int, str]:
+    """A new podcast-upload-* temp file (descriptor, path), locked while it is in use.
 
-
-class ReceivedFile:
-    """Where the web server writes an uploaded file: a podcast-upload-* temp file, hashed as the
-    bytes arrive, so the pipeline adopts it instead of copying 150 MB a second time.
-
-    Werkzeug writes the part, seeks to 0 and hands it to the view; the request closes it at its
-    end, which removes the file.
+    The lock lives as long as the descriptor; the kernel drops it when the process dies, so
+    `podcast check` tells a crashed worker's leftover from an upload in flight.
     """
+    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd, name
 
-    def __init__(self) -> None:
-        fd, self.name = tempfile.mkstemp(prefix=TEMP_PREFIX)
-        fcntl.flock(fd, fcntl.LOCK_EX)  # as in staged(): in use until closed or the process dies
-        self._file = os.fdopen(fd, "w+b")
-        self._digest = hashlib.sha256()
-        self.size = 0
-        # Werkzeug drops a half-written part without closing it (a body cut short or over the
-        # limit): the file then goes when the object does.
-        self._cleanup = weakref.finalize(self, _close_and_remove, self._file, self.name)
 
-    def write(self, data: bytes) -> int:
-        """Append received bytes, hashing them."""
-        self._digest.update(data)
-        self.size += len(data)
-        return self._file.write(data)
+@runtime_checkable
+class AlreadyStaged(Protocol):
+    """A stream already written to a staging file (open_staging_file) and hashed on arrival,
+    such as the web layer's uploaded file parts: the pipeline adopts the file as it is instead
+    of copying it a second time."""
+
+    name: str  # the staging file's path
+    size: int
 
     def hexdigest(self) -> str:
         """SHA-256 of everything written."""
-        return self._digest.hexdigest()
+        ...
 
-    def close(self) -> None:
-        """Close and remove the file."""
-        self._cleanup()
+    def tell(self) -> int:
+        """The read position (0: nothing read yet, so the whole file is the upload)."""
+        ...
 
-    def __getattr__(self, attr: str) -> Any:
-        return getattr(self._file, attr)
+    def flush(self) -> None:
+        """Write what is buffered to the file."""
+        ...
 
 
 class _Digest(Protocol):
@@ -148,7 +136,7 @@ def safe_filename(name: str) -> str:
 def staged(upload: Upload, max_bytes: int) -> Iterator[StagedFile]:
     """Stream the upload to a temporary file (never whole in memory); removed on every path."""
     stream = upload.stream
-    if isinstance(stream, ReceivedFile) and stream.tell() == 0:
+    if isinstance(stream, AlreadyStaged) and stream.tell() == 0:
         # Already on disk and hashed by the web server: use it as it is.
         stream.flush()
         if stream.size > max_bytes:
@@ -157,10 +145,7 @@ def staged(upload: Upload, max_bytes: int) -> Iterator[StagedFile]:
             )
         yield StagedFile(Path(stream.name), stream.size, stream, safe_filename(upload.filename))
         return
-    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX)
-    # Held while the file lives; the kernel drops it when the process dies, so `podcast check`
-    # tells a crashed worker's leftover from an upload in flight.
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    fd, name = open_staging_file()
     path = Path(name)
     digest = _BackgroundHash()
     try:
