@@ -155,6 +155,9 @@ class MediaAsset(db.Model):
     chapters: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     original_filename: Mapped[str] = mapped_column(String(255), default="")
+    # The guid of the episode the file was stored for; audio staged ahead of a new episode's
+    # form carries the guid that episode then takes. None for guests' and the show's images.
+    episode_guid: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -75,3 +75,26 @@ def test_downgrade_to_empty_and_back(tmp_path: Path) -> None:
         db.engine.dispose()
     assert left == set()
     assert "episode" in again
+
+
+def test_episode_files_get_their_guid_from_their_key_once(tmp_path: Path) -> None:
+    # Before 0002 a staged upload's guid lived only in its key; the migration copies it out.
+    app = make_app(tmp_path, f"sqlite:///{tmp_path / 'backfill.db'}")
+    row = (
+        "INSERT INTO media_asset (key, kind, mime_type, size_bytes, sha256, chapters, warnings,"
+        " original_filename, created_at) VALUES (:key, 'audio', 'audio/mpeg', 1, 'x', '[]',"
+        " '[]', '', '2026-01-01 00:00:00')"
+    )
+    with app.app_context():
+        upgrade(revision="0006_jobs")
+        with db.engine.begin() as conn:
+            conn.execute(text(row), {"key": "episodes/5f0c-guid/audio-abc.mp3"})
+            conn.execute(text(row), {"key": "guests/dilfuza/photo-abc.jpg"})
+        upgrade()
+        with db.engine.connect() as conn:
+            found = dict(conn.execute(text("SELECT key, episode_guid FROM media_asset")).all())
+        db.engine.dispose()
+    assert found == {
+        "episodes/5f0c-guid/audio-abc.mp3": "5f0c-guid",
+        "guests/dilfuza/photo-abc.jpg": None,
+    }

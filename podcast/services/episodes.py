@@ -184,11 +184,9 @@ def _guid_for_new_episode(session: Session, files: Attachments) -> str:
     """A new UUID, or the one minted with the staged audio (its key already carries it)."""
     if files.staged_audio_id is not None:
         asset = session.get(MediaAsset, files.staged_audio_id)
-        parts = asset.key.split("/") if asset else []
-        if len(parts) == 3 and parts[0] == "episodes":
-            taken = session.scalar(select(Episode.id).where(Episode.guid == parts[1]))
-            if not taken:
-                return parts[1]
+        guid = asset.episode_guid if asset is not None else None
+        if guid and not session.scalar(select(Episode.id).where(Episode.guid == guid)):
+            return guid
     return str(uuid.uuid4())
 
 

@@ -190,6 +190,7 @@ def ingest_audio(storage: Storage, upload: Upload, *, guid: str, max_bytes: int)
     return MediaAsset(
         key=key,
         kind="audio",
+        episode_guid=guid,
         mime_type=info.mime_type,
         size_bytes=staged_file.size,
         sha256=staged_file.sha256,
@@ -225,6 +226,7 @@ def ingest_image(
     return MediaAsset(
         key=key,
         kind="image",
+        episode_guid=owner if collection == "episodes" else None,
         mime_type=info.mime_type,
         size_bytes=staged_file.size,
         sha256=staged_file.sha256,
@@ -246,6 +248,7 @@ def ingest_transcript(storage: Storage, upload: Upload, *, guid: str) -> MediaAs
     return MediaAsset(
         key=key,
         kind="transcript",
+        episode_guid=guid,
         mime_type="text/vtt",
         size_bytes=staged_file.size,
         sha256=staged_file.sha256,
