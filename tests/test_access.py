@@ -24,6 +24,7 @@ from support.api import episode_form
 from support.data import PASSWORD, SAMPLE_MP3
 
 from podcast.extensions import db
+from podcast.jobs import Job, enqueue
 from podcast.models import Episode, EpisodeStatus, Guest, Show, User
 from podcast.services import accounts
 from podcast.services.accounts import create_token
@@ -119,6 +120,13 @@ ROUTES: dict[tuple[str, str], Route] = {
         API, "/api/v1/guests/{guest}", {"bio": "Changed"}
     ),
     ("/api/v1/guests/<int:guest_id>", "DELETE"): Route(API, "/api/v1/guests/{guest}"),
+    ("/admin/jobs", "GET"): Route(ADMIN, "/admin/jobs"),
+    ("/admin/jobs/<int:job_id>/status", "GET"): Route(ADMIN, "/admin/jobs/{job}/status"),
+    ("/admin/jobs/<int:job_id>/retry", "POST"): Route(ADMIN, "/admin/jobs/{job}/retry", {}),
+    # Cancelling is for admins only, as managing users is.
+    ("/admin/jobs/<int:job_id>/cancel", "POST"): Route(USERS, "/admin/jobs/{job}/cancel", {}),
+    ("/api/v1/jobs", "GET"): Route(API, "/api/v1/jobs"),
+    ("/api/v1/jobs/<int:job_id>", "GET"): Route(API, "/api/v1/jobs/{job}"),
     ("/api/v1/show", "GET"): Route(API, "/api/v1/show"),
     ("/api/v1/show", "PATCH"): Route(API, "/api/v1/show", {"subtitle": "Changed"}),
 }
@@ -164,7 +172,10 @@ def targets(show: Show, storage: Any, make_guest: Any, make_user: Any) -> dict[s
         transcript=Upload(io.BytesIO(VTT), "episode.srt.vtt"),
     )
     episode = create_episode(db.session, storage, show, data, files, max_bytes=2**30)
+    job = enqueue(db.session, "ping", {}, show_id=show.id)
+    db.session.commit()
     return {
+        "job": job.id,
         "episode": episode.id,
         "slug": episode.slug,
         "media_key": episode.audio.key,
@@ -183,6 +194,7 @@ def _fingerprint() -> tuple[Any, ...]:
         db.session.execute(select(Guest.id, Guest.name)).all(),
         db.session.execute(select(User.id, User.active, User.role)).all(),
         db.session.scalar(select(func.count()).select_from(Episode)),
+        db.session.execute(select(Job.id, Job.state, Job.max_attempts)).all(),
     )
 
 

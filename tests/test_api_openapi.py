@@ -54,7 +54,7 @@ def test_document_lists_every_route_and_method_the_blueprint_registers(app, docu
         if method in {"get", "post", "put", "patch", "delete"}
     }
     assert registered == documented
-    assert len(documented) == 13
+    assert len(documented) == 15
 
 
 def test_every_operation_documents_auth_errors_and_bodies(document):
@@ -83,7 +83,15 @@ def test_responses_match_the_documented_schemas(
     episode = make_episode("Schema check", guests=[guest.id])
     make_episode("A draft", audio=None, status="draft")
     headers = api_token("producer")
+    from podcast.extensions import db
+    from podcast.jobs import enqueue, run_queued
+
+    job = enqueue(db.session, "ping", {})
+    db.session.commit()
+    run_queued()
     checks = [
+        ("/jobs", "JobList"),
+        (f"/jobs/{job.id}", "Job"),
         ("/episodes", "EpisodeList"),
         (f"/episodes/{episode.id}", "Episode"),
         ("/guests", "GuestList"),

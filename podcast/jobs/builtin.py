@@ -6,7 +6,6 @@ import time
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from podcast.errors import ValidationError
@@ -49,13 +48,13 @@ def storage_check(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     Idempotent: it removes only what has no row (or no object) at the time it looks, so a
     second run finds nothing left to fix.
     """
+    from podcast import current
     from podcast.services.maintenance import check_storage
 
     fix = bool(payload.get("fix", False))
     older_than = int(payload.get("older_than", CHECK_OLDER_THAN_SECONDS))
     ctx.progress(5, "Comparing storage with the database.")
-    storage = current_app.extensions["podcast.storage"]
-    result = check_storage(ctx.session, storage, fix=fix, older_than=older_than)
+    result = check_storage(ctx.session, current.storage(), fix=fix, older_than=older_than)
     summary = (
         "Storage and database agree."
         if not result.problems

@@ -113,10 +113,15 @@ class Queue:
         try:
             self.huey.pending_count()
         except Exception as exc:  # noqa: BLE001 - any failure gets the same sentence
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            reason = str(exc).strip().splitlines()[0].rstrip(".") if str(exc).strip() else ""
+            what = (
+                "Redis for the job queue"
+                if self.url.startswith(("redis", "unix"))
+                else ("the job queue")
+            )
             raise ConfigError(
-                f"Cannot reach the job queue at {_safe(self.url)} ({self.variable}): {reason}. "
-                "Start it, or correct the URL."
+                f"Cannot reach {what} at {_safe(self.url)} ({self.variable}): "
+                f"{reason or type(exc).__name__}. Start it, or correct the URL."
             ) from None
 
     def pending(self) -> int:

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from podcast.extensions import db
+from podcast.jobs.records import Job
 from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, Show, utcnow
 
 VISIBLE_STATUSES = (EpisodeStatus.PUBLISHED, EpisodeStatus.SCHEDULED)
@@ -85,3 +86,32 @@ def next_scheduled_at(now: datetime | None = None) -> datetime | None:
             Episode.audio_id.is_not(None),
         )
     )
+
+
+def jobs_page(
+    session: Session,
+    *,
+    show_id: int | None = None,
+    state: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> list[Job]:
+    """Jobs newest first (ids below `before`), filtered by show and state; limit + 1 rows."""
+    statement = select(Job).order_by(Job.id.desc()).limit(limit + 1)
+    if show_id is not None:
+        statement = statement.where(Job.show_id == show_id)
+    if state is not None:
+        statement = statement.where(Job.state == state)
+    if before is not None:
+        statement = statement.where(Job.id < before)
+    return list(session.scalars(statement))
+
+
+def get_job(session: Session, job_id: int) -> Job | None:
+    """The job with this id, or None."""
+    return session.get(Job, job_id)
+
+
+def shows_by_id(session: Session) -> dict[int, Show]:
+    """Every show by id (for labels and filters)."""
+    return {show.id: show for show in session.scalars(select(Show).order_by(Show.id))}

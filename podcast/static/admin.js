@@ -191,7 +191,41 @@
     update();
   }
 
+  // Jobs page: each unfinished job polls its status and moves its bar; when one ends, the page
+  // reloads to show its result, error and buttons. Without this file the page reloads itself.
+  var JOB_POLL_MS = 1500;
+  var FINAL_STATES = ["done", "failed", "cancelled"];
+
+  function setupJob(row) {
+    var url = row.getAttribute("data-job-status");
+    var bar = row.querySelector(".job-progress");
+    var percent = row.querySelector(".job-percent");
+    var message = row.querySelector(".job-message");
+    var state = row.querySelector(".job-state");
+    function poll() {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (job) {
+          if (!job) return;
+          bar.value = job.progress;
+          bar.textContent = job.progress + "%";
+          percent.textContent = job.progress + "%";
+          message.textContent = job.message;
+          if (FINAL_STATES.indexOf(job.state) >= 0) {
+            window.location.reload();
+            return;
+          }
+          state.firstChild.textContent = job.state;
+          window.setTimeout(poll, JOB_POLL_MS);
+        })
+        .catch(function () { window.setTimeout(poll, JOB_POLL_MS * 4); });
+    }
+    window.setTimeout(poll, JOB_POLL_MS);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var jobs = document.querySelectorAll("tr[data-job-status]");
+    for (var j = 0; j < jobs.length && window.fetch; j++) setupJob(jobs[j]);
     var forms = document.querySelectorAll("form.episode-form");
     for (var i = 0; i < forms.length; i++) {
       setupAudio(forms[i]);

@@ -9,6 +9,7 @@ from typing import Any
 from podcast.views.api.schemas import (
     FORM_NOTE,
     ID,
+    JOB_STATES,
     MAX_ID,
     MAX_LIMIT,
     SCHEMAS,
@@ -100,6 +101,10 @@ _LIST_PARAMETERS = [
         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
     },
 ]
+_JOB_FILTERS = [
+    {"name": "show", "in": "query", "description": "A show's id.", "schema": ID},
+    {"name": "state", "in": "query", "schema": {"enum": JOB_STATES}},
+]
 _NO_CONTENT = {"204": {"description": "Deleted."}}
 
 
@@ -174,6 +179,20 @@ def _paths() -> dict[str, Any]:
                 tag="show",
             ),
         },
+        "/jobs": {
+            "get": _operation(
+                "listJobs", "Background jobs, newest first.",
+                _ok("200", "JobList", "A page of jobs."), "401 422",
+                parameters=[*_LIST_PARAMETERS, *_JOB_FILTERS], tag="jobs",
+            ),
+        },
+        "/jobs/{job_id}": {
+            "get": _operation(
+                "getJob", "One job: state, progress (0-100), message and result.",
+                _ok("200", "Job", "The job."), "401 404", parameters=[_path_id("job_id")],
+                tag="jobs",
+            ),
+        },
         "/openapi.json": {
             "get": {
                 "operationId": "openapi",
@@ -199,14 +218,14 @@ def _document() -> dict[str, Any]:
             "title": "Podcast publishing API",
             "version": "1.0.0",
             "description": (
-                "Episodes, guests and the show. Authenticate with `Authorization: Bearer "
-                "<token>` (`podcast create-token EMAIL`). Errors are "
+                "Episodes, guests, the show and its background jobs. Authenticate with "
+                "`Authorization: Bearer <token>` (`podcast create-token EMAIL`). Errors are "
                 '`{"error": {"code", "message", "fields"}}`. ' + FORM_NOTE
             ),
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}],
-        "tags": [{"name": name} for name in ("episodes", "guests", "show", "meta")],
+        "tags": [{"name": name} for name in ("episodes", "guests", "show", "jobs", "meta")],
         "paths": _paths(),
         "components": {
             "schemas": SCHEMAS,

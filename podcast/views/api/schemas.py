@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from podcast.feed.categories import category_choices
+from podcast.jobs.records import JobState
 from podcast.models import EpisodeStatus, EpisodeType, ShowType
 from podcast.services.episode_input import DESCRIPTION_MAX, SUMMARY_MAX, TITLE_MAX
 from podcast.services.fields import values_of
@@ -18,6 +19,7 @@ DEFAULT_LIMIT = 20
 STATUSES = values_of(EpisodeStatus)
 EPISODE_TYPES = values_of(EpisodeType)
 SHOW_TYPES = values_of(ShowType)
+JOB_STATES = values_of(JobState)
 
 
 def ref(name: str) -> dict[str, str]:
@@ -286,6 +288,24 @@ SCHEMAS: dict[str, Any] = {
             "updated_at": _TIMESTAMP,
         }
     ),
+    "Job": _output(
+        {
+            "id": ID,
+            "kind": {"type": "string", "description": "What the job does, e.g. storage_check."},
+            "state": {"enum": JOB_STATES},
+            "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+            "message": {"type": "string", "description": "How it is going, in a sentence."},
+            "result": {"type": ["object", "null"], "description": "What it produced, once done."},
+            "error": {"type": ["string", "null"], "description": "The last failure's sentence."},
+            "show_id": {"type": ["integer", "null"]},
+            "attempts": {"type": "integer", "minimum": 0},
+            "max_attempts": {"type": "integer", "minimum": 1},
+            "created_at": _TIMESTAMP,
+            "started_at": {"anyOf": [_TIMESTAMP, {"type": "null"}]},
+            "finished_at": {"anyOf": [_TIMESTAMP, {"type": "null"}]},
+        }
+    ),
+    "JobList": _output({"items": {"type": "array", "items": ref("Job")}, "next": _URL_OR_NULL}),
     "EpisodeList": _output(
         {"items": {"type": "array", "items": ref("Episode")}, "next": _URL_OR_NULL}
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from podcast.jobs.records import Job
 from podcast.models import Episode, Guest, MediaAsset, Show
 from podcast.services.markup import render_markdown
 from podcast.views.urls import absolute, episode_url, feed_url, guest_url, media_url
@@ -104,4 +105,23 @@ def show_json(show: Show) -> dict[str, Any]:
         "feed_url": feed_url(),
         "url": absolute("public.index"),
         "updated_at": timestamp(show.updated_at),
+    }
+
+
+def job_json(job: Job) -> dict[str, Any]:
+    """A job as the API (and the admin's progress poll) shows it."""
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "state": job.state.value,
+        "progress": job.progress,
+        "message": job.message,
+        "result": job.result,
+        "error": job.error or None,
+        "show_id": job.show_id,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "created_at": timestamp(job.created_at),
+        "started_at": timestamp(job.started_at),
+        "finished_at": timestamp(job.finished_at),
     }

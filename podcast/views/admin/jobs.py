@@ -1,0 +1,90 @@
+"""Admin: background jobs, their live progress, Retry for a failed one, Cancel for admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from podcast import current
+from podcast.errors import PodcastError
+from podcast.extensions import db
+from podcast.jobs import cancel_job, retry_job
+from podcast.jobs.registry import kind_label
+from podcast.services import queries
+from podcast.views.admin.common import admin_required, bp, render_json
+from podcast.views.admin.forms import ActionForm
+from podcast.views.api.schemas import JOB_STATES
+from podcast.views.api.serializers import job_json
+
+PAGE_SIZE = 50
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+
+
+@bp.get("/jobs")
+def jobs() -> Any:
+    """Jobs newest first, filtered by show and state; reloads itself without JavaScript."""
+    show_id, before = _int_arg("show"), _int_arg("before")
+    state = request.args.get("state") if request.args.get("state") in JOB_STATES else None
+    rows = queries.jobs_page(
+        db.session, show_id=show_id, state=state, before=before, limit=PAGE_SIZE
+    )
+    older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
+    rows = rows[:PAGE_SIZE]
+    return render_template(
+        "admin/jobs.html",
+        jobs=rows,
+        shows=queries.shows_by_id(db.session),
+        states=JOB_STATES,
+        show_id=show_id,
+        state=state,
+        older=older,
+        active=any(not job.is_final for job in rows),
+        kind_label=kind_label,
+        action_form=ActionForm(),
+        show=current.show(),
+    )
+
+
+@bp.get("/jobs/<int:job_id>/status")
+def job_status(job_id: int) -> Any:
+    """The job as GET /api/v1/jobs/<id> shows it, for the page's progress poll (session auth)."""
+    job = queries.get_job(db.session, job_id)
+    if job is None:
+        abort(404)
+    return render_json(job_json(job))
+
+
+def _back() -> Any:
+    return redirect(request.form.get("next") or url_for("admin.jobs"))
+
+
+@bp.post("/jobs/<int:job_id>/retry")
+def job_retry(job_id: int) -> Any:
+    """Queue a failed or cancelled job again."""
+    try:
+        job = retry_job(db.session, job_id)
+    except PodcastError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(f"{kind_label(job.kind)} (job {job.id}) is queued again.")
+    return _back()
+
+
+@bp.post("/jobs/<int:job_id>/cancel")
+@admin_required
+def job_cancel(job_id: int) -> Any:
+    """Cancel a queued or running job (admins)."""
+    try:
+        job = cancel_job(db.session, job_id)
+    except PodcastError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(f"{kind_label(job.kind)} (job {job.id}) is cancelled.")
+    return _back()
