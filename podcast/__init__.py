@@ -7,9 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from podcast.config import load_settings
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from podcast.config import PROJECT_ROOT, load_settings
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:

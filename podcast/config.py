@@ -12,6 +12,9 @@ from urllib.parse import urlsplit
 
 from podcast.errors import ConfigError
 
+# The repository: templates/, migrations/ and the seed folder episodes/ live here.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
 
 def _parse_int(value: str) -> int:
     return int(value.strip())

@@ -12,6 +12,7 @@ from flask import Flask, current_app, g
 
 from podcast.extensions import db
 from podcast.services import queries
+from podcast.services.throttle import LoginThrottle, build_throttle
 
 if TYPE_CHECKING:
     from podcast.config import Settings
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 SETTINGS_KEY = "podcast.settings"
 STORAGE_KEY = "podcast.storage"
 FEED_CACHE_KEY = "podcast.feed.cache"
+THROTTLE_KEY = "podcast.throttle"
 _SHOW_KEY = "_podcast_show"
 
 
@@ -38,6 +40,14 @@ def storage(app: Flask | None = None) -> Storage:
 def feed_cache(app: Flask | None = None) -> FeedCache:
     """The app's rendered-feed cache (tests and the bench read its `renders`)."""
     return (app or current_app).extensions[FEED_CACHE_KEY]
+
+
+def throttle() -> LoginThrottle:
+    """The app's login throttle, built on first use (create_app does no I/O)."""
+    extensions = current_app.extensions
+    if THROTTLE_KEY not in extensions:
+        extensions[THROTTLE_KEY] = build_throttle(current_app.config)
+    return extensions[THROTTLE_KEY]
 
 
 def max_upload_bytes() -> int:

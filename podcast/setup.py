@@ -50,7 +50,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 def configure_database(app: Flask) -> None:
     """Attach SQLAlchemy and Alembic (migrations/ at the project root)."""
-    from podcast import PROJECT_ROOT
+    from podcast.config import PROJECT_ROOT
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options: dict[str, Any] = {"pool_pre_ping": True}

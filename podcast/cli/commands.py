@@ -45,7 +45,7 @@ def inspect_command(files: tuple[str, ...]) -> None:
 @with_appcontext
 def load_episodes_command(directory: str | None, if_empty: bool) -> None:
     """Load the show, guests and episodes from DIR (default: episodes/); safe to run twice."""
-    from podcast import PROJECT_ROOT
+    from podcast.config import PROJECT_ROOT
     from podcast.extensions import db
     from podcast.services.queries import current_show
     from podcast.services.seed import load_folder

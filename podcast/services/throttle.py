@@ -6,18 +6,15 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
-
-from flask import Flask
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
 ACCOUNT_LIMIT = 5
 ADDRESS_LIMIT = 20
 WINDOW_SECONDS = 15 * 60
-EXTENSION_KEY = "podcast.services.throttle"
 
 
 class Counter(Protocol):
@@ -169,25 +166,17 @@ class LoginThrottle:
         self.counter.clear("account:" + email.strip().lower())
 
 
-def build_throttle(app: Flask) -> LoginThrottle:
+def build_throttle(config: Mapping[str, Any]) -> LoginThrottle:
     """The throttle the settings ask for: Redis when PODCAST_REDIS_URL is set, else in-process."""
-    url = app.config.get("PODCAST_REDIS_URL")
+    url = config.get("PODCAST_REDIS_URL")
     counter: Counter = (
-        RedisCounter(url, app.config.get("THROTTLE_REDIS_PREFIX", "podcast:throttle:"))
+        RedisCounter(url, config.get("THROTTLE_REDIS_PREFIX", "podcast:throttle:"))
         if url
         else MemoryCounter()
     )
     return LoginThrottle(
         counter,
-        account_limit=int(app.config.get("LOGIN_ACCOUNT_LIMIT", ACCOUNT_LIMIT)),
-        address_limit=int(app.config.get("LOGIN_ADDRESS_LIMIT", ADDRESS_LIMIT)),
-        window=int(app.config.get("LOGIN_WINDOW_SECONDS", WINDOW_SECONDS)),
+        account_limit=int(config.get("LOGIN_ACCOUNT_LIMIT", ACCOUNT_LIMIT)),
+        address_limit=int(config.get("LOGIN_ADDRESS_LIMIT", ADDRESS_LIMIT)),
+        window=int(config.get("LOGIN_WINDOW_SECONDS", WINDOW_SECONDS)),
     )
-
-
-def get_throttle(app: Flask) -> LoginThrottle:
-    """The app's throttle, built on first use (create_app does no I/O)."""
-    throttle = app.extensions.get(EXTENSION_KEY)
-    if throttle is None:
-        throttle = app.extensions[EXTENSION_KEY] = build_throttle(app)
-    return throttle

@@ -12,7 +12,7 @@ from flask_login import current_user, login_user, logout_user
 from podcast import current
 from podcast.extensions import db
 from podcast.services.accounts import authenticate
-from podcast.services.throttle import Blocked, get_throttle
+from podcast.services.throttle import Blocked
 from podcast.views.admin.common import STALE_MESSAGE, should_process, stale_form
 from podcast.views.admin.forms import ActionForm, LoginForm
 
@@ -79,7 +79,7 @@ def login() -> Any:
             return redirect(_safe_next(request.args.get("next")))
         return _render(form)
     email, password = (form.email.data or "").strip(), form.password.data or ""
-    throttle = get_throttle(current_app)
+    throttle = current.throttle()
     address = request.remote_addr
     blocked = throttle.check(email, address)
     if blocked:
