@@ -128,6 +128,9 @@ class Show(db.Model):
     podcast_guid: Mapped[str] = mapped_column(String(36))
     # Bumped in the same transaction as any public content change: caches compare it.
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # When what listeners see last changed (edits, deletes, unpublishing; not drafts). Only ever
+    # moves forward: the feed's lastBuildDate and Last-Modified both come from it.
+    content_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -151,9 +151,14 @@ def json_chapters(episode: Episode | FeedItem, show: Show | None) -> dict[str, A
 
 
 def last_build(show: Show, items: Sequence[FeedItem]) -> datetime:
-    """When the feed's content last changed, from the content itself (never the clock)."""
-    moments = [m for i in items for m in (i.publish_at, i.updated_at) if m is not None]
-    return max(moments) if moments else (show.updated_at or show.created_at)
+    """When the feed's content last changed: the show's content time (moved forward by every
+    public change, deletes included), or a newer release (a scheduled episode's time came).
+
+    Both only ever grow, so neither does this; it is lastBuildDate and Last-Modified alike.
+    """
+    content = show.content_at or show.updated_at or show.created_at
+    released = max((item.publish_at for item in items), default=content)
+    return max(content, released).replace(microsecond=0)
 
 
 def _persons(hosts: list[dict[str, str]]) -> list[Person]:

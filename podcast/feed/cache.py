@@ -203,16 +203,15 @@ def _render(
     items = load_items(session, now)
     body = render_feed(show, items, links, fragments)
     digest = hashlib.sha256(body).hexdigest()[:32]
-    # Last-Modified also moves on show edits that leave lastBuildDate alone (the ETag, from
-    # the bytes, moves only when the bytes do).
-    modified = max(last_build(show, items), show.updated_at or show.created_at)
+    # The same moment the feed states as lastBuildDate: one content time, only moving forward.
+    modified = last_build(show, items)
     return RenderedFeed(
         key=state.key,
         body=body,
         gzipped=gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),  # same bytes everywhere
         etag=f'"{digest}"',
         gzip_etag=f'"{digest}-gz"',
-        last_modified=modified.replace(microsecond=0),
+        last_modified=modified,
         last_modified_http=format_datetime(modified.astimezone(UTC), usegmt=True),
     )
 

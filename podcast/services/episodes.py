@@ -124,6 +124,11 @@ def _check_chapters(episode: Episode) -> None:
             raise ValidationError(problem, fields={"chapters": problem})
 
 
+def _listed(episode: Episode) -> bool:
+    """True when the episode is in the feed once this change is committed."""
+    return episode.status == EpisodeStatus.PUBLISHED and episode.audio is not None
+
+
 def _staged_audio(session: Session, asset_id: int) -> MediaAsset:
     asset = session.get(MediaAsset, asset_id)
     in_use = asset is not None and session.scalar(
@@ -224,7 +229,7 @@ def create_episode(
             _check_chapters(episode)
         _set_guests(episode, guests or [])
         session.add(episode)
-        bump_revision(show, now)
+        bump_revision(show, now, public=_listed(episode))
         session.commit()
     return episode
 
@@ -241,6 +246,7 @@ def update_episode(
 ) -> Episode:
     """Edit an episode; replaced files are deleted only after the change is committed."""
     now = now or utcnow()
+    was_listed = episode.is_public(now)
     with _removing_new_objects_on_failure(session, storage) as new_keys:
         guests = _resolve_guests(session, data)
         _apply_fields(episode, data)
@@ -258,7 +264,7 @@ def update_episode(
         episode.updated_at = now
         for asset in replaced:
             session.delete(asset)
-        bump_revision(episode.show, now)
+        bump_revision(episode.show, now, public=was_listed or _listed(episode))
         session.commit()
     delete_objects(storage, [asset.key for asset in replaced])
     return episode
@@ -269,11 +275,12 @@ def delete_episode(session: Session, storage: Storage, episode: Episode) -> list
     assets = [a for a in (episode.audio, episode.image, episode.transcript) if a is not None]
     keys = [asset.key for asset in assets]
     show = episode.show
+    was_listed = episode.is_public()
     session.delete(episode)
     session.flush()
     for asset in assets:
         session.delete(asset)
-    bump_revision(show)
+    bump_revision(show, public=was_listed)
     try:
         session.commit()
     except BaseException:

@@ -46,10 +46,14 @@ def podcast_guid_for(feed_url: str) -> str:
     return str(uuid.uuid5(PODCAST_NAMESPACE_GUID, name))
 
 
-def bump_revision(show: Show, now: datetime | None = None) -> None:
-    """Mark the show's public content as changed (the feed and page caches compare this)."""
+def bump_revision(show: Show, now: datetime | None = None, *, public: bool = True) -> None:
+    """Mark the show as changed (the feed and page caches compare this); `public` when what
+    listeners see changed, which moves the feed's content time forward (never back)."""
+    now = now or utcnow()
     show.revision = (show.revision or 0) + 1
-    show.updated_at = now or utcnow()
+    show.updated_at = now
+    if public:
+        show.content_at = max(show.content_at, now) if show.content_at else now
 
 
 def bump_current_show(session: Session, now: datetime | None = None) -> None:
