@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 HOST ?= 127.0.0.1
 WORKERS ?= 2
+JOB_WORKERS ?= 1
 PYTEST_WORKERS ?= 2
+JOB_WORKERS ?= 1
 
 .PHONY: serve test lint format bench clean
 
@@ -26,8 +28,8 @@ serve: export PODCAST_SITE_URL ?= http://localhost:$(PORT)
 serve: $(VENV)/.installed
 	$(BIN)/podcast db upgrade
 	$(BIN)/podcast load-episodes --if-empty
-	@echo "Serving on http://localhost:$(PORT)"
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	@echo "Serving on http://localhost:$(PORT), with a job worker; Ctrl-C stops both"
+	HOST=$(HOST) WORKERS=$(WORKERS) JOB_WORKERS=$(JOB_WORKERS) $(BIN)/honcho start --no-colour --port $(PORT)
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .

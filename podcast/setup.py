@@ -164,9 +164,11 @@ def configure_cli(app: Flask) -> None:
     """Register the `podcast` subcommands on the app's CLI group."""
     from podcast.cli.backup import export_command, import_command
     from podcast.cli.commands import register_commands
+    from podcast.jobs.cli import jobs_group
     from podcast.jobs.worker import worker_command
 
     register_commands(app)
     app.cli.add_command(worker_command)
+    app.cli.add_command(jobs_group)
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)

@@ -206,3 +206,46 @@ def test_ping_reports_progress_and_its_result(app):
     assert job.state == JobState.DONE
     assert job.message == "A worker answered after 0 s."
     assert job.result == {"seconds": 0.0, "attempt": 1}
+
+
+def test_the_daily_check_is_queued_once_a_day_and_reports_what_it_found(app, storage):
+    import io
+    import os
+    import time
+    from pathlib import Path
+
+    from podcast.jobs.builtin import STORAGE_CHECK, queue_daily_check
+
+    key = "orphan/left-behind.mp3"
+    storage.put(key, io.BytesIO(b"ID3 no row points here"), content_type="audio/mpeg")
+    media = Path(app.config["PODCAST_STORAGE_URL"].removeprefix("file://"))
+    two_hours_ago = time.time() - 7200
+    os.utime(media / key, (two_hours_ago, two_hours_ago))
+    today = utcnow()
+    queue_daily_check(today)
+    queue_daily_check(today)  # a second worker's scheduler on another host
+    jobs = db.session.scalars(select(Job).where(Job.kind == STORAGE_CHECK)).all()
+    assert len(jobs) == 1
+    run_queued(now=utcnow())
+    job = _job(jobs[0].id)
+    assert job.state == JobState.DONE
+    assert (job.result["fixed"], job.result["problems"]) == (True, 1)
+    assert f"object without a row (removed): {key}" in job.result["lines"]
+    assert job.message == "1 problem(s) found and fixed."
+    assert not (media / key).exists()
+    queue_daily_check(today + timedelta(days=1))
+    assert len(db.session.scalars(select(Job).where(Job.kind == STORAGE_CHECK)).all()) == 2
+
+
+def test_jobs_status_says_how_the_queue_stands(app, runner):
+    enqueue_and_commit("ping")
+    failed = enqueue(db.session, "test.fail", {}, max_attempts=1)
+    db.session.commit()
+    run_queued(limit=1)
+    run_queued()
+    output = runner.invoke(args=["jobs", "status"]).output
+    assert "jobs: 1 done, 1 failed" in output
+    assert "not yet handed to the queue: 0" in output
+    assert "running with an expired lease (worker lost): 0" in output
+    assert "queue 'podcast' (PODCAST_QUEUE_URL): " in output
+    assert failed.id

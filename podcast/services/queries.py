@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from podcast.extensions import db
-from podcast.jobs.records import Job
+from podcast.jobs.records import Job, JobState
 from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, Show, utcnow
 
 VISIBLE_STATUSES = (EpisodeStatus.PUBLISHED, EpisodeStatus.SCHEDULED)
@@ -115,3 +115,17 @@ def get_job(session: Session, job_id: int) -> Job | None:
 def shows_by_id(session: Session) -> dict[int, Show]:
     """Every show by id (for labels and filters)."""
     return {show.id: show for show in session.scalars(select(Show).order_by(Show.id))}
+
+
+def job_counts(session: Session, now: datetime) -> dict[str, Any]:
+    """How the queue stands: jobs per state, the oldest due job waiting, rows not yet handed."""
+    by_state = dict(session.execute(select(Job.state, func.count()).group_by(Job.state)).all())
+    waiting = (Job.state == JobState.QUEUED) & (Job.available_at <= now)
+    return {
+        "states": {str(state): count for state, count in by_state.items()},
+        "oldest_due": session.scalar(select(func.min(Job.available_at)).where(waiting)),
+        "unhanded": session.scalar(select(func.count()).where(waiting, Job.handed_at.is_(None))),
+        "lease_expired": session.scalar(
+            select(func.count()).where(Job.state == JobState.RUNNING, Job.lease_until < now)
+        ),
+    }
