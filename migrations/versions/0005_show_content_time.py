@@ -2,7 +2,7 @@
 (the feed's lastBuildDate and Last-Modified, issue 11)
 
 Revision ID: 0005_show_content_time
-Revises: 0006_jobs
+Revises: 0002_staged_episode_guid
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0005_show_content_time'
-down_revision = '0006_jobs'
+down_revision = '0002_staged_episode_guid'
 branch_labels = None
 depends_on = None
 
