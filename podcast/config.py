@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from argon2 import Parameters, profiles
+
 from podcast.errors import ConfigError
 
 # The repository: templates/, migrations/ and the seed folder episodes/ live here.
@@ -84,6 +86,16 @@ def _parse_queue_url(value: str) -> str | None:
     raise ValueError("must be sqlite:///path/to/queue.db or a redis:// URL")
 
 
+def _parse_argon2_profile(value: str) -> str:
+    name = value.strip().upper()
+    if not isinstance(getattr(profiles, name, None), Parameters):
+        raise ValueError(
+            "must name an argon2 profile: RFC_9106_LOW_MEMORY (the default), "
+            "RFC_9106_HIGH_MEMORY, or CHEAPEST (for tests only)"
+        )
+    return name
+
+
 @dataclass(frozen=True)
 class Setting:
     """One environment variable: its parser and a default (None: computed from the instance)."""
@@ -107,6 +119,10 @@ SETTINGS: dict[str, Setting] = {
     "QUEUE_URL": Setting("PODCAST_QUEUE_URL", _parse_queue_url, ""),
     # A running job whose worker has not reported for this long is taken as dead.
     "JOB_LEASE_SECONDS": Setting("PODCAST_JOB_LEASE_SECONDS", _parse_positive_int, "30"),
+    # The cost of hashing a password; tests pick CHEAPEST, as they test logins, not argon2.
+    "PASSWORD_HASHING": Setting(
+        "PODCAST_PASSWORD_HASHING", _parse_argon2_profile, "RFC_9106_LOW_MEMORY"
+    ),
 }
 
 
@@ -125,6 +141,7 @@ class Settings:
     TRUSTED_PROXIES: int
     QUEUE_URL: str
     JOB_LEASE_SECONDS: int
+    PASSWORD_HASHING: str
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -18,12 +18,14 @@ if TYPE_CHECKING:
     from podcast.config import Settings
     from podcast.feed.cache import FeedCache
     from podcast.models import Show
+    from podcast.services.accounts import Passwords
     from podcast.storage import Storage
 
 SETTINGS_KEY = "podcast.settings"
 STORAGE_KEY = "podcast.storage"
 FEED_CACHE_KEY = "podcast.feed.cache"
 THROTTLE_KEY = "podcast.throttle"
+PASSWORDS_KEY = "podcast.passwords"
 _SHOW_KEY = "_podcast_show"
 
 
@@ -48,6 +50,11 @@ def throttle() -> LoginThrottle:
     if THROTTLE_KEY not in extensions:
         extensions[THROTTLE_KEY] = build_throttle(current_app.config)
     return extensions[THROTTLE_KEY]
+
+
+def passwords(app: Flask | None = None) -> Passwords:
+    """The app's password hashing, at the cost PODCAST_PASSWORD_HASHING names."""
+    return (app or current_app).extensions[PASSWORDS_KEY]
 
 
 def max_upload_bytes() -> int:

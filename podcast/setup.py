@@ -107,6 +107,9 @@ def configure_auth(app: Flask) -> None:
     login_manager.login_message = "Please log in to continue."
     login_manager.session_protection = "strong"
     login_manager.user_loader(accounts.load_user)
+    app.extensions[current.PASSWORDS_KEY] = accounts.Passwords(
+        app.config["PODCAST_PASSWORD_HASHING"]
+    )
     csrf.init_app(app)
 
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import lxml.html
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -26,7 +25,6 @@ from support.data import PASSWORD, SAMPLE_MP3
 from podcast.extensions import db
 from podcast.jobs import Job, enqueue
 from podcast.models import Episode, EpisodeStatus, Guest, Show, User
-from podcast.services import accounts
 from podcast.services.accounts import create_token
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments, create_episode
@@ -146,14 +144,6 @@ def test_the_table_covers_every_route(app) -> None:
     routes = _rules(app)
     assert routes - set(ROUTES) == set(), "routes without an access rule in ROUTES"
     assert set(ROUTES) - routes == set(), "ROUTES names routes the app no longer has"
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Hundreds of cases each make accounts; argon2's real cost is not what they test (a
-    # hash made this way still verifies through the same code path).
-    cheap = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    monkeypatch.setattr(accounts, "_hasher", cheap)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from support.data import PASSWORD
 from support.live_server import CHROMIUM, CHROMIUM_ARGS, screenshotter, serve
 
 from podcast import PROJECT_ROOT
+from podcast.current import passwords
 from podcast.extensions import db
 from podcast.services.accounts import create_user
 
@@ -56,7 +57,7 @@ def seeded_app(tmp_path: Path):
             args=["load-episodes", str(PROJECT_ROOT / "episodes")]
         )
         assert result.exit_code == 0, result.output
-        create_user(db.session, "admin@example.org", PASSWORD, "admin")
+        create_user(db.session, "admin@example.org", PASSWORD, "admin", passwords=passwords())
         yield app
         db.session.remove()
         db.engine.dispose()

@@ -10,8 +10,9 @@ from lxml import html as lxml_html
 from sqlalchemy import func, select
 from support.app import make_app
 from support.auth import sign_in_as
-from support.data import FIXTURES, SAMPLE_MP3, SHOW_SETTINGS
+from support.data import FIXTURES, PASSWORD, SAMPLE_MP3, SHOW_SETTINGS
 
+from podcast.current import passwords
 from podcast.extensions import db
 from podcast.models import Episode, Guest, MediaAsset
 from podcast.services.accounts import create_user
@@ -128,7 +129,7 @@ def test_upload_over_the_limit_gets_a_friendly_413(tmp_path) -> None:
     with app.app_context():
         db.create_all()
         create_show(db.session, dict(SHOW_SETTINGS), "https://podcast.example.org/feed.xml")
-        user = create_user(db.session, "p@example.org", "correct horse battery")
+        user = create_user(db.session, "p@example.org", PASSWORD, passwords=passwords())
         client = sign_in_as(app.test_client(), user)
         big = (io.BytesIO(b"\0" * (3 * 1024 * 1024)), "huge.mp3")
         page = client.post(

@@ -8,11 +8,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from argon2 import profiles
 from support.app import make_app
+from support.data import PASSWORD
 
 from podcast import create_app
 from podcast.config import SETTINGS
+from podcast.current import passwords
 from podcast.errors import ConfigError
+from podcast.extensions import db
+from podcast.services.accounts import authenticate
 
 PODCAST = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "podcast"
 
@@ -91,6 +96,7 @@ def test_secret_key_generated_once_into_the_instance_folder(clean_env, tmp_path:
         ("PODCAST_DATABASE_URL", "mysql://root@localhost/podcast"),
         ("PODCAST_STORAGE_URL", "media/relative"),
         ("PODCAST_REDIS_URL", "http://localhost:6379"),
+        ("PODCAST_PASSWORD_HASHING", "md5"),
     ],
 )
 def test_bad_setting_is_refused_by_name(
@@ -101,6 +107,16 @@ def test_bad_setting_is_refused_by_name(
         create_app({"INSTANCE_PATH": tmp_path / "instance"})
     assert variable in caught.value.message
     assert caught.value.message.endswith(".")
+
+
+def test_passwords_are_hashed_at_the_cost_the_setting_names(clean_env, tmp_path, make_user):
+    real = passwords(create_app({"INSTANCE_PATH": tmp_path / "real"}))
+    assert real.hasher.memory_cost == profiles.RFC_9106_LOW_MEMORY.memory_cost
+    user = make_user()  # the tests' configuration names CHEAPEST
+    assert user.password_hash.startswith("$argon2id$v=19$m=8,t=1,p=1$")
+    # A higher cost takes effect at the next login: the hash is redone at that cost.
+    assert authenticate(db.session, user.email, PASSWORD, passwords=real) == user
+    assert user.password_hash.startswith(f"$argon2id$v=19$m={real.hasher.memory_cost},")
 
 
 def test_storage_url_with_credentials_is_refused(clean_env, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, text
 from support.data import FIXTURES, PASSWORD, SAMPLE_MP3
 
+from podcast.current import passwords
 from podcast.extensions import db
 from podcast.models import ApiToken, Role, User
 from podcast.services.accounts import authenticate, user_for_token
@@ -68,7 +69,7 @@ def test_create_user_with_password(runner) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "aigerim@example.org" in result.stdout
-    user = authenticate(db.session, "aigerim@example.org", PASSWORD)
+    user = authenticate(db.session, "aigerim@example.org", PASSWORD, passwords=passwords())
     assert user is not None and user.role == Role.ADMIN
 
 
@@ -78,7 +79,7 @@ def test_create_user_prompts_for_the_password(runner) -> None:
     )
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output  # hidden input is not echoed
-    user = authenticate(db.session, "timur@example.org", PASSWORD)
+    user = authenticate(db.session, "timur@example.org", PASSWORD, passwords=passwords())
     assert user is not None and user.role == Role.PRODUCER
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.pool import NullPool
 from support import mpeg_synth
 from support.api import app_with, asset_count, episode_count, seed_show_and_token, stored_keys
 from support.auth import sign_in_as
-from support.data import SAMPLE_MP3
+from support.data import PASSWORD, SAMPLE_MP3
 from support.faults import (
     AppProcess,
     MotoOnPort,
@@ -42,6 +42,7 @@ from support.faults import (
 )
 from support.s3 import MotoProcess, s3_client
 
+from podcast.current import passwords
 from podcast.extensions import db
 from podcast.services.accounts import create_user
 from podcast.services.uploads import TEMP_PREFIX
@@ -202,7 +203,9 @@ def test_storage_process_killed_mid_upload_then_restarted(
 def test_admin_form_during_an_outage_keeps_what_was_typed(s3_app: Flask, link: StorageLink) -> None:
     seed_show_and_token()
     s3_app.config["WTF_CSRF_ENABLED"] = False
-    user = create_user(db.session, "editor@example.org", "correct horse battery", "producer")
+    user = create_user(
+        db.session, "editor@example.org", PASSWORD, "producer", passwords=passwords()
+    )
     client = sign_in_as(s3_app.test_client(), user)
     link.down()
     response = client.post(

@@ -88,7 +88,7 @@ def create_user_command(email: str, password: str | None, role: str) -> None:
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = create_user(db.session, email, password, role)
+        user = create_user(db.session, email, password, role, passwords=current.passwords())
     except PodcastError as exc:
         _fail(exc.message)
     click.echo(f"Created {user.role.value} {user.email}.")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import cached_property
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,10 +15,24 @@ from sqlalchemy.orm import Session
 from podcast.errors import ConflictError, ValidationError
 from podcast.models import ApiToken, Role, User, utcnow
 
-_hasher = PasswordHasher()
-# A real hash to verify against when the email is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash("not a real password")
 MIN_PASSWORD_LENGTH = 10
+
+
+class Passwords:
+    """Argon2 hashing at the cost PODCAST_PASSWORD_HASHING names (an argon2 profile)."""
+
+    def __init__(self, profile: str) -> None:
+        """Hash with the named profile of argon2.profiles, e.g. RFC_9106_LOW_MEMORY."""
+        self.hasher = PasswordHasher.from_parameters(getattr(profiles, profile))
+
+    @cached_property
+    def dummy_hash(self) -> str:
+        """A real hash to verify against when the email is unknown, so timing reveals nothing."""
+        return self.hasher.hash("not a real password")
+
+    def hash(self, password: str) -> str:
+        """An argon2id hash of the password."""
+        return self.hasher.hash(password)
 
 
 def normalize_email(email: str) -> str:
@@ -25,12 +40,9 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of the password."""
-    return _hasher.hash(password)
-
-
-def create_user(session: Session, email: str, password: str, role: str = "producer") -> User:
+def create_user(
+    session: Session, email: str, password: str, role: str = "producer", *, passwords: Passwords
+) -> User:
     """Create an account; refuses a duplicate email, a short password or an unknown role."""
     email = normalize_email(email)
     if "@" not in email or len(email) > 255:
@@ -44,23 +56,25 @@ def create_user(session: Session, email: str, password: str, role: str = "produc
         raise ValidationError(f"Unknown role {role!r}: use admin or producer.")
     if session.scalar(select(User).where(User.email == email)):
         raise ConflictError(f"An account for {email} already exists.")
-    user = User(email=email, password_hash=hash_password(password), role=Role(role))
+    user = User(email=email, password_hash=passwords.hash(password), role=Role(role))
     session.add(user)
     session.commit()
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
+def authenticate(
+    session: Session, email: str, password: str, *, passwords: Passwords
+) -> User | None:
     """The active user with that email and password, or None."""
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        passwords.hasher.verify(user.password_hash if user else passwords.dummy_hash, password)
     except (VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if passwords.hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash(password)
     user.last_login_at = utcnow()
     session.commit()
     return user

@@ -84,7 +84,11 @@ def login() -> Any:
     blocked = throttle.check(email, address)
     if blocked:
         return _blocked(form, blocked)
-    user = authenticate(db.session, email, password) if email and password else None
+    user = (
+        authenticate(db.session, email, password, passwords=current.passwords())
+        if email and password
+        else None
+    )
     if user is None:
         throttle.failed(email, address)
         blocked = throttle.check(email, address)

@@ -67,6 +67,8 @@ def make_app(tmp_path: Path, database_url: str | None = None, **overrides: Any) 
         "SITE_URL": "https://podcast.example.org",
         "SECRET_KEY": "test-secret",
         "TESTING": True,
+        # Tests make hundreds of accounts; argon2's real cost is not what they test.
+        "PASSWORD_HASHING": "CHEAPEST",
     }
     settings.update(overrides)
     return create_app(settings)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from podcast.current import passwords
 from podcast.extensions import db
 from podcast.models import Episode, Guest, Show, User
 from podcast.services.accounts import create_token, create_user
@@ -61,7 +62,7 @@ def make_user(app: Flask) -> Callable[..., User]:
     """Create a user with the test password."""
 
     def factory(email: str = "producer@example.org", role: str = "producer") -> User:
-        return create_user(db.session, email, PASSWORD, role)
+        return create_user(db.session, email, PASSWORD, role, passwords=passwords())
 
     return factory
 

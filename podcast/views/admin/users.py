@@ -36,7 +36,11 @@ def users() -> Any:
     elif should_process(form):
         try:
             user = create_user(
-                db.session, form.email.data or "", form.password.data or "", form.role.data
+                db.session,
+                form.email.data or "",
+                form.password.data or "",
+                form.role.data,
+                passwords=current.passwords(),
             )
         except PodcastError as exc:
             db.session.rollback()
