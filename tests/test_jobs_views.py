@@ -82,9 +82,9 @@ def _page(client, path="/admin/jobs"):
     return html.fromstring(response.data)
 
 
-def test_admin_page_shows_progress_errors_and_a_retry_button(client, sign_in, no_csrf):
+def test_admin_page_shows_progress_errors_and_a_retry_button(client, login, no_csrf):
     done, failed, queued = _jobs()
-    sign_in("producer")
+    login("producer")
     page = _page(client)
     rows = {row.get("id"): row for row in page.xpath(ROWS)}
     assert list(rows) == [f"job-{queued}", f"job-{failed}", f"job-{done}"]
@@ -105,9 +105,9 @@ def test_admin_page_shows_progress_errors_and_a_retry_button(client, sign_in, no
     assert client.post(f"/admin/jobs/{queued}/cancel").status_code == 403
 
 
-def test_admin_filters_by_state_and_cancels_a_queued_job(client, sign_in, no_csrf):
+def test_admin_filters_by_state_and_cancels_a_queued_job(client, login, no_csrf):
     done, failed, queued = _jobs()
-    sign_in("admin")
+    login("admin")
     page = _page(client, "/admin/jobs?state=queued")
     assert [row.get("id") for row in page.xpath(ROWS)] == [f"job-{queued}"]
     button = page.xpath(f"//tr[@id='job-{queued}']//form[contains(@class, 'job-cancel')]/button")[0]
@@ -120,17 +120,17 @@ def test_admin_filters_by_state_and_cancels_a_queued_job(client, sign_in, no_csr
     assert not page.xpath("//noscript/meta[@http-equiv='refresh']")
 
 
-def test_status_poll_answers_what_the_api_answers(client, sign_in, api_token):
+def test_status_poll_answers_what_the_api_answers(client, login, api_token):
     queued = _jobs()[2]
-    sign_in("producer")
+    login("producer")
     polled = client.get(f"/admin/jobs/{queued}/status").get_json()
     assert polled == client.get(f"{API}/{queued}", headers=api_token()).get_json()
     assert client.get("/admin/jobs/999999/status").status_code == 404
 
 
-def test_cancelling_a_finished_job_says_why_not(client, sign_in, no_csrf):
+def test_cancelling_a_finished_job_says_why_not(client, login, no_csrf):
     done = _jobs()[0]
-    sign_in("admin")
+    login("admin")
     response = client.post(f"/admin/jobs/{done}/cancel", follow_redirects=True)
     text = html.fromstring(response.data).xpath("//*[@class='error-summary']")[0].text_content()
     assert re.search("only a queued or running job", text)
