@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
+from typing import Any
 from urllib.parse import unquote
 
 import lxml.html
 import pytest
 from support.api import episode_count, episode_form, seed_show_and_token
-from support.data import PASSWORD
+from support.data import PASSWORD, SAMPLE_MP3
 from test_auth import log_in
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 
 def _titles(client, query: str) -> list[str]:
@@ -151,3 +155,87 @@ def test_next_with_unicode_path_is_still_followed(client, make_user):
     target = "/guests/дилфуза?q=a%20b"
     response = log_in(client, "producer@example.org", PASSWORD, next=target)
     assert response.status_code == 302 and unquote(response.location) == unquote(target)
+
+
+# --- multipart bodies: say what really went wrong ------------------------------------------
+
+
+def _multipart(fields: list[tuple[str, Any]]) -> tuple[str, bytes]:
+    """A multipart body and its Content-Type, as a client would send it."""
+    boundary, body = encode_multipart(MultiDict(fields))
+    return f"multipart/form-data; boundary={boundary}", body
+
+
+def _audio_body() -> tuple[str, bytes]:
+    audio = FileStorage(io.BytesIO(SAMPLE_MP3.read_bytes()), "episode.mp3", "audio", "audio/mpeg")
+    return _multipart([("title", "Выборы"), ("audio", audio)])
+
+
+def _post(client, path: str, content_type: str, body: bytes, **headers: str):
+    return client.post(path, data=body, headers={"Content-Type": content_type, **headers})
+
+
+MANY_PARTS = [("guests", str(n)) for n in range(5000)]
+
+
+def test_too_many_parts_says_so_on_the_api(app, api):
+    headers = api[0]
+    content_type, body = _multipart([("title", "Many"), *MANY_PARTS])
+    response = _post(app.test_client(), "/api/v1/episodes", content_type, body, **headers)
+    assert response.status_code == 413
+    message = response.get_json()["error"]["message"]
+    assert "parts" in message and "1000" in message.replace(",", "") and "MB" not in message
+    assert episode_count() == 1
+
+
+def test_too_many_parts_says_so_on_the_admin_form(client, show, login):
+    login("producer")
+    content_type, body = _multipart([("title", "Many"), *MANY_PARTS])
+    response = _post(client, "/admin/episodes/new", content_type, body)
+    assert response.status_code == 413
+    text = response.get_data(as_text=True)
+    assert "parts" in text and "MB" not in text
+
+
+def test_an_oversized_text_field_says_so_not_the_upload_limit(app, api):
+    headers = api[0]
+    content_type, body = _multipart([("title", "Long"), ("description", "ж" * 400_000)])
+    response = _post(app.test_client(), "/api/v1/episodes", content_type, body, **headers)
+    assert response.status_code == 413
+    message = response.get_json()["error"]["message"]
+    assert "text field" in message and "500" in message and "MB" not in message, message
+
+
+def test_a_body_cut_off_mid_file_says_so_on_the_api(app, api):
+    headers = api[0]
+    content_type, body = _audio_body()
+    response = _post(
+        app.test_client(), "/api/v1/episodes", content_type, body[: len(body) // 2], **headers
+    )
+    assert response.status_code == 400
+    message = response.get_json()["error"]["message"]
+    assert "cut off" in message and "no fields" not in message, message
+    assert episode_count() == 1
+
+
+def test_a_body_cut_off_mid_file_says_so_on_the_admin_form(client, show, login):
+    login("producer")
+    content_type, body = _audio_body()
+    response = _post(client, "/admin/episodes/new", content_type, body[: len(body) // 2])
+    assert response.status_code == 400
+    assert "cut off" in response.get_data(as_text=True)
+    staged = _post(client, "/admin/uploads/audio", content_type, body[: len(body) // 2])
+    assert staged.status_code == 400 and "cut off" in staged.get_json()["error"]["message"]
+
+
+def test_a_body_without_its_boundary_says_so(app, api):
+    headers = api[0]
+    response = _post(
+        app.test_client(),
+        "/api/v1/episodes",
+        "multipart/form-data; boundary=nowhere",
+        b"this is not multipart at all",
+        **headers,
+    )
+    assert response.status_code == 400
+    assert "boundary" in response.get_json()["error"]["message"]

@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from podcast.errors import PodcastError
 from podcast.extensions import db
+from podcast.views.multipart import FormLimitError
 
 
 def wants_json() -> bool:
@@ -31,7 +32,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
-        if status == 413:
+        if status == 413 and not isinstance(exc, FormLimitError):
             limit = app.config["PODCAST_MAX_UPLOAD_MB"]
             message = f"The upload is larger than the {limit} MB limit."
         else:

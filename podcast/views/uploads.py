@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import Request
+from werkzeug.exceptions import HTTPException
 
 from podcast.services.uploads import open_staging_file
+from podcast.views.multipart import PodcastFormDataParser
 
 
 def _close_and_remove(handle: BinaryIO, name: str) -> None:
@@ -67,7 +69,20 @@ class ReceivedFile:
 
 
 class PodcastRequest(Request):
-    """Requests whose uploaded files land straight in the upload pipeline's staging files."""
+    """Requests whose uploaded files land straight in the upload pipeline's staging files, and
+    whose multipart errors say what went wrong."""
+
+    form_data_parser_class = PodcastFormDataParser
+
+    def _load_form_data(self) -> None:
+        try:
+            super()._load_form_data()
+        except HTTPException:
+            # The body is spent: whoever reads the form next (an error page) finds it empty
+            # instead of parsing nothing and failing again.
+            self.__dict__["form"] = self.parameter_storage_class()
+            self.__dict__["files"] = self.parameter_storage_class()
+            raise
 
     def _get_file_stream(
         self,

@@ -25,6 +25,7 @@ from podcast.errors import PodcastError
 from podcast.extensions import login_manager
 from podcast.services.uploads import Upload
 from podcast.views.errors import error_json
+from podcast.views.multipart import FormBodyError, FormLimitError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 STALE_MESSAGE = "Your session expired; check and submit again."
@@ -132,15 +133,34 @@ def _stale_form(error: CSRFError) -> Any:
 def _too_large(error: RequestEntityTooLarge) -> Any:
     """An upload over the limit: JSON for the upload endpoint, a friendly page for forms."""
     limit = current_app.config["PODCAST_MAX_UPLOAD_MB"]
-    message = (
-        f"The file is larger than the {limit} MB upload limit. "
-        "Compress it or ask an admin to raise PODCAST_MAX_UPLOAD_MB."
+    title, message = (
+        "File too large",
+        (
+            f"The file is larger than the {limit} MB upload limit. "
+            "Compress it or ask an admin to raise PODCAST_MAX_UPLOAD_MB."
+        ),
     )
+    if isinstance(error, FormLimitError):
+        title, message = "Form too large", str(error.description)
     if _wants_json():
         return error_json(413, "too_large", message)
     return render_template(
-        "admin/message.html", title="File too large", message=message, back=request.referrer
+        "admin/message.html", title=title, message=message, back=request.referrer
     ), 413
+
+
+@bp.errorhandler(FormBodyError)
+def _unreadable_body(error: FormBodyError) -> Any:
+    """A form body cut off or malformed: say so, in JSON for the upload endpoint."""
+    message = str(error.description)
+    if _wants_json():
+        return error_json(400, "bad_request", message, {"audio": message})
+    return render_template(
+        "admin/message.html",
+        title="The form did not arrive",
+        message=message,
+        back=request.referrer,
+    ), 400
 
 
 def render_json(data: dict[str, Any], status: int = 200) -> Response:
