@@ -426,3 +426,19 @@ def test_local_uploads_in_flight_are_left_alone(tmp_path: Path) -> None:
         local.abort_incomplete_uploads(started_before=datetime.now(UTC) + timedelta(seconds=1)) == 1
     )
     assert not leftover.exists()
+
+
+def test_an_upload_failure_whose_chain_was_cut_still_says_why() -> None:
+    """s3transfer can raise S3UploadFailedError without its ClientError; the code is kept."""
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import ClientError
+
+    from podcast.storage.s3 import _client_error_behind
+
+    cut = S3UploadFailedError(
+        "Failed to upload /tmp/x to b/k: An error occurred (InvalidAccessKeyId) when calling "
+        "the PutObject operation: The AWS Access Key Id you provided does not exist."
+    )
+    found = _client_error_behind(cut)
+    assert isinstance(found, ClientError)
+    assert found.response["Error"]["Code"] == "InvalidAccessKeyId"

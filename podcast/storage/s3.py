@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -168,9 +169,7 @@ class S3Storage:
                             path, self.bucket, full, ExtraArgs=extra, Config=self._transfer_config
                         )
                     except S3UploadFailedError as exc:  # it wraps the ClientError that says why
-                        if isinstance(exc.__context__, ClientError):
-                            raise exc.__context__ from None
-                        raise
+                        raise _client_error_behind(exc) from None
                 else:
                     self.client.upload_fileobj(
                         fileobj, self.bucket, full, ExtraArgs=extra, Config=self._transfer_config
@@ -284,3 +283,17 @@ class S3Storage:
         """Send HeadBucket; raise StorageUnavailableError if the bucket cannot be used."""
         with self._translated():
             self.client.head_bucket(Bucket=self.bucket)
+
+
+def _client_error_behind(exc: S3UploadFailedError) -> Exception:
+    """The ClientError an S3UploadFailedError wraps, so it is translated like any other."""
+    link: BaseException | None = exc
+    while link is not None:
+        if isinstance(link, ClientError):
+            return link
+        link = link.__cause__ or link.__context__
+    # s3transfer sometimes raises it with the chain cut; its message still names the error code.
+    match = re.search(r"An error occurred \((\w+)\) when calling the (\w+) operation", str(exc))
+    if match:
+        return ClientError({"Error": {"Code": match[1], "Message": str(exc)}}, match[2])
+    return exc
