@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podcast.errors import ValidationError
+from podcast.errors import NotFoundError, ValidationError
 from podcast.models import (
     Episode,
     EpisodeGuest,
@@ -24,6 +24,7 @@ from podcast.models import (
 from podcast.services.episode_input import EpisodeInput, chapter_start_error
 from podcast.services.fields import UNSET
 from podcast.services.guests import new_guest
+from podcast.services.locks import lock_row
 from podcast.services.shows import bump_revision
 from podcast.services.slugs import unique_slug
 from podcast.services.uploads import (
@@ -140,31 +141,24 @@ def _staged_audio(session: Session, asset_id: int) -> MediaAsset:
     return asset
 
 
-def _attach(
+def _store_files(
     session: Session,
     storage: Storage,
     episode: Episode,
     files: Attachments,
     new_keys: list[str],
     max_bytes: int,
-) -> list[MediaAsset]:
-    """Store new files and point the episode at them; returns the assets they replace."""
-    replaced: list[MediaAsset] = []
-
-    def swap(attr: str, asset: MediaAsset | None) -> None:
-        old = getattr(episode, attr)
-        if old is not None and old is not asset:
-            replaced.append(old)
-        setattr(episode, attr, asset)
-
+) -> dict[str, MediaAsset | None]:
+    """Store the new files (no lock held: an upload takes long); attribute -> asset, or None."""
+    changes: dict[str, MediaAsset | None] = {}
     if files.audio is not None:
-        asset = ingest_audio(storage, files.audio, guid=episode.guid, max_bytes=max_bytes)
-        new_keys.append(asset.key)
-        swap("audio", asset)
+        audio = ingest_audio(storage, files.audio, guid=episode.guid, max_bytes=max_bytes)
+        new_keys.append(audio.key)
+        changes["audio"] = audio
     elif files.staged_audio_id is not None:
-        swap("audio", _staged_audio(session, files.staged_audio_id))
+        changes["audio"] = _staged_audio(session, files.staged_audio_id)
     if files.image is not None:
-        asset = ingest_image(
+        changes["image"] = ingest_image(
             storage,
             files.image,
             owner=episode.guid,
@@ -172,16 +166,39 @@ def _attach(
             artwork=True,
             max_bytes=max_bytes,
         )
-        new_keys.append(asset.key)
-        swap("image", asset)
+        new_keys.append(changes["image"].key)
     elif files.remove_image:
-        swap("image", None)
+        changes["image"] = None
     if files.transcript is not None:
-        asset = ingest_transcript(storage, files.transcript, guid=episode.guid)
-        new_keys.append(asset.key)
-        swap("transcript", asset)
+        changes["transcript"] = ingest_transcript(storage, files.transcript, guid=episode.guid)
+        new_keys.append(changes["transcript"].key)
     elif files.remove_transcript:
-        swap("transcript", None)
+        changes["transcript"] = None
+    return changes
+
+
+_FILE_ATTRIBUTES = ("audio_id", "image_id", "transcript_id", "audio", "image", "transcript")
+
+
+def _lock_files(session: Session, episode: Episode) -> None:
+    """Serialize file replacements on one episode: hold its row lock, then re-read its files.
+
+    Without it, two replacements that both read audio A would each replace A: the first one's
+    new audio would be left attached to nothing.
+    """
+    if not lock_row(session, Episode, episode.id):
+        raise NotFoundError("This episode was deleted while the files were being stored.")
+    session.expire(episode, _FILE_ATTRIBUTES)
+
+
+def _swap_files(episode: Episode, changes: dict[str, MediaAsset | None]) -> list[MediaAsset]:
+    """Point the episode at the new files; returns the assets they replace."""
+    replaced: list[MediaAsset] = []
+    for attr, asset in changes.items():
+        old = getattr(episode, attr)
+        if old is not None and old is not asset:
+            replaced.append(old)
+        setattr(episode, attr, asset)
     return replaced
 
 
@@ -225,7 +242,8 @@ def create_episode(
         has_audio = files.audio is not None or files.staged_audio_id is not None
         _settle_status(episode, data, has_audio, now)  # before storing, so a refusal costs nothing
         with session.no_autoflush:
-            _attach(session, storage, episode, files, new_keys, max_bytes)
+            changes = _store_files(session, storage, episode, files, new_keys, max_bytes)
+            _swap_files(episode, changes)
             _check_chapters(episode)
         _set_guests(episode, guests or [])
         session.add(episode)
@@ -257,7 +275,11 @@ def update_episode(
         )
         _settle_status(episode, data, has_audio, now)
         with session.no_autoflush:
-            replaced = _attach(session, storage, episode, files, new_keys, max_bytes)
+            changes = _store_files(session, storage, episode, files, new_keys, max_bytes)
+        if changes:
+            _lock_files(session, episode)
+        with session.no_autoflush:
+            replaced = _swap_files(episode, changes)
             _check_chapters(episode)
         if guests is not None:
             _set_guests(episode, guests)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from podcast.errors import ValidationError
@@ -50,7 +51,12 @@ def bump_revision(show: Show, now: datetime | None = None, *, public: bool = Tru
     """Mark the show as changed (the feed and page caches compare this); `public` when what
     listeners see changed, which moves the feed's content time forward (never back)."""
     now = now or utcnow()
-    show.revision = (show.revision or 0) + 1
+    if sa_inspect(show).persistent:
+        # In SQL, not from the copy in memory: two edits that read the same revision must not
+        # both write revision + 1, or caches would keep what the first one rendered.
+        show.revision = Show.revision + 1
+    else:
+        show.revision = (show.revision or 0) + 1
     show.updated_at = now
     if public:
         show.content_at = max(show.content_at, now) if show.content_at else now
