@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from podcast.extensions import db
+from podcast.extensions import Model
 
 
 def utcnow() -> datetime:
@@ -92,7 +92,7 @@ def enum_column(cls: type[enum.StrEnum], name: str) -> Enum:
     return _enum(cls, name)
 
 
-class Show(db.Model):
+class Show(Model):
     """The podcast itself: what the channel of the feed says."""
 
     __tablename__ = "show"
@@ -137,7 +137,7 @@ class Show(db.Model):
     artwork: Mapped[MediaAsset | None] = relationship(foreign_keys=[artwork_id])
 
 
-class MediaAsset(db.Model):
+class MediaAsset(Model):
     """One object in storage (audio, image or transcript) and what inspecting it found."""
 
     __tablename__ = "media_asset"
@@ -164,7 +164,7 @@ class MediaAsset(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class EpisodeGuest(db.Model):
+class EpisodeGuest(Model):
     """A guest's appearance on an episode, in speaking order."""
 
     __tablename__ = "episode_guest"
@@ -182,7 +182,7 @@ class EpisodeGuest(db.Model):
     guest: Mapped[Guest] = relationship(back_populates="appearances", lazy="joined")
 
 
-class Episode(db.Model):
+class Episode(Model):
     """One episode: its words, its audio and when the public may see it."""
 
     __tablename__ = "episode"
@@ -251,7 +251,7 @@ class Episode(db.Model):
         )
 
 
-class Guest(db.Model):
+class Guest(Model):
     """A person who speaks on episodes; the bio is written once and reused."""
 
     __tablename__ = "guest"
@@ -271,7 +271,7 @@ class Guest(db.Model):
     appearances: Mapped[list[EpisodeGuest]] = relationship(back_populates="guest")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A producer or admin who logs in."""
 
     __tablename__ = "user_account"
@@ -299,7 +299,7 @@ class User(UserMixin, db.Model):
         return self.role == Role.ADMIN
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the API; only its SHA-256 is stored."""
 
     __tablename__ = "api_token"

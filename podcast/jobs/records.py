@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from podcast.extensions import db
+from podcast.extensions import Model
 from podcast.models import UTCDateTime, enum_column, utcnow
 
 KIND_MAX = 64
@@ -30,7 +30,7 @@ class JobState(enum.StrEnum):
 FINAL_STATES = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
 
 
-class Job(db.Model):
+class Job(Model):
     """One job: what to do (kind, payload), how it went (state, progress, result, error)."""
 
     __tablename__ = "job"
