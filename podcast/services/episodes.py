@@ -21,6 +21,7 @@ from podcast.models import (
     Show,
     utcnow,
 )
+from podcast.services import queries
 from podcast.services.episode_input import EpisodeInput, chapter_start_error
 from podcast.services.fields import UNSET
 from podcast.services.guests import new_guest
@@ -310,6 +311,22 @@ def delete_episode(session: Session, storage: Storage, episode: Episode) -> list
         raise
     delete_objects(storage, keys)
     return keys
+
+
+def numbering_warnings(session: Session, episode: Episode) -> list[str]:
+    """Sentences for the producer when another episode has the same season and number (apps
+    may show only one of them); empty when the numbering is unique."""
+    twins = queries.numbering_twins(session, episode)
+    if not twins:
+        return []
+    where = f"season {episode.season}, episode {episode.number}"
+    if episode.season is None:
+        where = f"episode {episode.number}"
+    names = ", ".join(f"“{twin.title}”" for twin in twins)
+    return [
+        f"{names} {'is' if len(twins) == 1 else 'are'} also {where}: podcast apps may show "
+        "only one of them. Change the season or episode number."
+    ]
 
 
 def stage_audio(

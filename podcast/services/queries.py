@@ -71,6 +71,27 @@ def search_public_episodes(query: str, now: datetime | None = None) -> Select[tu
     return statement
 
 
+def numbering_twins(session: Session, episode: Episode) -> list[Episode]:
+    """Other episodes of the show with the same season and episode number (none unnumbered)."""
+    if episode.number is None:
+        return []
+    same_season = (
+        Episode.season.is_(None) if episode.season is None else Episode.season == episode.season
+    )
+    return list(
+        session.scalars(
+            select(Episode)
+            .where(
+                Episode.show_id == episode.show_id,
+                Episode.id != episode.id,
+                Episode.number == episode.number,
+                same_season,
+            )
+            .order_by(Episode.id)
+        )
+    )
+
+
 def public_episode(slug: str, now: datetime | None = None) -> Episode | None:
     """The visible episode with this slug, or None (drafts and future episodes are None)."""
     return db.session.scalar(public_episodes(now).where(Episode.slug == slug))

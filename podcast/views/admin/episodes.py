@@ -17,6 +17,7 @@ from podcast.services.episodes import (
     Attachments,
     create_episode,
     delete_episode,
+    numbering_warnings,
     stage_audio,
     update_episode,
 )
@@ -219,6 +220,8 @@ def _episode_form(episode: Episode | None) -> Any:
                     form.staged_audio_id.data = ""  # the staged file is gone; ask again
             else:
                 flash(_saved_message(saved))
+                for warning in numbering_warnings(db.session, saved):
+                    flash(warning, "warning")
                 return redirect(url_for("admin.episode_edit", episode_id=saved.id))
         _keep_audio(form, episode)
     staged = db.session.get(MediaAsset, _staged_id(form)) if _staged_id(form) else None

@@ -106,7 +106,8 @@ def create_episode() -> Response:
         max_bytes=current.max_upload_bytes(),
     )
     location = url_for("api.get_episode", episode_id=episode.id, _external=True)
-    return created(episode_json(episode), location)
+    warnings = publishing.numbering_warnings(db.session, episode)
+    return created({**episode_json(episode), "warnings": warnings}, location)
 
 
 @bp.get(f"/episodes/<{ID_RULE}:episode_id>")
@@ -129,7 +130,9 @@ def update_episode(episode_id: int) -> Response:
         _attachments(body),
         max_bytes=current.max_upload_bytes(),
     )
-    return jsonify(episode_json(_episode_or_404(episode_id)))
+    saved = _episode_or_404(episode_id)
+    warnings = publishing.numbering_warnings(db.session, saved)
+    return jsonify({**episode_json(saved), "warnings": warnings})
 
 
 @bp.delete(f"/episodes/<{ID_RULE}:episode_id>")

@@ -122,7 +122,7 @@ def _paths() -> dict[str, Any]:
             ),
             "post": _operation(
                 "createEpisode", "Create an episode: multipart with audio, or JSON for a draft.",
-                _ok("201", "Episode", "Created."), "400 401 409 413 415 422 503",
+                _ok("201", "EpisodeSaved", "Created."), "400 401 409 413 415 422 503",
                 body=create_body, tag="episodes",
             ),
         },
@@ -133,7 +133,8 @@ def _paths() -> dict[str, Any]:
             ),
             "patch": _operation(
                 "updateEpisode", "Change an episode; given fields only, a new `audio` replaces it.",
-                _ok("200", "Episode", "The changed episode."), "400 401 404 413 415 422 503",
+                _ok("200", "EpisodeSaved", "The changed episode."),
+                "400 401 404 413 415 422 503",
                 body=episode_body, parameters=episode_id, tag="episodes",
             ),
             "delete": _operation(

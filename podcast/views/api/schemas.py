@@ -264,6 +264,22 @@ SCHEMAS: dict[str, Any] = {
             "updated_at": _TIMESTAMP,
         }
     ),
+    "EpisodeSaved": {
+        "allOf": [
+            ref("Episode"),
+            _object(
+                {
+                    "warnings": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "Sentences for the producer; the save succeeded (for "
+                        "instance: another episode has the same season and episode number).",
+                    }
+                },
+                ["warnings"],
+            ),
+        ]
+    },
     "Show": _output(
         {
             "id": ID,
