@@ -289,7 +289,7 @@ class User(UserMixin, Model):
     )
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         """Flask-Login: disabled accounts cannot log in."""
         return self.active
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import mutagen
 import mutagen.flac
@@ -166,7 +166,12 @@ def _inspect_mp3(f: BinaryIO, path: str | os.PathLike[str], size: int) -> AudioI
     bytes_agree = (
         vbr is not None and vbr.bytes is not None and abs(vbr.bytes - actual) <= 2 * first.length
     )
-    if promised is not None and promised > frames + TRUNCATION_SLACK_FRAMES and not bytes_agree:
+    if (
+        vbr is not None
+        and promised is not None
+        and promised > frames + TRUNCATION_SLACK_FRAMES
+        and not bytes_agree
+    ):
         had = max(frames * first.samples - vbr.encoder_delay, 0) / first.sample_rate
         want = (promised * first.samples - vbr.encoder_delay - vbr.encoder_padding) / (
             first.sample_rate
@@ -322,19 +327,22 @@ def _inspect_mp4(f: BinaryIO, path: str | os.PathLike[str], size: int) -> AudioI
         raise AudioError(
             f"This M4A file is damaged and can't be read ({exc}). " + UPLOAD_INSTEAD
         ) from exc
-    codec = mp4.info.codec or ""
+    # mutagen declares FileType.info and .tags as None; on an MP4 they are these.
+    info = cast(mutagen.mp4.MP4Info, mp4.info)
+    tags = cast("mutagen.mp4.MP4Tags | None", mp4.tags)
+    codec = info.codec or ""
     if not codec.startswith("mp4a"):
         raise AudioError(
-            f"This M4A holds {mp4.info.codec_description or codec} audio, not AAC; "
+            f"This M4A holds {info.codec_description or codec} audio, not AAC; "
             "export it as AAC (M4A) or MP3 and upload that."
         )
-    seconds = seconds or mp4.info.length
+    seconds = seconds or info.length
     chapters = tuple(
         Chapter(start=c.start, title=c.title or f"Chapter {i + 1}")
         for i, c in enumerate(mp4.chapters or ())
     )
     cover = cover_mime = None
-    covers = (mp4.tags or {}).get("covr") or []
+    covers = (tags or {}).get("covr") or []
     if covers:
         cover = bytes(covers[0])
         declared_mime = "image/png" if covers[0].imageformat == 14 else "image/jpeg"
@@ -343,9 +351,9 @@ def _inspect_mp4(f: BinaryIO, path: str | os.PathLike[str], size: int) -> AudioI
         "m4a",
         seconds,
         size,
-        bitrate=mp4.info.bitrate or round(sound.sample_bytes * 8 / seconds),
-        sample_rate=mp4.info.sample_rate or None,
-        channels=mp4.info.channels or None,
+        bitrate=info.bitrate or round(sound.sample_bytes * 8 / seconds),
+        sample_rate=info.sample_rate or None,
+        channels=info.channels or None,
         chapters=chapters,
         cover=cover,
         cover_mime=cover_mime,

@@ -199,7 +199,7 @@ def _channel(
     if items:
         fg.pubDate(items[0].publish_at)
     artwork = links.media(show.artwork.key) if show.artwork else None
-    podcast, ext = fg.podcast, fg.podcast20  # type: ignore[attr-defined]
+    podcast, ext = fg.podcast, fg.podcast20
     if artwork:
         fg.image(url=artwork, title=title, link=site)
         ext.itunes_image(artwork)

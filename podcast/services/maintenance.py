@@ -111,7 +111,8 @@ def check_storage(session: Session, storage: Storage, *, fix: bool, older_than: 
     if result.missing_objects:
         missing = set(result.missing_objects)
         for episode in session.scalars(select(Episode).join(Episode.audio)):
-            if episode.audio.key in missing and episode.status != EpisodeStatus.DRAFT:
+            audio_key = episode.audio.key if episode.audio else None
+            if audio_key in missing and episode.status != EpisodeStatus.DRAFT:
                 result.unpublished.append(episode.title)
                 if fix:
                     episode.status = EpisodeStatus.DRAFT

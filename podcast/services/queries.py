@@ -30,7 +30,7 @@ def current_show(session: Session) -> Show | None:
     return session.scalar(select(Show).options(joinedload(Show.artwork)).order_by(Show.id).limit(1))
 
 
-def public_episodes(now: datetime | None = None) -> Select[tuple[Episode]]:
+def public_episodes(now: datetime | None = None) -> Select[Episode]:
     """Visible episodes, newest first, with audio, image and guests loaded in bulk."""
     now = now or utcnow()
     return (
@@ -54,7 +54,7 @@ def _contains(column: Any, word: str) -> ColumnElement[bool]:
     return func.lower(column).contains(word, autoescape=True)
 
 
-def search_public_episodes(query: str, now: datetime | None = None) -> Select[tuple[Episode]]:
+def search_public_episodes(query: str, now: datetime | None = None) -> Select[Episode]:
     """Visible episodes whose title, summary, notes or guest names contain the words of `query`."""
     statement = public_episodes(now)
     for word in query.split()[:8]:

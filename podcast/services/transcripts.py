@@ -104,7 +104,7 @@ def _parse_vtt(text: str) -> list[Cue]:
     except Exception as exc:  # webvtt-py raises its own and plain errors alike
         raise _bad(f"WebVTT error ({exc})") from None
     cues = []
-    for caption in captions:
+    for caption in captions.captions:
         markup, plain, speaker = cue_text(caption.raw_text, references=True)
         cues.append(
             Cue(

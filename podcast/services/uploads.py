@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, runtime_checkable
+from typing import IO, Any, Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
 
@@ -34,7 +34,7 @@ _HASH_QUEUE_CHUNKS = 8  # at most this many MiB wait for the hashing thread
 class Upload:
     """A file as it arrives: a readable stream and the name the uploader gave it."""
 
-    stream: BinaryIO
+    stream: IO[bytes]
     filename: str = ""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from urllib.parse import quote
 
 from flask import current_app, url_for
@@ -65,7 +66,7 @@ class FeedUrls:
         self._chapters = self._pattern("episode_files.chapters", "slug")
         self._transcript = self._pattern("episode_files.transcript", "slug")
         # Everything the URLs depend on: fragments rendered under another one are not reused.
-        self.signature = (
+        self.signature: Hashable = (
             self.feed, self.site, self._episode, self._guest, self._media, self._chapters,
             self._transcript, self._storage.public_url("k"),
         )  # fmt: skip

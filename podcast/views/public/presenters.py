@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from podcast import current
@@ -41,7 +41,7 @@ class Page:
     has_next: bool
 
 
-def paginate(statement: Select[tuple[Episode]], number: int, per_page: int = PER_PAGE) -> Page:
+def paginate(statement: Select[Episode], number: int, per_page: int = PER_PAGE) -> Page:
     """The `number`th page (from 1) of the statement's rows; one query, no COUNT."""
     rows = db.session.scalars(statement.limit(per_page + 1).offset((number - 1) * per_page)).all()
     return Page(list(rows[:per_page]), number, number > 1, len(rows) > per_page)
@@ -61,7 +61,7 @@ def search_terms(raw: str | None) -> str:
     return " ".join((raw or "").split())[:SEARCH_MAX]
 
 
-def _lean(statement: Select[tuple[Episode]], *, full: bool) -> Select[tuple[Episode]]:
+def _lean(statement: Select[Episode], *, full: bool) -> Select[Episode]:
     """The rows `statement` selects (its visibility and search rules), loaded in fewer queries.
 
     Many-to-one media are joined into the main query; guests come in one more. A list page
@@ -79,7 +79,7 @@ def _lean(statement: Select[tuple[Episode]], *, full: bool) -> Select[tuple[Epis
         options = [joinedload(Episode.audio), guests]
     return (
         select(Episode)
-        .where(statement.whereclause)
+        .where(statement.whereclause if statement.whereclause is not None else true())
         .options(*options)
         .order_by(Episode.publish_at.desc(), Episode.id.desc())
     )
