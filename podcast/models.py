@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,26 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from podcast.extensions import Model
+
+# No episode is longer than this (Apple's longest are a few hours); it keeps starts printable.
+CHAPTER_START_MAX = 1_000_000
+
+
+def readable_chapters(value: Any) -> list[dict[str, Any]]:
+    """The chapters in a stored value that can be shown, sorted by start: a dict with a finite
+    start from 0 to CHAPTER_START_MAX seconds. Rows written before the checks, or by hand, may
+    hold anything; one bad chapter must not break a page or the feed."""
+    chapters = []
+    for chapter in value if isinstance(value, list) else ():
+        if not isinstance(chapter, dict):
+            continue
+        try:
+            start = float(chapter.get("start"))  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if math.isfinite(start) and 0 <= start <= CHAPTER_START_MAX:
+            chapters.append({"start": start, "title": str(chapter.get("title", ""))})
+    return sorted(chapters, key=lambda c: c["start"])
 
 
 def utcnow() -> datetime:
@@ -237,8 +258,8 @@ class Episode(Model):
     def effective_chapters(self) -> list[dict[str, Any]]:
         """Chapters from the form when given, else those read from the audio file."""
         if self.chapters is not None:
-            return self.chapters
-        return list(self.audio.chapters) if self.audio and self.audio.chapters else []
+            return readable_chapters(self.chapters)
+        return readable_chapters(self.audio.chapters) if self.audio else []
 
     def is_public(self, now: datetime | None = None) -> bool:
         """True when listeners may see it: published or scheduled, and its time has come."""

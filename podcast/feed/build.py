@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,8 +18,7 @@ from podcast.feed.podcast_ns import (
     https_only,
 )
 from podcast.feed.text import description_html, feed_text, profile_references, show_notes
-from podcast.models import Episode, Show
-from podcast.services.episode_input import CHAPTER_START_MAX
+from podcast.models import Episode, Show, readable_chapters
 from podcast.services.markup import xml_safe
 
 FEED_MIME = "application/rss+xml"
@@ -79,14 +77,6 @@ class FeedItem:
         ]
 
 
-def _start(value: Any) -> float | None:
-    try:
-        start = float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return start if math.isfinite(start) and 0 <= start <= CHAPTER_START_MAX else None
-
-
 def chapter_tuples(chapters: Any) -> Chapters | None:
     """Stored chapters ([{"start", "title"}]) as hashable (start, title) pairs.
 
@@ -95,14 +85,10 @@ def chapter_tuples(chapters: Any) -> Chapters | None:
     """
     if chapters is None:
         return None
-    pairs = []
-    for chapter in chapters if isinstance(chapters, list) else ():
-        start = _start(chapter.get("start")) if isinstance(chapter, dict) else None
-        if start is None:
-            log.warning("feed: skipped a chapter with an unreadable start: %r", chapter)
-            continue
-        pairs.append((start, str(chapter.get("title", ""))))
-    return tuple(sorted(pairs))
+    readable = readable_chapters(chapters)
+    if len(readable) != (len(chapters) if isinstance(chapters, list) else 1):
+        log.warning("feed: skipped unreadable chapters in %r", chapters)
+    return tuple((c["start"], c["title"]) for c in readable)
 
 
 class FeedLinks(Protocol):

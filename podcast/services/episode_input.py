@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from podcast.errors import ValidationError
-from podcast.models import EpisodeStatus, EpisodeType
+from podcast.models import CHAPTER_START_MAX, EpisodeStatus, EpisodeType
 from podcast.services import jsontext
 from podcast.services.fields import UNSET, choose_sentence, parse_bool
 from podcast.services.markup import has_control_characters, xml_safe
@@ -20,8 +20,6 @@ TITLE_MAX = 255
 SUMMARY_MAX = 4000
 DESCRIPTION_MAX = 100_000
 CHAPTER_TITLE_MAX = 255
-# No episode is longer than this (Apple's longest are a few hours); it keeps starts printable.
-CHAPTER_START_MAX = 1_000_000
 CHAPTERS_FORMAT = (
     'Give chapters one a line ("0:00 Intro", "12:30 The report") or as JSON: '
     '[{"start": 0, "title": "Intro"}].'
