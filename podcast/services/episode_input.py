@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,6 +14,7 @@ from podcast.errors import ValidationError
 from podcast.models import CHAPTER_START_MAX, EpisodeStatus, EpisodeType
 from podcast.services import jsontext
 from podcast.services.fields import UNSET, choose_sentence, parse_bool
+from podcast.services.guests import GuestData
 from podcast.services.markup import has_control_characters, xml_safe
 
 TITLE_MAX = 255
@@ -25,15 +26,6 @@ CHAPTERS_FORMAT = (
     '[{"start": 0, "title": "Intro"}].'
 )
 _CHAPTER_LINE = re.compile(r"((?:\d+:){0,2}\d+(?:\.\d+)?)\s+(\S.*)")
-
-
-@dataclass
-class GuestInput:
-    """A new guest typed into the episode form."""
-
-    name: str
-    bio: str = ""
-    website: str = ""
 
 
 @dataclass
@@ -51,7 +43,7 @@ class EpisodeInput:
     publish_at: Any = UNSET
     guest_ids: Any = UNSET
     chapters: Any = UNSET
-    new_guests: list[GuestInput] = field(default_factory=list)
+    new_guests: tuple[GuestData, ...] = ()
 
     def given(self, name: str) -> bool:
         """True when the field was supplied."""

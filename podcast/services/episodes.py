@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +22,7 @@ from podcast.models import (
 from podcast.services import queries
 from podcast.services.episode_input import EpisodeInput, chapter_start_error
 from podcast.services.fields import UNSET
-from podcast.services.guests import new_guest
+from podcast.services.guests import add_new_guest
 from podcast.services.locks import lock_row
 from podcast.services.shows import bump_revision
 from podcast.services.slugs import unique_slug
@@ -34,6 +32,7 @@ from podcast.services.uploads import (
     ingest_audio,
     ingest_image,
     ingest_transcript,
+    removing_new_objects_on_failure,
 )
 from podcast.storage import Storage
 
@@ -50,18 +49,6 @@ class Attachments:
     remove_transcript: bool = False
 
 
-@contextmanager
-def _removing_new_objects_on_failure(session: Session, storage: Storage) -> Iterator[list[str]]:
-    """Collect keys stored during an operation; if it fails, roll back and delete them."""
-    new_keys: list[str] = []
-    try:
-        yield new_keys
-    except BaseException:
-        session.rollback()
-        delete_objects(storage, new_keys)
-        raise
-
-
 def _resolve_guests(session: Session, data: EpisodeInput) -> list[Guest] | None:
     if data.guest_ids is UNSET and not data.new_guests:
         return None
@@ -74,7 +61,7 @@ def _resolve_guests(session: Session, data: EpisodeInput) -> list[Guest] | None:
         message = f"Unknown guest id{'s' if len(missing) > 1 else ''}: {', '.join(missing)}."
         raise ValidationError(message, fields={"guests": message})
     guests = [found[i] for i in ids]
-    guests.extend(new_guest(session, g.name, g.bio, g.website) for g in data.new_guests)
+    guests.extend(add_new_guest(session, guest) for guest in data.new_guests)
     return guests
 
 
@@ -229,7 +216,7 @@ def create_episode(
     `guid` keeps an episode's identity when it comes from elsewhere (the seed folder).
     """
     now = now or utcnow()
-    with _removing_new_objects_on_failure(session, storage) as new_keys:
+    with removing_new_objects_on_failure(session, storage) as new_keys:
         guests = _resolve_guests(session, data)
         guid = guid or _guid_for_new_episode(session, files)
         episode = Episode(guid=guid, show=show, created_at=now, updated_at=now)
@@ -266,7 +253,7 @@ def update_episode(
     """Edit an episode; replaced files are deleted only after the change is committed."""
     now = now or utcnow()
     was_listed = episode.is_public(now)
-    with _removing_new_objects_on_failure(session, storage) as new_keys:
+    with removing_new_objects_on_failure(session, storage) as new_keys:
         guests = _resolve_guests(session, data)
         _apply_fields(episode, data)
         has_audio = (
@@ -342,7 +329,7 @@ def stage_audio(
     For a new episode the key carries a freshly minted guid, which the episode then takes.
     """
     guid = episode.guid if episode is not None else str(uuid.uuid4())
-    with _removing_new_objects_on_failure(session, storage) as new_keys:
+    with removing_new_objects_on_failure(session, storage) as new_keys:
         asset = ingest_audio(storage, upload, guid=guid, max_bytes=max_bytes)
         new_keys.append(asset.key)
         session.add(asset)

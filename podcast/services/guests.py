@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podcast.errors import ConflictError, ValidationError
-from podcast.models import Episode, EpisodeGuest, Guest, utcnow
+from podcast.models import Episode, EpisodeGuest, Guest, MediaAsset, utcnow
 from podcast.services.markup import has_control_characters, xml_safe
 from podcast.services.shows import bump_current_show
 from podcast.services.slugs import unique_slug
-from podcast.services.uploads import Upload, ingest_image, replace_asset
+from podcast.services.uploads import (
+    Upload,
+    delete_objects,
+    ingest_image,
+    removing_new_objects_on_failure,
+)
 from podcast.storage import Storage
 
 NAME_MAX = 255
 BIO_MAX = 20_000
 
 
-@dataclass
+PHOTO_MAX_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class GuestData:
-    """Checked guest fields."""
+    """A guest's checked fields, from parse_guest_input: the only way in to save_guest."""
 
     name: str
     bio: str = ""
     website: str = ""
-    links: list[dict[str, str]] = field(default_factory=list)
+    links: tuple[dict[str, str], ...] = ()
 
 
 def _url(value: Any, name: str, errors: dict[str, str]) -> str:
@@ -74,50 +82,74 @@ def parse_guest_input(raw: dict[str, Any], current: Guest | None = None) -> Gues
                 links.append({"label": xml_safe(str(item.get("label") or url))[:100], "url": url})
     if errors:
         raise ValidationError(f"Please correct: {', '.join(sorted(errors))}.", fields=errors)
-    return GuestData(name=name, bio=bio, website=website, links=links)
+    return GuestData(name=name, bio=bio, website=website, links=tuple(links))
 
 
 def _slug_taken(session: Session):  # type: ignore[no-untyped-def]
     return lambda s: session.scalar(select(Guest.id).where(Guest.slug == s)) is not None
 
 
-def new_guest(session: Session, name: str, bio: str = "", website: str = "") -> Guest:
-    """A new guest added to the session (not committed): the episode form creates guests inline."""
-    return _add_guest(session, parse_guest_input({"name": name, "bio": bio, "website": website}))
-
-
-def _add_guest(session: Session, data: GuestData) -> Guest:
-    guest = Guest(
-        name=data.name,
-        bio=data.bio,
-        website=data.website,
-        links=data.links,
-        slug=unique_slug(data.name, _slug_taken(session), fallback="guest"),
-    )
+def add_new_guest(session: Session, data: GuestData) -> Guest:
+    """A guest added to the session, not committed: the episode form creates guests inline, in
+    the episode's own transaction (their fields were checked once, by parse_guest_input)."""
+    guest = Guest(slug=unique_slug(data.name, _slug_taken(session), fallback="guest"))
+    _apply(guest, data)
     session.add(guest)
     return guest
 
 
+def _apply(guest: Guest, data: GuestData) -> None:
+    guest.name, guest.bio, guest.website = data.name, data.bio, data.website
+    guest.links = [dict(link) for link in data.links]
+
+
+def save_guest(
+    session: Session,
+    storage: Storage | None,
+    guest: Guest | None,
+    data: GuestData,
+    *,
+    photo: Upload | None = None,
+    remove_photo: bool = False,
+) -> Guest:
+    """Create (guest None) or update a guest and its photo in one commit, the same from the
+    form, the API and the seed folder.
+
+    The steps, in order: the fields were checked by parse_guest_input; a new photo is checked and
+    stored (refused: nothing changed); fields and photo are applied and committed together
+    (failed: the new file is deleted); the replaced photo's file goes after the commit. The
+    slug never changes, so links keep working.
+    """
+    replaced: MediaAsset | None = None
+    with removing_new_objects_on_failure(session, storage) as new_keys:
+        if guest is None:
+            guest = add_new_guest(session, data)
+        else:
+            _apply(guest, data)
+        if photo is not None or remove_photo:
+            asset = None
+            if photo is not None:
+                if storage is None:
+                    raise ValueError("save_guest needs the storage to store a photo")
+                asset = ingest_image(
+                    storage, photo, owner=guest.slug, field="photo", artwork=False,
+                    max_bytes=PHOTO_MAX_BYTES, collection="guests",
+                )  # fmt: skip
+                new_keys.append(asset.key)
+            replaced, guest.photo = guest.photo, asset
+            if replaced is not None:
+                session.delete(replaced)
+        guest.updated_at = utcnow()
+        bump_current_show(session)
+        session.commit()
+    if replaced is not None and storage is not None:
+        delete_objects(storage, [replaced.key])
+    return guest
+
+
 def create_guest(session: Session, data: GuestData) -> Guest:
-    """Create and commit a guest with a unique ASCII slug."""
-    guest = _add_guest(session, data)
-    bump_current_show(session)
-    session.commit()
-    return guest
-
-
-def update_guest(session: Session, guest: Guest, data: GuestData) -> Guest:
-    """Save a guest's new details (the slug stays, so links keep working)."""
-    guest.name, guest.bio, guest.website, guest.links = (
-        data.name,
-        data.bio,
-        data.website,
-        data.links,
-    )
-    guest.updated_at = utcnow()
-    bump_current_show(session)
-    session.commit()
-    return guest
+    """save_guest for a new guest without a photo (the seed folder and tests)."""
+    return save_guest(session, None, None, data)
 
 
 def delete_guest(session: Session, guest: Guest) -> None:
@@ -137,13 +169,11 @@ def delete_guest(session: Session, guest: Guest) -> None:
 
 
 def set_photo(session: Session, storage: Storage, guest: Guest, upload: Upload | None) -> Guest:
-    """Replace (or with None remove) a guest's photo; the old file goes after the commit."""
-    asset = None
-    if upload is not None:
-        asset = ingest_image(
-            storage, upload, owner=guest.slug, field="photo", artwork=False,
-            max_bytes=20 * 1024 * 1024, collection="guests",
-        )  # fmt: skip
-    guest.updated_at = utcnow()
-    replace_asset(session, storage, guest, "photo", asset, lambda: bump_current_show(session))
-    return guest
+    """save_guest changing only the photo (None removes it)."""
+    return save_guest(
+        session, storage, guest, _current_data(guest), photo=upload, remove_photo=upload is None
+    )
+
+
+def _current_data(guest: Guest) -> GuestData:
+    return GuestData(guest.name, guest.bio, guest.website, tuple(guest.links or ()))

@@ -17,7 +17,7 @@ from podcast.services import queries
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments, create_episode
 from podcast.services.guests import create_guest, parse_guest_input
-from podcast.services.shows import create_show, set_artwork
+from podcast.services.shows import parse_show_input, save_show
 from podcast.services.uploads import Upload
 from podcast.storage import Storage
 
@@ -56,10 +56,14 @@ def _load_show(
     path = root / "show.toml"
     settings = tomllib.loads(path.read_text(encoding="utf-8"))
     cover = settings.pop("cover", None)
-    show = create_show(session, settings, feed_url)
+    data = parse_show_input(settings)
     if cover:
         with (root / cover).open("rb") as handle:
-            set_artwork(session, storage, show, Upload(handle, cover))
+            show = save_show(
+                session, storage, None, data, artwork=Upload(handle, cover), feed_url=feed_url
+            )
+    else:
+        show = save_show(session, storage, None, data, feed_url=feed_url)
     report.added.append(f"show “{show.title}”")
     return show
 

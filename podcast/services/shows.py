@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,11 +15,16 @@ from sqlalchemy.orm import Session
 
 from podcast.errors import ValidationError
 from podcast.feed.categories import parse_category
-from podcast.models import Show, ShowType, utcnow
+from podcast.models import MediaAsset, Show, ShowType, utcnow
 from podcast.services import queries
-from podcast.services.fields import choose_sentence, parse_bool
+from podcast.services.fields import UNSET, choose_sentence, parse_bool
 from podcast.services.markup import has_control_characters, xml_safe
-from podcast.services.uploads import Upload, ingest_image, replace_asset
+from podcast.services.uploads import (
+    Upload,
+    delete_objects,
+    ingest_image,
+    removing_new_objects_on_failure,
+)
 from podcast.storage import Storage
 
 PODCAST_NAMESPACE_GUID = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
@@ -39,6 +46,41 @@ DIRECTORIES = {
     "podcastindex": "Podcast Index",
     "amazon": "Amazon Music",
 }
+
+
+@dataclass(frozen=True)
+class ShowInput:
+    """The show's checked settings, from parse_show_input; UNSET: leave as it is."""
+
+    title: Any = UNSET
+    subtitle: Any = UNSET
+    description: Any = UNSET
+    author: Any = UNSET
+    owner_name: Any = UNSET
+    owner_email: Any = UNSET
+    language: Any = UNSET
+    timezone: Any = UNSET
+    categories: Any = UNSET
+    explicit: Any = UNSET
+    show_type: Any = UNSET
+    copyright: Any = UNSET
+    website: Any = UNSET
+    funding_url: Any = UNSET
+    funding_label: Any = UNSET
+    directory_links: Any = UNSET
+    hosts: Any = UNSET
+    locked: Any = UNSET
+    complete: Any = UNSET
+    new_feed_url: Any = UNSET
+    apple_verify: Any = UNSET
+
+    def given(self) -> dict[str, Any]:
+        """The settings that were given, by name."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if getattr(self, f.name) is not UNSET
+        }
 
 
 def podcast_guid_for(feed_url: str) -> str:
@@ -76,9 +118,10 @@ def _check_url(value: Any, name: str, errors: dict[str, str]) -> str:
     return text[:500]
 
 
-def apply_show_settings(show: Show, raw: dict[str, Any]) -> None:
-    """Check and apply the given fields to the show; raises ValidationError naming bad ones."""
+def parse_show_input(raw: Mapping[str, Any]) -> ShowInput:
+    """Check the given settings (form or JSON); raises ValidationError naming every bad one."""
     errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
     for name, limit in TEXT_FIELDS.items():
         if name in raw:
             value = str(raw[name] or "").strip()
@@ -89,7 +132,7 @@ def apply_show_settings(show: Show, raw: dict[str, Any]) -> None:
             elif has_control_characters(value) or "\n" in value:
                 errors[name] = "One line, without control characters."
             else:
-                setattr(show, name, value)
+                values[name] = value
     if "description" in raw:
         value = xml_safe(str(raw["description"] or "").replace("\r\n", "\n").strip())
         if not value:
@@ -97,58 +140,58 @@ def apply_show_settings(show: Show, raw: dict[str, Any]) -> None:
         elif len(value.encode()) > 4000:
             errors["description"] = "At most 4000 bytes (Apple's limit)."
         else:
-            show.description = value
+            values["description"] = value
     if "owner_email" in raw:
         value = str(raw["owner_email"] or "").strip()
         if not _EMAIL.match(value):
             errors["owner_email"] = "A valid email: Apple and Spotify send ownership codes there."
         else:
-            show.owner_email = value
+            values["owner_email"] = value
     if "language" in raw:
         value = str(raw["language"] or "").strip()
         if not _LANGUAGE.match(value) or len(value) > 16:
             errors["language"] = "An ISO 639 code such as en, ru or uz-Latn."
         else:
-            show.language = value
+            values["language"] = value
     if "timezone" in raw:
         value = str(raw["timezone"] or "").strip()
         try:
             ZoneInfo(value)
-            show.timezone = value
+            values["timezone"] = value
         except (ZoneInfoNotFoundError, ValueError):
             errors["timezone"] = "A time zone name such as Europe/Prague."
     if "categories" in raw:
-        values = raw["categories"]
-        values = [values] if isinstance(values, str) else list(values or [])
+        given = raw["categories"]
+        given = [given] if isinstance(given, str) else list(given or [])
         try:
             parsed = [
                 parse_category(v if isinstance(v, str) else " > ".join(x for x in v if x))
-                for v in values
+                for v in given
                 if v
             ]
             if not parsed:
                 raise ValueError("Apple requires at least one category")
-            show.categories = parsed
+            values["categories"] = parsed
         except (ValueError, TypeError) as exc:
             errors["categories"] = str(exc) + "."
     for name in URL_FIELDS:
         if name in raw:
-            setattr(show, name, _check_url(raw[name], name, errors))
+            values[name] = _check_url(raw[name], name, errors)
     for name in ("explicit", "locked", "complete"):
         if name in raw:
-            setattr(show, name, parse_bool(raw[name]))
+            values[name] = parse_bool(raw[name])
     if "show_type" in raw:
         value = str(raw["show_type"] or ShowType.EPISODIC).strip().lower()
         if value not in set(ShowType):
             errors["show_type"] = choose_sentence(ShowType)
         else:
-            show.show_type = value
+            values["show_type"] = value
     if "directory_links" in raw:
         links = raw["directory_links"] or {}
         if not isinstance(links, dict):
             errors["directory_links"] = "Give an object of directory name to URL."
         else:
-            show.directory_links = {
+            values["directory_links"] = {
                 k: _check_url(v, f"directory_links.{k}", errors)
                 for k, v in links.items()
                 if k in DIRECTORIES and v
@@ -160,7 +203,7 @@ def apply_show_settings(show: Show, raw: dict[str, Any]) -> None:
         ):
             errors["hosts"] = 'Give a list like [{"name": "…", "href": "…", "img": "…"}].'
         else:
-            show.hosts = [
+            values["hosts"] = [
                 {
                     k: xml_safe(str(h[k])).strip()
                     for k in ("name", "role", "href", "img")
@@ -170,40 +213,67 @@ def apply_show_settings(show: Show, raw: dict[str, Any]) -> None:
             ]
     if errors:
         raise ValidationError(f"Please correct: {', '.join(sorted(errors))}.", fields=errors)
-    show.updated_at = utcnow()
+    return ShowInput(**values)
 
 
-def create_show(session: Session, raw: dict[str, Any], feed_url: str) -> Show:
-    """Create the show with its podcast:guid derived once from the feed URL."""
-    show = Show(title="", podcast_guid=podcast_guid_for(feed_url))
-    apply_show_settings(show, raw)
-    session.add(show)
-    session.commit()
+ARTWORK_MAX_BYTES = 20 * 1024 * 1024
+
+
+def save_show(
+    session: Session,
+    storage: Storage | None,
+    show: Show | None,
+    data: ShowInput,
+    *,
+    artwork: Upload | None = None,
+    feed_url: str = "",
+) -> Show:
+    """Create (show None, its podcast:guid derived once from `feed_url`) or update the show and
+    its artwork in one commit, the same from the form, the API and the seed folder.
+
+    The steps, in order: the settings were checked by parse_show_input; new artwork is checked
+    (Apple's rule) and stored (refused: nothing changed); settings and artwork are applied and
+    committed together (failed: the new file is deleted); the replaced artwork's file goes
+    after the commit. The podcast:guid never changes.
+    """
+    replaced: MediaAsset | None = None
+    with removing_new_objects_on_failure(session, storage) as new_keys:
+        creating = show is None
+        if show is None:
+            show = Show(title="", podcast_guid=podcast_guid_for(feed_url))
+            session.add(show)
+        for name, value in data.given().items():
+            setattr(show, name, value)
+        show.updated_at = utcnow()
+        if artwork is not None:
+            if storage is None:
+                raise ValueError("save_show needs the storage to store artwork")
+            asset = ingest_image(
+                storage, artwork, owner=show.podcast_guid, field="artwork", artwork=True,
+                max_bytes=ARTWORK_MAX_BYTES, collection="show",
+            )  # fmt: skip
+            new_keys.append(asset.key)
+            replaced, show.artwork = show.artwork, asset
+            if replaced is not None:
+                session.delete(replaced)
+        if not creating or artwork is not None:
+            bump_revision(show)
+        session.commit()
+    if replaced is not None and storage is not None:
+        delete_objects(storage, [replaced.key])
     return show
+
+
+def create_show(session: Session, raw: Mapping[str, Any], feed_url: str) -> Show:
+    """save_show for a new show from raw settings, without artwork (the seed folder, tests)."""
+    return save_show(session, None, None, parse_show_input(raw), feed_url=feed_url)
+
+
+def update_show(session: Session, show: Show, raw: Mapping[str, Any]) -> Show:
+    """save_show with raw settings and no new artwork (tests)."""
+    return save_show(session, None, show, parse_show_input(raw))
 
 
 def set_artwork(session: Session, storage: Storage, show: Show, upload: Upload) -> Show:
-    """Replace the show's artwork (Apple's rule); the old file goes after the commit."""
-    asset = ingest_image(
-        storage, upload, owner=show.podcast_guid, field="artwork", artwork=True,
-        max_bytes=20 * 1024 * 1024, collection="show",
-    )  # fmt: skip
-    replace_asset(session, storage, show, "artwork", asset, lambda: bump_revision(show))
-    return show
-
-
-def update_show(session: Session, show: Show, raw: dict[str, Any]) -> Show:
-    """Apply and commit new settings; the podcast:guid never changes."""
-    try:
-        apply_show_settings(show, raw)
-    except ValidationError:
-        session.rollback()
-        raise
-    bump_revision(show)
-    session.commit()
-    return show
-
-
-def check_show_settings(raw: dict[str, Any]) -> None:
-    """Raise ValidationError if these settings would be refused; changes nothing stored."""
-    apply_show_settings(Show(title="", podcast_guid=""), raw)
+    """save_show changing only the artwork."""
+    return save_show(session, storage, show, ShowInput(), artwork=upload)

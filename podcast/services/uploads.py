@@ -10,11 +10,11 @@ import os
 import queue
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol, runtime_checkable
+from typing import IO, Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
 
@@ -265,28 +265,17 @@ def delete_objects(storage: Storage, keys: list[str]) -> None:
             log.warning("could not delete %s from storage; `podcast check --fix` will", key)
 
 
-def replace_asset(
-    session: Session,
-    storage: Storage,
-    holder: Any,
-    attr: str,
-    asset: MediaAsset | None,
-    before_commit: Callable[[], None] | None = None,
-) -> None:
-    """Point `holder.attr` at a stored asset (or None) and commit; the old file goes after the
-    commit, the new one if the commit fails."""
-    old = getattr(holder, attr)
+@contextmanager
+def removing_new_objects_on_failure(
+    session: Session, storage: Storage | None
+) -> Iterator[list[str]]:
+    """Collect the keys an operation stores; if it fails, roll back and delete them (nothing
+    half-made, no orphan object)."""
+    new_keys: list[str] = []
     try:
-        setattr(holder, attr, asset)
-        if old is not None:
-            session.delete(old)
-        if before_commit is not None:
-            before_commit()
-        session.commit()
+        yield new_keys
     except BaseException:
         session.rollback()
-        if asset is not None:
-            delete_objects(storage, [asset.key])
+        if storage is not None:
+            delete_objects(storage, new_keys)
         raise
-    if old is not None:
-        delete_objects(storage, [old.key])

@@ -12,7 +12,7 @@ from podcast import current
 from podcast.errors import PodcastError, TooLargeError, ValidationError
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, MediaAsset, Show, utcnow
-from podcast.services.episode_input import EpisodeInput, GuestInput, parse_episode_input
+from podcast.services.episode_input import EpisodeInput, parse_episode_input
 from podcast.services.episodes import (
     Attachments,
     create_episode,
@@ -21,7 +21,7 @@ from podcast.services.episodes import (
     stage_audio,
     update_episode,
 )
-from podcast.services.guests import parse_guest_input
+from podcast.services.guests import GuestData, parse_guest_input
 from podcast.services.markup import render_markdown
 from podcast.views.admin.common import (
     STALE_MESSAGE,
@@ -92,8 +92,9 @@ def _staged_id(form: EpisodeForm) -> int | None:
         return None
 
 
-def _new_guests(form: EpisodeForm, errors: dict[str, str]) -> list[GuestInput]:
-    """The new guests typed in the form; their errors go next to their own fields."""
+def _new_guests(form: EpisodeForm, errors: dict[str, str]) -> list[GuestData]:
+    """The new guests typed in the form, checked once by the guest parser; their errors go next
+    to their own fields."""
     found = []
     for entry in form.new_guests:
         name, bio = (entry.form.name.data or "").strip(), entry.form.bio.data or ""
@@ -107,7 +108,7 @@ def _new_guests(form: EpisodeForm, errors: dict[str, str]) -> list[GuestInput]:
                 sub.errors = [*list(sub.errors or []), message]
                 errors[f"new_guests.{key}"] = message
             continue
-        found.append(GuestInput(name=parsed.name, bio=parsed.bio))
+        found.append(parsed)
     return found
 
 
@@ -135,7 +136,7 @@ def _episode_input(form: EpisodeForm, action: str, timezone: str) -> EpisodeInpu
         raise
     if errors:
         raise ValidationError("Please correct the new guest's details.", fields=errors)
-    data.new_guests = new_guests
+    data.new_guests = tuple(new_guests)
     return data
 
 

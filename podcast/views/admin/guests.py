@@ -11,13 +11,7 @@ from podcast import current
 from podcast.errors import ConflictError, PodcastError
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeGuest, Guest
-from podcast.services.guests import (
-    create_guest,
-    delete_guest,
-    parse_guest_input,
-    set_photo,
-    update_guest,
-)
+from podcast.services.guests import delete_guest, parse_guest_input, save_guest
 from podcast.views.admin.common import (
     STALE_MESSAGE,
     apply_errors,
@@ -80,20 +74,14 @@ def _guest_form(guest: Guest | None) -> Any:
         error = STALE_MESSAGE
     elif should_process(form):
         try:
-            data = parse_guest_input(_raw(form), guest)
-            photo = upload_from(form.photo.data)
-            if guest is None:
-                saved = create_guest(db.session, data)
-                if photo is not None:
-                    try:
-                        set_photo(db.session, current.storage(), saved, photo)
-                    except PodcastError:
-                        delete_guest(db.session, saved)  # nothing half-made
-                        raise
-            else:
-                saved = update_guest(db.session, guest, data)
-                if photo is not None or form.remove_photo.data:
-                    set_photo(db.session, current.storage(), saved, photo)
+            saved = save_guest(
+                db.session,
+                current.storage(),
+                guest,
+                parse_guest_input(_raw(form), guest),
+                photo=upload_from(form.photo.data),
+                remove_photo=bool(form.remove_photo.data),
+            )
         except PodcastError as exc:
             db.session.rollback()
             error = apply_errors(form, exc) or "Please correct the fields marked below."

@@ -11,7 +11,7 @@ from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.feed.categories import category_choices
 from podcast.models import Show, ShowType
-from podcast.services.shows import DIRECTORIES, create_show, set_artwork, update_show
+from podcast.services.shows import DIRECTORIES, parse_show_input, save_show
 from podcast.views.admin.common import (
     STALE_MESSAGE,
     apply_errors,
@@ -94,34 +94,29 @@ def show_settings() -> Any:
     if stale_form():
         error = STALE_MESSAGE
     elif should_process(form):
+        artwork = upload_from(form.artwork.data)
         try:
-            if show is None:
-                show = create_show(db.session, _raw(form), feed_url())
-            else:
-                update_show(db.session, show, _raw(form))
+            show = save_show(
+                db.session,
+                current.storage(),
+                show,
+                parse_show_input(_raw(form)),
+                artwork=artwork,
+                feed_url=feed_url(),
+            )
         except PodcastError as exc:
             db.session.rollback()
             exc.fields = {
                 key.replace("directory_links.", "directory_"): message
                 for key, message in exc.fields.items()
             }
-            error = apply_errors(form, exc)
-            error = error or "Please correct the fields marked below."
+            error = apply_errors(form, exc) or "Please correct the fields marked below."
             status = exc.status
         else:
-            artwork = upload_from(form.artwork.data)
-            if artwork is None:
-                flash("Saved the show's settings.")
-                return redirect(url_for("admin.show_settings"))
-            try:
-                set_artwork(db.session, current.storage(), show, artwork)
-            except PodcastError as exc:
-                db.session.rollback()
-                apply_errors(form, exc, {"image": "artwork"})
-                form.artwork.errors = form.artwork.errors or [exc.message]
-                error = "The other settings were saved; the artwork was not."
-                status = exc.status
-            else:
-                flash("Saved the show's settings and artwork.")
-                return redirect(url_for("admin.show_settings"))
+            flash(
+                "Saved the show's settings and artwork."
+                if artwork
+                else "Saved the show's settings."
+            )
+            return redirect(url_for("admin.show_settings"))
     return render_template("admin/show_form.html", form=form, show=show, error=error), status

@@ -56,7 +56,9 @@ def list_guests() -> Response:
 def create_guest() -> Response:
     """Create a guest with a unique slug."""
     body = read_body("GuestCreate")
-    guest = guests.create_guest(db.session, guests.parse_guest_input(_fields(body)))
+    guest = guests.save_guest(
+        db.session, current.storage(), None, guests.parse_guest_input(_fields(body))
+    )
     location = url_for("api.get_guest", guest_id=guest.id, _external=True)
     return created(guest_json(guest), location)
 
@@ -72,12 +74,14 @@ def update_guest(guest_id: int) -> Response:
     """Change the given fields; a multipart `photo` replaces the photo, JSON null removes it."""
     guest = _guest_or_404(guest_id)
     body = read_body("GuestPatch", "GuestPatchForm")
-    data = guests.parse_guest_input(_fields(body), current=guest)
-    # The photo first: when it is refused, nothing has changed yet.
-    photo = body.upload("photo")
-    if photo is not None or (body.is_json and "photo" in body.fields):
-        guests.set_photo(db.session, current.storage(), guest, photo)
-    guests.update_guest(db.session, guest, data)
+    guests.save_guest(
+        db.session,
+        current.storage(),
+        guest,
+        guests.parse_guest_input(_fields(body), current=guest),
+        photo=body.upload("photo"),
+        remove_photo=body.is_json and "photo" in body.fields,
+    )
     return jsonify(guest_json(guest))
 
 

@@ -32,10 +32,6 @@ def update_show_settings() -> Response:
     """Change the given settings; a multipart `artwork` replaces the artwork."""
     show = _show_or_404()
     body = read_body("ShowPatch", "ShowPatchForm")
-    fields = body.fields
-    shows.check_show_settings(fields)  # refuse bad fields before the artwork is replaced
-    artwork = body.upload("artwork")
-    if artwork is not None:
-        shows.set_artwork(db.session, current.storage(), show, artwork)
-    shows.update_show(db.session, show, fields)
+    data = shows.parse_show_input(body.fields)
+    shows.save_show(db.session, current.storage(), show, data, artwork=body.upload("artwork"))
     return jsonify(show_json(show))
