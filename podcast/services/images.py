@@ -11,6 +11,10 @@ from podcast.errors import ValidationError
 
 ARTWORK_MIN, ARTWORK_MAX = 1400, 3000
 PHOTO_MIN, PHOTO_MAX = 100, 6000
+# The largest image any field takes (a 6000×6000 photo); Pillow refuses to open one of more
+# than twice this, so a 100 kB PNG can never be decoded into gigabytes.
+MAX_PIXELS = PHOTO_MAX * PHOTO_MAX
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 _FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
 
 
@@ -26,13 +30,28 @@ class ImageInfo:
     mode: str
 
 
+def _check_pixels(size: tuple[int, int] | None, field: str) -> None:
+    """Refuse an image of more than MAX_PIXELS (size None: so many that Pillow would not say)."""
+    if size is not None and size[0] * size[1] <= MAX_PIXELS:
+        return
+    found = f"it is {size[0]}×{size[1]} px" if size else "it has far more pixels than that"
+    message = (
+        f"This image is too large to open: images here are at most {PHOTO_MAX}×{PHOTO_MAX} px "
+        f"({MAX_PIXELS // 1_000_000} million pixels) and {found}. Upload a smaller JPEG or PNG."
+    )
+    raise ValidationError(message, fields={field: message})
+
+
 def inspect_image(path: Path, field: str = "image") -> ImageInfo:
     """Read an image's format and size; anything but a JPEG or PNG is refused."""
     try:
         with Image.open(path) as image:
+            _check_pixels(image.size, field)  # before anything is decoded
             image.verify()
         with Image.open(path) as image:
             fmt, (width, height), mode = image.format or "", image.size, image.mode
+    except Image.DecompressionBombError:
+        _check_pixels(None, field)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError(
             "This file is not an image we can read. Upload a JPEG or PNG.",

@@ -145,7 +145,11 @@ def _load_episode(
 def load_folder(session: Session, storage: Storage, root: Path, feed_url: str) -> LoadReport:
     """Load show.toml, guests/*.md and */episode.md; a bad file is reported and skipped."""
     report = LoadReport()
-    show = _load_show(session, storage, root, feed_url, report)
+    try:
+        show = _load_show(session, storage, root, feed_url, report)
+    except (ValueError, PodcastError, OSError) as exc:
+        report.errors.append(f"{root / 'show.toml'}: {_describe(exc)}")
+        return report
     guests = _load_guests(session, root, report)
     for folder in sorted(p for p in root.iterdir() if (p / "episode.md").is_file()):
         _load_episode(session, storage, show, folder, guests, report)
