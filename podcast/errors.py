@@ -67,3 +67,17 @@ class ConfigError(PodcastError):
 
     code = "bad_config"
     status = 500
+
+
+class UnauthorizedError(PodcastError):
+    """A credential that does not (or no longer) open the door: the message says which."""
+
+    code = "unauthorized"
+    status = 401
+
+
+class ForbiddenError(PodcastError):
+    """The caller is known but may not do this; the message names what needs an admin."""
+
+    code = "forbidden"
+    status = 403

@@ -304,6 +304,9 @@ class User(UserMixin, Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's user id: bumping it (logout, new password, deactivation) ends
+    # every session of the account, including copies of its cookie.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
@@ -319,6 +322,10 @@ class User(UserMixin, Model):
         """True for admins."""
         return self.role == Role.ADMIN
 
+    def get_id(self) -> str:
+        """Flask-Login: the id a session stores, "<id>:<session generation>"."""
+        return f"{self.id}:{self.session_generation or 0}"
+
 
 class ApiToken(Model):
     """A bearer token for the API; only its SHA-256 is stored."""
@@ -333,6 +340,43 @@ class ApiToken(Model):
     token_hash: Mapped[str] = mapped_column(String(64))
     label: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Written at most once a minute per token, not on every request.
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class ShowChange(db.Model):
+    """Who changed one of the show's settings that move or claim its subscribers, and how."""
+
+    __tablename__ = "show_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("show.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    # The account's email when it was made, or who else made it (the command line).
+    actor: Mapped[str] = mapped_column(String(255))
+    via: Mapped[str] = mapped_column(String(16))  # admin | api | cli
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str] = mapped_column(Text, default="")
+    new_value: Mapped[str] = mapped_column(Text, default="")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdempotencyKey(db.Model):
+    """An API create made with an Idempotency-Key: what it answered, saved with what it made."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    # SHA-256 of the operation and its body: the same key with another request is refused.
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    location: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

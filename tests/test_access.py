@@ -24,7 +24,8 @@ from support.data import PASSWORD, SAMPLE_MP3
 
 from podcast.extensions import db
 from podcast.jobs import Job, enqueue
-from podcast.models import Episode, EpisodeStatus, Guest, Show, User
+from podcast.models import ApiToken, Episode, EpisodeStatus, Guest, Show, User
+from podcast.services import accounts
 from podcast.services.accounts import create_token
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments, create_episode
@@ -95,6 +96,14 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("/admin/show", "GET"): Route(ADMIN, "/admin/show"),
     ("/admin/show", "POST"): Route(ADMIN, "/admin/show", {"title": ""}),
+    ("/admin/account", "GET"): Route(ADMIN, "/admin/account"),
+    ("/admin/account", "POST"): Route(
+        ADMIN, "/admin/account", {"current_password": "not it", "new_password": "short"}
+    ),
+    ("/admin/tokens", "GET"): Route(ADMIN, "/admin/tokens"),
+    ("/admin/tokens/<int:token_id>/revoke", "POST"): Route(
+        ADMIN, "/admin/tokens/{token}/revoke", {}
+    ),
     ("/admin/users", "GET"): Route(USERS, "/admin/users"),
     ("/admin/users", "POST"): Route(
         USERS,
@@ -127,6 +136,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/api/v1/jobs/<int:job_id>", "GET"): Route(API, "/api/v1/jobs/{job}"),
     ("/api/v1/show", "GET"): Route(API, "/api/v1/show"),
     ("/api/v1/show", "PATCH"): Route(API, "/api/v1/show", {"subtitle": "Changed"}),
+    ("/api/v1/tokens", "GET"): Route(API, "/api/v1/tokens"),
+    # {own_token}: the caller's own token when it has one (revoking it is the caller's right).
+    ("/api/v1/tokens/<int:token_id>", "DELETE"): Route(API, "/api/v1/tokens/{own_token}"),
 }
 CASES = sorted(ROUTES)
 
@@ -164,6 +176,7 @@ def targets(show: Show, storage: Any, make_guest: Any, make_user: Any) -> dict[s
     episode = create_episode(db.session, storage, show, data, files, max_bytes=2**30)
     job = enqueue(db.session, "ping", {}, show_id=show.id)
     db.session.commit()
+    other = make_user("other@example.org")
     return {
         "job": job.id,
         "episode": episode.id,
@@ -171,18 +184,26 @@ def targets(show: Show, storage: Any, make_guest: Any, make_user: Any) -> dict[s
         "media_key": episode.audio.key,
         "guest": make_guest("Free Guest").id,
         "guest_slug": on_air.slug,
-        "user": make_user("other@example.org").id,
+        "user": other.id,
+        "token": _token_of(other),
     }
 
 
+def _token_of(user: User) -> int:
+    """The id of a new API token of the user's."""
+    accounts.create_token(db.session, user, "matrix")
+    return db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == user.id))
+
+
 def _fingerprint() -> tuple[Any, ...]:
-    """What any write would change: the show's revision, rows, statuses, accounts."""
+    """What any write would change: the show's revision, rows, statuses, accounts, tokens."""
     db.session.expire_all()
     return (
         db.session.scalar(select(Show.revision)),
         db.session.execute(select(Episode.id, Episode.status, Episode.title)).all(),
         db.session.execute(select(Guest.id, Guest.name)).all(),
         db.session.execute(select(User.id, User.active, User.role)).all(),
+        db.session.execute(select(ApiToken.id, ApiToken.revoked_at)).all(),
         db.session.scalar(select(func.count()).select_from(Episode)),
         db.session.execute(select(Job.id, Job.state, Job.max_attempts)).all(),
     )
@@ -199,7 +220,11 @@ def _as(caller: str, client: FlaskClient, login: Any, api_token: Any) -> dict[st
 
 
 def _send(client: FlaskClient, method: str, route: Route, ids: dict[str, Any], headers: Any):
-    url = route.url.format(**ids)
+    bearer = headers.get("Authorization", "").removeprefix("Bearer ")
+    own = db.session.scalar(
+        select(ApiToken.id).where(ApiToken.token_hash == accounts.hash_token(bearer))
+    )
+    url = route.url.format(**ids, own_token=own or ids["token"])
     if route.body == "episode-form":
         return client.open(url, method=method, headers=headers, data=episode_form())
     if route.kind == API and route.body is not None:
@@ -534,7 +559,7 @@ def test_scheme_is_case_insensitive(client, targets, api_token):
 def test_session_cookie_does_not_authenticate_the_api(client, targets, login):
     user = login("admin")
     with client.session_transaction() as session:
-        assert session["_user_id"] == str(user.id)  # the cookie is a real login
+        assert session["_user_id"] == user.get_id()  # the cookie is a real login
     response = client.get("/api/v1/episodes")
     assert response.status_code == 401
     assert client.get("/api/v1/show").status_code == 401

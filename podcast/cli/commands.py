@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -94,23 +95,87 @@ def create_user_command(email: str, password: str | None, role: str) -> None:
     click.echo(f"Created {user.role.value} {user.email}.")
 
 
+@click.command("set-password")
+@click.argument("email")
+@click.option("--password", help="Prompted for (hidden) when not given.")
+@with_appcontext
+def set_password_command(email: str, password: str | None) -> None:
+    """Give an account a new password; every session it has ends."""
+    from podcast.extensions import db
+    from podcast.services.accounts import set_password, user_by_email
+
+    try:
+        user = user_by_email(db.session, email)
+        if password is None:
+            password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+        set_password(db.session, user, password, passwords=current.passwords())
+    except PodcastError as exc:
+        _fail(exc.message)
+    click.echo(f"New password set for {user.email}; every session of the account has ended.")
+
+
 @click.command("create-token")
 @click.argument("email")
 @click.option("--label", default="", help="A note to recognise the token by.")
+@click.option("--expires-in", type=int, metavar="DAYS", help="Refused after this many days.")
 @with_appcontext
-def create_token_command(email: str, label: str) -> None:
+def create_token_command(email: str, label: str, expires_in: int | None) -> None:
     """Print a new API token for the user (shown once; only its hash is stored)."""
-    from sqlalchemy import select
-
     from podcast.extensions import db
-    from podcast.models import User
-    from podcast.services.accounts import create_token, normalize_email
+    from podcast.services.accounts import create_token, user_by_email
 
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None:
-        _fail(f"No account for {email}; create it with `podcast create-user {email}` first.")
+    try:
+        user = user_by_email(db.session, email)
+        token = create_token(db.session, user, label, expires_in_days=expires_in)
+    except PodcastError as exc:
+        _fail(exc.message)
     click.echo("API token (store it now; it is not shown again):", err=True)
-    click.echo(create_token(db.session, user, label))
+    click.echo(token)
+
+
+@click.command("list-tokens")
+@click.argument("email")
+@with_appcontext
+def list_tokens_command(email: str) -> None:
+    """List an account's API tokens: id, state, created, last used, expires, label."""
+    from podcast.extensions import db
+    from podcast.services import queries
+    from podcast.services.accounts import TIME_FORMAT, token_state, user_by_email
+
+    try:
+        user = user_by_email(db.session, email)
+    except PodcastError as exc:
+        _fail(exc.message)
+    rows = queries.api_tokens(user.id)
+    if not rows:
+        click.echo(f"{user.email} has no API tokens.")
+        return
+
+    def when(moment: datetime | None, never: str = "never") -> str:
+        return moment.strftime(TIME_FORMAT) if moment else never
+
+    click.echo("id\tstate\tcreated\tlast used\texpires\tlabel")
+    for row in rows:
+        fields = (
+            str(row.id), token_state(row), when(row.created_at), when(row.last_used_at),
+            when(row.expires_at), row.label,
+        )  # fmt: skip
+        click.echo("\t".join(fields))
+
+
+@click.command("revoke-token")
+@click.argument("token_id", type=int)
+@with_appcontext
+def revoke_token_command(token_id: int) -> None:
+    """Revoke an API token by its id (from list-tokens): refused from the next request on."""
+    from podcast.extensions import db
+    from podcast.services.accounts import revoke_token
+
+    try:
+        row = revoke_token(db.session, token_id, acting=None)
+    except PodcastError as exc:
+        _fail(exc.message)
+    click.echo(f"Token {row.id} of {row.user.email} is revoked.")
 
 
 @click.command("check")
@@ -137,7 +202,7 @@ def check_command(fix: bool, older_than: int) -> None:
 def register_commands(app: Flask) -> None:
     """Attach the subcommands to the app's CLI group (`flask` and `podcast` alike)."""
     for command in (
-        inspect_command, load_episodes_command, create_user_command, create_token_command,
-        check_command,
+        inspect_command, load_episodes_command, create_user_command, set_password_command,
+        create_token_command, list_tokens_command, revoke_token_command, check_command,
     ):  # fmt: skip
         app.cli.add_command(command)

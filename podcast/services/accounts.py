@@ -1,21 +1,30 @@
-"""Accounts and API tokens: hashed passwords (argon2), hashed tokens, lookups, and the
-admins' account management (list, deactivate, reactivate)."""
+"""Accounts and API tokens: hashed passwords (argon2), hashed tokens, lookups, the admins'
+account management (list, deactivate, reactivate), sessions that end everywhere at once, and
+tokens that expire, are revoked, and remember their last use."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from podcast.errors import ConflictError, ValidationError
+from podcast.errors import ConflictError, NotFoundError, UnauthorizedError, ValidationError
 from podcast.models import ApiToken, Role, User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
+# A token's last use is written when the stored one is older than this: not once a request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+MAX_TOKEN_DAYS = 3650
+TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
+# "<id>:<generation>"; a bare "<id>" is a session from before generations existed: generation 0.
+_SESSION_ID = re.compile(r"(\d{1,18})(?::(\d{1,18}))?", re.ASCII)
 
 
 class Passwords:
@@ -40,6 +49,14 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _check_password(password: str, field: str = "password") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
+            fields={field: f"At least {MIN_PASSWORD_LENGTH} characters."},
+        )
+
+
 def create_user(
     session: Session, email: str, password: str, role: str = "producer", *, passwords: Passwords
 ) -> User:
@@ -47,11 +64,7 @@ def create_user(
     email = normalize_email(email)
     if "@" not in email or len(email) > 255:
         raise ValidationError("Enter a valid email address.", fields={"email": "Not an email."})
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
-            fields={"password": f"At least {MIN_PASSWORD_LENGTH} characters."},
-        )
+    _check_password(password)
     if role not in {r.value for r in Role}:
         raise ValidationError(f"Unknown role {role!r}: use admin or producer.")
     if session.scalar(select(User).where(User.email == email)):
@@ -80,37 +93,64 @@ def authenticate(
     return user
 
 
-def hash_token(token: str) -> str:
-    """The SHA-256 hex digest under which a token is stored (tokens are random, so no salt)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def create_token(session: Session, user: User, label: str = "") -> str:
-    """Mint an API token for the user; returns the clear token, stores only its hash."""
-    token = "pod_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, token_hash=hash_token(token), label=label[:64]))
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of the user, on every device, copied cookies included."""
+    user.session_generation = (user.session_generation or 0) + 1
     session.commit()
-    return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
-    """The active user owning this bearer token, or None."""
-    if not token or len(token) > 200:
-        return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    if row is None or not row.user.active:
-        return None
-    return row.user
+def change_password(
+    session: Session, user: User, current: str, new: str, *, passwords: Passwords
+) -> User:
+    """A user's own new password, given the current one; ends every other session."""
+    try:
+        passwords.hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        message = "That is not your current password."
+        raise ValidationError(message, fields={"current_password": message}) from None
+    _check_password(new, "new_password")
+    return _replace_password(session, user, new, passwords)
+
+
+def set_password(session: Session, user: User, password: str, *, passwords: Passwords) -> User:
+    """Give the user a new password (an operator's reset) and end every session they have."""
+    _check_password(password)
+    return _replace_password(session, user, password, passwords)
+
+
+def _replace_password(session: Session, user: User, password: str, passwords: Passwords) -> User:
+    user.password_hash = passwords.hash(password)
+    user.session_generation = (user.session_generation or 0) + 1
+    session.commit()
+    return user
+
+
+def user_by_email(session: Session, email: str) -> User:
+    """The account with this email; NotFoundError saying how to create it otherwise."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        raise NotFoundError(
+            f"No account for {email}; create it with `podcast create-user {email}` first."
+        )
+    return user
 
 
 def load_user(user_id: str) -> User | None:
-    """Flask-Login's user loader."""
+    """Flask-Login's user loader: "<id>:<generation>" of an active account, or None.
+
+    A session whose generation is not the account's current one was ended (logout, new
+    password, deactivation) and never opens again.
+    """
     from podcast.extensions import db
 
-    try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
+    match = _SESSION_ID.fullmatch(user_id or "")
+    if match is None:
         return None
+    number, generation = match.groups()
+    user = db.session.get(User, int(number))
+    if user is None or not user.active or user.session_generation != int(generation or 0):
+        return None
+    return user
 
 
 def list_users(session: Session) -> list[User]:
@@ -119,9 +159,116 @@ def list_users(session: Session) -> list[User]:
 
 
 def set_active(session: Session, user: User, active: bool, *, acting: User) -> User:
-    """Deactivate (or reactivate) an account; an admin cannot lock themselves out."""
+    """Deactivate (or reactivate) an account; deactivating ends its sessions for good."""
     if not active and user.id == acting.id:
         raise ConflictError("You cannot deactivate your own account.")
+    if user.active and not active:
+        user.session_generation = (user.session_generation or 0) + 1
     user.active = active
     session.commit()
     return user
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest under which a token is stored (tokens are random, so no salt)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(
+    session: Session,
+    user: User,
+    label: str = "",
+    *,
+    expires_in_days: int | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Mint an API token for the user; returns the clear token, stores only its hash."""
+    now = now or utcnow()
+    expires_at = None
+    if expires_in_days is not None:
+        if not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+            message = f"A token expires in 1 to {MAX_TOKEN_DAYS} days."
+            raise ValidationError(message, fields={"expires_in": message})
+        expires_at = now + timedelta(days=expires_in_days)
+    token = "pod_" + secrets.token_urlsafe(32)
+    row = ApiToken(
+        user=user, token_hash=hash_token(token), label=label[:64], created_at=now,
+        expires_at=expires_at,
+    )  # fmt: skip
+    session.add(row)
+    session.commit()
+    return token
+
+
+def token_state(row: ApiToken, now: datetime | None = None) -> str:
+    """active, expired or revoked."""
+    now = now or utcnow()
+    if row.revoked_at is not None:
+        return "revoked"
+    if row.expires_at is not None and row.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+def authenticate_token(
+    session: Session, token: str, now: datetime | None = None
+) -> tuple[User, ApiToken]:
+    """The active user owning this bearer token and its row; UnauthorizedError says why not.
+
+    Its last use is written when the one stored is a minute old or more: a burst of requests
+    writes once, not once each.
+    """
+    now = now or utcnow()
+    row = None
+    if token and len(token) <= 200:
+        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None:
+        raise UnauthorizedError("This bearer token is not valid.")
+    state = token_state(row, now)
+    if state == "revoked":
+        when = row.revoked_at.strftime(TIME_FORMAT)  # type: ignore[union-attr]
+        raise UnauthorizedError(f"This API token was revoked on {when}; ask for a new one.")
+    if state == "expired":
+        when = row.expires_at.strftime(TIME_FORMAT)  # type: ignore[union-attr]
+        raise UnauthorizedError(f"This API token expired on {when}; ask for a new one.")
+    user = row.user
+    if not user.active:
+        raise UnauthorizedError("The account this API token belongs to is deactivated.")
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        # Conditional, so concurrent requests of the same minute write the row once.
+        session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == row.id,
+                or_(
+                    ApiToken.last_used_at.is_(None),
+                    ApiToken.last_used_at <= now - LAST_USED_RESOLUTION,
+                ),
+            )
+            .values(last_used_at=now)
+        )
+        session.commit()
+    return user, row
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """The active user owning this bearer token, or None."""
+    try:
+        return authenticate_token(session, token)[0]
+    except UnauthorizedError:
+        return None
+
+
+def revoke_token(
+    session: Session, token_id: int, *, acting: User | None, now: datetime | None = None
+) -> ApiToken:
+    """Revoke a token at once: its owner or an admin may (None acting: the command line)."""
+    row = session.get(ApiToken, token_id)
+    if acting is not None and not acting.is_admin and row is not None:
+        row = row if row.user_id == acting.id else None
+    if row is None:
+        raise NotFoundError(f"There is no API token {token_id} that you may revoke.")
+    if row.revoked_at is None:
+        row.revoked_at = now or utcnow()
+        session.commit()
+    return row

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from podcast.extensions import db
 from podcast.jobs.records import Job, JobState
-from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, Show, utcnow
+from podcast.models import ApiToken, Episode, EpisodeGuest, EpisodeStatus, Guest, Show, utcnow
 
 VISIBLE_STATUSES = (EpisodeStatus.PUBLISHED, EpisodeStatus.SCHEDULED)
 
@@ -150,3 +150,15 @@ def job_counts(session: Session, now: datetime) -> dict[str, Any]:
             select(func.count()).where(Job.state == JobState.RUNNING, Job.lease_until < now)
         ),
     }
+
+
+def api_tokens(
+    user_id: int | None = None, *, before: int | None = None, limit: int | None = None
+) -> list[ApiToken]:
+    """API tokens, newest first, with their owners: one user's, or everyone's with None."""
+    statement = select(ApiToken).options(joinedload(ApiToken.user))
+    if user_id is not None:
+        statement = statement.where(ApiToken.user_id == user_id)
+    if before is not None:
+        statement = statement.where(ApiToken.id < before)
+    return list(db.session.scalars(statement.order_by(ApiToken.id.desc()).limit(limit)))

@@ -11,7 +11,7 @@ from flask_login import current_user, login_user, logout_user
 
 from podcast import current
 from podcast.extensions import db
-from podcast.services.accounts import authenticate
+from podcast.services.accounts import authenticate, end_sessions
 from podcast.services.throttle import Blocked
 from podcast.views.admin.common import STALE_MESSAGE, should_process, stale_form
 from podcast.views.admin.forms import ActionForm, LoginForm
@@ -104,9 +104,12 @@ def login() -> Any:
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout() -> Any:
-    """POST logs out (CSRF-protected); GET shows the button."""
+    """POST logs out everywhere (CSRF-protected); GET shows the button."""
     form = ActionForm()
     if request.method == "POST":
+        if current_user.is_authenticated:
+            # Every session of the account ends, so a copied cookie is worthless from now on.
+            end_sessions(db.session, current_user._get_current_object())
         logout_user()
         session.clear()
         return redirect(url_for("auth.login", logged_out=1))

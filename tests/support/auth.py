@@ -26,7 +26,7 @@ def sign_in_as(client: FlaskClient, user: User) -> FlaskClient:
     with client.application.test_request_context(environ_base=client.environ_base):
         identifier = login_manager._session_identifier_generator()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
         session["_id"] = identifier
     return client

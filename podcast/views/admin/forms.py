@@ -151,3 +151,10 @@ class ShowForm(FlaskForm):
 # One link field per directory, named directory_<key> and labelled as the public page names it.
 for _key, _label in DIRECTORIES.items():
     setattr(ShowForm, f"directory_{_key}", StringField(f"{_label} link"))
+
+
+class PasswordForm(FlaskForm):
+    """A user's own new password, confirmed by the current one."""
+
+    current_password = PasswordField("Current password")
+    new_password = PasswordField("New password (at least 10 characters)")

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request, url_for
 
-from podcast.errors import ValidationError
+from podcast.errors import UnauthorizedError, ValidationError
 from podcast.extensions import csrf, db
-from podcast.services.accounts import user_for_token
+from podcast.services.accounts import authenticate_token
 from podcast.views.api import openapi, schemas
 from podcast.views.errors import error_json
 
@@ -25,23 +25,22 @@ def _require_token() -> Response | None:
         return None
     scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
     token = token.strip()
-    user = None
-    if scheme.lower() == "bearer" and token:
-        user = user_for_token(db.session, token)
-    if user is None:
-        message = (
-            "This bearer token is not valid."
-            if token
-            else "Send an API token: Authorization: Bearer <token>."
-        )
-        response = error_json(401, "unauthorized", message)
-        challenge = 'Bearer realm="podcast"'
-        if token:
-            challenge += ', error="invalid_token"'
-        response.headers["WWW-Authenticate"] = challenge
-        return response
-    g.api_user = user
+    if scheme.lower() != "bearer" or not token:
+        return _unauthorized("Send an API token: Authorization: Bearer <token>.", token)
+    try:
+        g.api_user, g.api_token = authenticate_token(db.session, token)
+    except UnauthorizedError as exc:
+        return _unauthorized(exc.message, token)
     return None
+
+
+def _unauthorized(message: str, token: str) -> Response:
+    response = error_json(401, "unauthorized", message)
+    challenge = 'Bearer realm="podcast"'
+    if token:
+        challenge += ', error="invalid_token"'
+    response.headers["WWW-Authenticate"] = challenge
+    return response
 
 
 @bp.get("/openapi.json")

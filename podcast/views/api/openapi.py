@@ -19,7 +19,7 @@ from podcast.views.api.schemas import (
 
 _ERRORS = {
     "400": "Malformed JSON, or a body that is not a JSON object.",
-    "401": "No bearer token, or one that is not valid.",
+    "401": "No bearer token, or one that is unknown, revoked or expired (the message says which).",
     "404": "No such resource.",
     "409": "The change conflicts with other records.",
     "413": "The upload is larger than the limit.",
@@ -110,6 +110,7 @@ _NO_CONTENT = {"204": {"description": "Deleted."}}
 
 def _paths() -> dict[str, Any]:
     episode_id, guest_id = [_path_id("episode_id")], [_path_id("guest_id")]
+    token_id = [_path_id("token_id")]
     episode_body = {"multipart/form-data": "EpisodePatchForm", "application/json": "EpisodePatch"}
     create_body = {"multipart/form-data": "EpisodeCreateForm", "application/json": "EpisodeCreate"}
     status_filter = {"name": "status", "in": "query", "schema": {"enum": STATUSES}}
@@ -194,6 +195,21 @@ def _paths() -> dict[str, Any]:
                 tag="jobs",
             ),
         },
+        "/tokens": {
+            "get": _operation(
+                "listTokens", "Your API tokens, newest first, with their state and last use.",
+                _ok("200", "TokenList", "A page of your tokens."), "401 422",
+                parameters=_LIST_PARAMETERS, tag="tokens",
+            ),
+        },
+        "/tokens/{token_id}": {
+            "delete": _operation(
+                "revokeToken",
+                "Revoke one of your tokens (an admin: anyone's); it is refused from then on.",
+                {"204": {"description": "Revoked."}}, "401 404", parameters=token_id,
+                tag="tokens",
+            ),
+        },
         "/openapi.json": {
             "get": {
                 "operationId": "openapi",
@@ -226,7 +242,10 @@ def _document() -> dict[str, Any]:
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}],
-        "tags": [{"name": name} for name in ("episodes", "guests", "show", "jobs", "meta")],
+        "tags": [
+            {"name": name}
+            for name in ("episodes", "guests", "show", "jobs", "tokens", "meta")
+        ],
         "paths": _paths(),
         "components": {
             "schemas": SCHEMAS,

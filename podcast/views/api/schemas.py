@@ -322,6 +322,22 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "JobList": _output({"items": {"type": "array", "items": ref("Job")}, "next": _URL_OR_NULL}),
+    "Token": _output(
+        {
+            "id": ID,
+            "label": _STRING,
+            "state": {"enum": ["active", "expired", "revoked"]},
+            "created_at": _TIMESTAMP,
+            "last_used_at": {
+                "anyOf": [_TIMESTAMP, {"type": "null"}],
+                "description": "Written at most once a minute; null if never used.",
+            },
+            "expires_at": {"anyOf": [_TIMESTAMP, {"type": "null"}]},
+            "revoked_at": {"anyOf": [_TIMESTAMP, {"type": "null"}]},
+            "current": {"type": "boolean", "description": "The token of this request."},
+        }
+    ),
+    "TokenList": _output({"items": {"type": "array", "items": ref("Token")}, "next": _URL_OR_NULL}),
     "EpisodeList": _output(
         {"items": {"type": "array", "items": ref("Episode")}, "next": _URL_OR_NULL}
     ),

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from podcast.jobs.records import Job
-from podcast.models import Episode, Guest, MediaAsset, Show
+from podcast.models import ApiToken, Episode, Guest, MediaAsset, Show
+from podcast.services.accounts import token_state
 from podcast.services.markup import render_markdown
 from podcast.views.urls import absolute, episode_url, feed_url, guest_url, media_url
 
@@ -124,4 +125,18 @@ def job_json(job: Job) -> dict[str, Any]:
         "created_at": timestamp(job.created_at),
         "started_at": timestamp(job.started_at),
         "finished_at": timestamp(job.finished_at),
+    }
+
+
+def token_json(token: ApiToken, *, current: int | None = None) -> dict[str, Any]:
+    """An API token as its owner sees it (never the token itself: only its hash is kept)."""
+    return {
+        "id": token.id,
+        "label": token.label or "",
+        "state": token_state(token),
+        "created_at": timestamp(token.created_at),
+        "last_used_at": timestamp(token.last_used_at),
+        "expires_at": timestamp(token.expires_at),
+        "revoked_at": timestamp(token.revoked_at),
+        "current": token.id == current,
     }
