@@ -243,8 +243,7 @@ def _document() -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}],
         "tags": [
-            {"name": name}
-            for name in ("episodes", "guests", "show", "jobs", "tokens", "meta")
+            {"name": name} for name in ("episodes", "guests", "show", "jobs", "tokens", "meta")
         ],
         "paths": _paths(),
         "components": {
