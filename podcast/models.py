@@ -348,7 +348,7 @@ class ApiToken(Model):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
-class ShowChange(db.Model):
+class ShowChange(Model):
     """Who changed one of the show's settings that move or claim its subscribers, and how."""
 
     __tablename__ = "show_change"
@@ -365,7 +365,7 @@ class ShowChange(db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class IdempotencyKey(db.Model):
+class IdempotencyKey(Model):
     """An API create made with an Idempotency-Key: what it answered, saved with what it made."""
 
     __tablename__ = "idempotency_key"

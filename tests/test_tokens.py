@@ -19,7 +19,6 @@ from podcast.services.accounts import (
     hash_token,
 )
 
-
 API = "/api/v1"
 
 

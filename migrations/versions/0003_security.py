@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0003_security'
-down_revision = '0002_staged_episode_guid'
+down_revision = '0005_show_content_time'
 branch_labels = None
 depends_on = None
 
