@@ -342,7 +342,7 @@ def _inspect_mp4(f: BinaryIO, path: str | os.PathLike[str], size: int) -> AudioI
         for i, c in enumerate(mp4.chapters or ())
     )
     cover = cover_mime = None
-    covers = (tags or {}).get("covr") or []
+    covers = (tags.get("covr") if tags is not None else None) or []
     if covers:
         cover = bytes(covers[0])
         declared_mime = "image/png" if covers[0].imageformat == 14 else "image/jpeg"

@@ -132,7 +132,7 @@ def feed_state(session: Session, now: datetime | None = None) -> FeedState | Non
     On a connection of its own, outside the session's transaction: it must see the latest
     commit, even one made while this request rendered.
     """
-    with session.get_bind().connect() as conn:
+    with session.get_bind().engine.connect() as conn:
         row = conn.execute(_state_statement(), {"now": now or utcnow()}).first()
     return None if row is None else FeedState(*row)
 
@@ -199,7 +199,7 @@ def load_items(session: Session, now: datetime) -> list[FeedItem]:
 def _render(
     session: Session, state: FeedState, now: datetime, links: FeedLinks, fragments: dict[Any, str]
 ) -> RenderedFeed:
-    show = session.get(Show, state.show_id)
+    show = session.get_one(Show, state.show_id)
     items = load_items(session, now)
     body = render_feed(show, items, links, fragments)
     digest = hashlib.sha256(body).hexdigest()[:32]

@@ -11,10 +11,10 @@ import threading
 import time
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, select, update
+from sqlalchemy import CursorResult, event, select, update
 from sqlalchemy.orm import Session
 
 from podcast.errors import ConflictError, NotFoundError
@@ -173,7 +173,7 @@ def cancel_job(session: Session, job_id: int, *, now: datetime | None = None) ->
         raise NotFoundError(f"There is no job {job_id}.")
     if job.state not in (JobState.QUEUED, JobState.RUNNING):
         raise ConflictError(f"This job is {job.state.value}; only a queued or running job stops.")
-    changed = session.execute(
+    statement = (
         update(Job)
         .where(Job.id == job_id, Job.state.in_((JobState.QUEUED, JobState.RUNNING)))
         .values(
@@ -183,7 +183,9 @@ def cancel_job(session: Session, job_id: int, *, now: datetime | None = None) ->
             claimed_by=None,
             message="Cancelled.",
         )
-    ).rowcount
+    )
+    # An UPDATE's result is a CursorResult, which counts the rows it changed.
+    changed = cast(CursorResult[Any], session.execute(statement)).rowcount
     session.commit()
     session.refresh(job)
     if not changed:

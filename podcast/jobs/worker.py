@@ -24,7 +24,8 @@ def worker_command(workers: int) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # LocalProxy's own method; the checker sees only the Flask app it stands for.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # LocalProxy API
     load_handlers()
     queue = get_queue(app)
     queue.check()

@@ -17,12 +17,13 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Enum, func, insert, select, text
+from sqlalchemy import Enum, Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from podcast.errors import ConflictError, NotFoundError, ValidationError
+from podcast.extensions import Base
 from podcast.models import (
     ApiToken,
     Episode,
@@ -40,7 +41,7 @@ from podcast.storage import Storage, validate_key
 
 FORMAT, VERSION = "podcast-export", 1
 # Parents before children, so foreign keys hold at every insert.
-MODELS: tuple[type, ...] = (MediaAsset, Show, Guest, Episode, EpisodeGuest, User, ApiToken)
+MODELS: tuple[type[Base], ...] = (MediaAsset, Show, Guest, Episode, EpisodeGuest, User, ApiToken)
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,13 @@ def _decode(column: Any, value: Any) -> Any:
     return value
 
 
-def _dump_table(session: Session, model: type) -> list[dict[str, Any]]:
-    table = model.__table__  # type: ignore[attr-defined]
+def _table(model: type[Base]) -> Table:
+    # A declarative model's __table__ is typed FromClause; these models each map one Table.
+    return cast(Table, model.__table__)
+
+
+def _dump_table(session: Session, model: type[Base]) -> list[dict[str, Any]]:
+    table = _table(model)
     rows = session.execute(select(table).order_by(*table.primary_key.columns)).mappings()
     return [{name: _encode(value) for name, value in row.items()} for row in rows]
 
@@ -81,7 +87,7 @@ def export_backup(
 ) -> BackupSummary:
     """Write manifest.json (and with `media` every object under media/) into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    tables = {m.__tablename__: _dump_table(session, m) for m in MODELS}  # type: ignore[attr-defined]
+    tables = {m.__tablename__: _dump_table(session, m) for m in MODELS}
     manifest_media = [
         {"key": row["key"], "size_bytes": row["size_bytes"], "sha256": row["sha256"]}
         for row in tables[MediaAsset.__tablename__]
@@ -159,7 +165,7 @@ def _reset_sequences(session: Session) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     for model in MODELS:
-        table = model.__table__  # type: ignore[attr-defined]
+        table = _table(model)
         if "id" in table.c:
             session.execute(
                 text(
@@ -180,7 +186,7 @@ def import_backup(session: Session, storage: Storage, folder: Path) -> BackupSum
     counts: dict[str, int] = {}
     try:
         for model in MODELS:
-            table = model.__table__  # type: ignore[attr-defined]
+            table = _table(model)
             rows = [
                 {
                     name: _decode(table.c[name], value)

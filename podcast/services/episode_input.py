@@ -228,12 +228,12 @@ def parse_episode_input(raw: Mapping[str, Any], *, partial: bool, timezone: str)
         else:
             errors["status"] = choose_sentence(EpisodeStatus)
     if present("publish_at"):
-        value = raw.get("publish_at")
-        if value in (None, ""):
+        when = raw.get("publish_at")
+        if when in (None, ""):
             data.publish_at = None
         else:
             try:
-                data.publish_at = parse_datetime(value, timezone)
+                data.publish_at = parse_datetime(when, timezone)
             except (ValueError, TypeError, OverflowError):
                 errors["publish_at"] = "Not a date and time; use a form like 2026-12-01T09:00."
     if "guests" in raw or not partial:

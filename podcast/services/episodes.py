@@ -89,7 +89,9 @@ def _settle_status(episode: Episode, data: EpisodeInput, has_audio: bool, now: d
         if not has_audio:
             message = "An episode needs its audio before it can be published or scheduled."
             raise ValidationError(message, fields={"audio": message})
-        status = EpisodeStatus.PUBLISHED if publish_at <= now else EpisodeStatus.SCHEDULED
+        # publish_at is set here: a published episode got `now`, a scheduled one had to have it.
+        future = publish_at is not None and publish_at > now
+        status = EpisodeStatus.SCHEDULED if future else EpisodeStatus.PUBLISHED
     episode.status, episode.publish_at = status, publish_at
 
 
@@ -146,7 +148,7 @@ def _store_files(
     elif files.staged_audio_id is not None:
         changes["audio"] = _staged_audio(session, files.staged_audio_id)
     if files.image is not None:
-        changes["image"] = ingest_image(
+        image = ingest_image(
             storage,
             files.image,
             owner=episode.guid,
@@ -154,12 +156,14 @@ def _store_files(
             artwork=True,
             max_bytes=max_bytes,
         )
-        new_keys.append(changes["image"].key)
+        new_keys.append(image.key)
+        changes["image"] = image
     elif files.remove_image:
         changes["image"] = None
     if files.transcript is not None:
-        changes["transcript"] = ingest_transcript(storage, files.transcript, guid=episode.guid)
-        new_keys.append(changes["transcript"].key)
+        transcript = ingest_transcript(storage, files.transcript, guid=episode.guid)
+        new_keys.append(transcript.key)
+        changes["transcript"] = transcript
     elif files.remove_transcript:
         changes["transcript"] = None
     return changes

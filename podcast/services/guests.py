@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,7 +86,7 @@ def parse_guest_input(raw: dict[str, Any], current: Guest | None = None) -> Gues
     return GuestData(name=name, bio=bio, website=website, links=tuple(links))
 
 
-def _slug_taken(session: Session):  # type: ignore[no-untyped-def]
+def _slug_taken(session: Session) -> Callable[[str], bool]:
     return lambda s: session.scalar(select(Guest.id).where(Guest.slug == s)) is not None
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 
@@ -18,7 +18,8 @@ def lock_row(session: Session, model: Any, row_id: int) -> bool:
     """
     if session.get_bind().dialect.name == "sqlite":
         statement = update(model).where(model.id == row_id).values(id=model.id)
+        # An UPDATE's result is a CursorResult, which counts the rows it changed.
         result = session.execute(statement.execution_options(synchronize_session=False))
-        return bool(result.rowcount)
+        return bool(cast(CursorResult[Any], result).rowcount)
     found = session.scalar(select(model.id).where(model.id == row_id).with_for_update())
     return found is not None

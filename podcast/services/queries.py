@@ -15,7 +15,7 @@ from podcast.models import ApiToken, Episode, EpisodeGuest, EpisodeStatus, Guest
 VISIBLE_STATUSES = (EpisodeStatus.PUBLISHED, EpisodeStatus.SCHEDULED)
 
 
-def is_visible(now: datetime):  # type: ignore[no-untyped-def]
+def is_visible(now: datetime) -> ColumnElement[bool]:
     """The SQL condition for an episode the public may see at `now`."""
     return and_(
         Episode.status.in_(VISIBLE_STATUSES),

@@ -139,7 +139,8 @@ def _load_episode(
         session.rollback()
         report.errors.append(f"{path}: {_describe(exc)}")
         return
-    report.added.append(f"episode “{episode.title}” ({episode.audio.duration_seconds:.1f} s)")
+    seconds = episode.audio.duration_seconds if episode.audio else 0.0
+    report.added.append(f"episode “{episode.title}” ({seconds:.1f} s)")
 
 
 def load_folder(session: Session, storage: Storage, root: Path, feed_url: str) -> LoadReport:

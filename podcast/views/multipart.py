@@ -83,7 +83,8 @@ class PodcastFormDataParser(FormDataParser):
         )
         counted = _PartCounter(stream, boundary, self.max_form_parts)
         try:
-            form, files = parser.parse(counted, boundary, content_length)  # type: ignore[arg-type]
+            # The parser only calls read(), which _PartCounter has; it is not a whole IO.
+            form, files = parser.parse(counted, boundary, content_length)  # type: ignore[arg-type]  # reads only
         except (FormLimitError, _StreamTooLarge):
             raise
         except RequestEntityTooLarge:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable
+from typing import Any
 from urllib.parse import quote
 
 from flask import current_app, url_for
@@ -14,7 +15,7 @@ from podcast.models import Episode, Guest, MediaAsset
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~/-]*\Z").match
 
 
-def absolute(endpoint: str, **values: object) -> str:
+def absolute(endpoint: str, **values: Any) -> str:
     """The canonical URL of an endpoint: PODCAST_SITE_URL plus its path."""
     return current_app.config["PODCAST_SITE_URL"] + url_for(endpoint, **values)
 

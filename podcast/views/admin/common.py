@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import (
     Blueprint,
@@ -57,7 +57,7 @@ def admin_required(view: F) -> F:
             abort(403)
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)
 
 
 def rerenders_on_stale_form(view: F) -> F:
@@ -118,7 +118,9 @@ def _stale_form(error: CSRFError) -> Any:
     if request.endpoint in RERENDERS_ON_STALE_FORM or request.endpoint == "auth.login":
         request.environ[STALE_FLAG] = True
         view = current_app.view_functions[request.endpoint]
-        response = current_app.make_response(view(**(request.view_args or {})))
+        response = current_app.make_response(
+            current_app.ensure_sync(view)(**(request.view_args or {}))
+        )
         response.status_code = 400
         return response
     return render_template(

@@ -143,14 +143,15 @@ def _episode_input(form: EpisodeForm, action: str, timezone: str) -> EpisodeInpu
 def _keep_audio(form: EpisodeForm, episode: Episode | None) -> None:
     """The no-JS path: stage an uploaded file so a failed form never asks for it again."""
     file = form.audio.data
-    if not upload_from(file) or form.audio.errors:
+    upload = upload_from(file)
+    if upload is None or form.audio.errors:
         return
     file.stream.seek(0)
     try:
         asset = stage_audio(
             db.session,
             current.storage(),
-            upload_from(file),
+            upload,
             max_bytes=current.max_upload_bytes(),
             episode=episode,
         )

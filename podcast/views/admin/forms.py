@@ -98,9 +98,9 @@ class EpisodeForm(FlaskForm):
             entry.label.text = f"Guest {index}"
         while len(self.new_guests) < NEW_GUEST_SLOTS:
             self.new_guests.append_entry()
-        for index, entry in enumerate(self.new_guests, start=1):
-            entry.form.name.label.text = f"New guest {index}: name"
-            entry.form.bio.label.text = f"New guest {index}: bio (Markdown)"
+        for index, slot in enumerate(self.new_guests, start=1):
+            slot.form.name.label.text = f"New guest {index}: name"
+            slot.form.bio.label.text = f"New guest {index}: bio (Markdown)"
 
     def guest_ids(self) -> list[str]:
         """The picked guest ids in order, empty slots skipped."""

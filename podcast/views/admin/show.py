@@ -42,7 +42,7 @@ def _hosts_text(hosts: list[dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
-def _parse_hosts(text: str) -> list[dict[str, str]]:
+def _parse_hosts(text: str | None) -> list[dict[str, str]]:
     hosts = []
     for line in (text or "").splitlines():
         if not line.strip():

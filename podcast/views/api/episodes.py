@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify, request, url_for
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from podcast import current
@@ -30,7 +30,7 @@ from podcast.views.api.serializers import episode_json
 from podcast.views.api.validation import Body, read_body
 
 
-def _episodes():  # type: ignore[no-untyped-def]
+def _episodes() -> Select[Episode]:
     return select(Episode).options(
         selectinload(Episode.audio),
         selectinload(Episode.image),

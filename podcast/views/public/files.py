@@ -21,7 +21,8 @@ CACHE_CONTROL = "public, max-age=300"
 
 def _conditional(response: Response) -> Response:
     response.headers["Cache-Control"] = CACHE_CONTROL
-    return response.make_conditional(request)
+    response.make_conditional(request)  # in place: it returns the response itself
+    return response
 
 
 @bp.route("/episodes/<slug>/chapters.json")

@@ -53,9 +53,9 @@ def index() -> str:
 def episode(slug: str) -> str:
     """One episode: player, chapters, notes, guests, transcript, and its neighbours."""
     item = presenters.public_episode(slug)
-    if item is None:
-        abort(404, description=NOT_PUBLISHED)
     show = current.show()
+    if item is None or show is None:
+        abort(404, description=NOT_PUBLISHED)
     cues = presenters.transcript_cues(item.transcript)
     previous, following = presenters.neighbours(item)
     return render_template(

@@ -12,7 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from werkzeug.datastructures import Headers
 from werkzeug.http import parse_date, parse_etags
+
+# A request's headers, or a plain mapping of them (the tests use dicts).
+RequestHeaders = Headers | Mapping[str, str]
 
 _SPEC = re.compile(r"([0-9]*)-([0-9]*)", re.ASCII)
 
@@ -45,7 +49,7 @@ def _seconds(when: datetime) -> datetime:
     return when.replace(microsecond=0)
 
 
-def _preconditions(method: str, headers: Mapping[str, str], rep: Representation) -> int | None:
+def _preconditions(method: str, headers: RequestHeaders, rep: Representation) -> int | None:
     """412 or 304 when a precondition decides the answer, in RFC 9110 13.2.2's order."""
     if_match = headers.get("If-Match")
     if if_match is not None:
@@ -96,7 +100,7 @@ def parse_range(value: str) -> list[tuple[str, str]] | None:
     return found or None
 
 
-def answer(method: str, headers: Mapping[str, str], rep: Representation) -> Answer:
+def answer(method: str, headers: RequestHeaders, rep: Representation) -> Answer:
     """Decide the status and byte span for a GET or HEAD of `rep`."""
     whole = Answer(200, 0, rep.size - 1)
     decided = _preconditions(method, headers, rep)
