@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 
@@ -10,6 +11,7 @@ import webvtt
 from lxml import etree
 
 from podcast.extensions import db
+from podcast.models import MediaAsset
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments, update_episode
 from podcast.services.shows import update_show
@@ -65,6 +67,46 @@ def test_uploaded_vtt_with_a_bare_ampersand_is_served_escaped(client, make_episo
     assert_cue_text_is_clean(served)
     page = client.get(f"/episodes/{episode.slug}").get_data(as_text=True)
     assert "Tom &amp; Jerry &lt;3" in page  # the page shows the words, HTML-escaped once
+
+
+# What to_vtt wrote before cue text was escaped: the text as is, the speaker as a voice tag.
+OLD_VTT = (
+    "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\n<v Tom & Jerry>Tom & Jerry <3\n\n"
+    "00:00:02.000 --> 00:00:04.000\nR&D <script>x</script> a < b\n"
+)
+
+
+def test_a_transcript_stored_before_the_escaping_is_served_escaped(client, make_episode, storage):
+    episode = make_episode()
+    data = OLD_VTT.encode()
+    key = f"episodes/{episode.guid}/old-transcript.vtt"
+    storage.put(key, io.BytesIO(data), content_type="text/vtt", size=len(data))
+    episode.transcript = MediaAsset(
+        key=key, kind="transcript", mime_type="text/vtt", size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(), episode_guid=episode.guid,
+    )  # fmt: skip
+    db.session.commit()
+    url = f"/episodes/{episode.slug}/transcript.vtt"
+    response = client.get(url)
+    served = response.get_data(as_text=True)
+    assert_cue_text_is_clean(served)
+    assert "<v Tom &amp; Jerry>Tom &amp; Jerry &lt;3" in served
+    assert "R&amp;D &lt;script&gt;x&lt;/script&gt; a &lt; b" in served
+    assert int(response.headers["Content-Length"]) == len(response.data)
+    assert client.get(url, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    # Served again as stored, it stays the same: escaping what is escaped changes nothing.
+    again = to_vtt(parse_transcript(response.data)).encode()
+    assert again == response.data
+
+
+def test_a_transcript_stored_escaped_is_served_byte_for_byte(client, make_episode, storage):
+    episode = make_episode()
+    upload = Upload(io.BytesIO(VTT.encode()), "t.vtt")
+    data = parse_episode_input({}, partial=True, timezone="UTC")
+    update_episode(db.session, storage, episode, data, Attachments(transcript=upload),
+                   max_bytes=2**30)  # fmt: skip
+    stored = b"".join(storage.open_range(episode.transcript.key))
+    assert client.get(f"/episodes/{episode.slug}/transcript.vtt").data == stored
 
 
 def test_feed_states_the_transcript_language_the_show_s_by_default(

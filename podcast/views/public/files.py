@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 
 from flask import Blueprint, Response, abort, request
 
 from podcast import current
-from podcast.errors import NotFoundError
 from podcast.feed.build import CHAPTERS_MIME, json_chapters
 from podcast.services import queries
+from podcast.views.public import presenters
 from podcast.views.public.cors import open_to_browsers
 
 bp = open_to_browsers(Blueprint("episode_files", __name__))
@@ -39,30 +38,11 @@ def chapters(slug: str) -> Response:
 
 @bp.route("/episodes/<slug>/transcript.vtt")
 def transcript(slug: str) -> Response:
-    """The episode's transcript, streamed from storage as stored (WebVTT)."""
+    """The episode's transcript as WebVTT, its cue text escaped whenever it was stored."""
     episode = queries.public_episode(slug)
-    if episode is None or episode.transcript is None:
+    body = presenters.transcript_vtt(episode.transcript) if episode is not None else None
+    if body is None:
         abort(404)
-    asset = episode.transcript
-    body: Iterator[bytes] | bytes = b""
-    if request.method != "HEAD" and not request.if_none_match.contains(asset.sha256):
-        body = _stream(asset.key)
-    response = Response(body, mimetype="text/vtt", direct_passthrough=True)
-    response.content_length = asset.size_bytes
-    response.set_etag(asset.sha256)
+    response = Response(body, mimetype="text/vtt")
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     return _conditional(response)
-
-
-def _stream(key: str) -> Iterator[bytes]:
-    """The object's chunks; a missing object is a 404 before any byte is sent."""
-    try:
-        chunks = iter(current.storage().open_range(key))
-        first = next(chunks, b"")
-    except NotFoundError:
-        abort(404)
-
-    def generate() -> Iterator[bytes]:
-        yield first
-        yield from chunks
-
-    return generate()

@@ -13,12 +13,12 @@ from sqlalchemy import Select, and_, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from podcast import current
-from podcast.errors import PodcastError
+from podcast.errors import NotFoundError, PodcastError, ValidationError
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeGuest, Guest, MediaAsset, Show, utcnow
 from podcast.services import queries
 from podcast.services.markup import plain_text
-from podcast.services.transcripts import Cue, parse_transcript
+from podcast.services.transcripts import Cue, parse_transcript, to_vtt
 from podcast.views.templating import cached_plain, iso_duration
 from podcast.views.urls import absolute, media_url
 
@@ -168,27 +168,47 @@ _TRANSCRIPTS_LOCK = threading.Lock()
 _TRANSCRIPTS_MAX = 64
 
 
-def transcript_cues(asset: MediaAsset | None) -> list[Cue] | None:
-    """The transcript's cues read from storage; None when absent or unreadable."""
-    if asset is None:
-        return None
+def _cues(asset: MediaAsset) -> list[Cue]:
+    """The transcript's cues, parsed once per object; raises what storage or parsing raises."""
     cache_key = f"{asset.key}:{asset.sha256}"
     with _TRANSCRIPTS_LOCK:
         if cache_key in _TRANSCRIPTS:
             _TRANSCRIPTS.move_to_end(cache_key)
             return _TRANSCRIPTS[cache_key]
-    storage = current.storage()
-    try:
-        cues = parse_transcript(b"".join(storage.open_range(asset.key)))
-    except (PodcastError, OSError, ValueError) as exc:
-        # The page still plays without its transcript; the producer sees the log.
-        log.warning("transcript %s could not be read: %s", asset.key, exc)
-        return None
+    cues = parse_transcript(b"".join(current.storage().open_range(asset.key)))
     with _TRANSCRIPTS_LOCK:
         _TRANSCRIPTS[cache_key] = cues
         while len(_TRANSCRIPTS) > _TRANSCRIPTS_MAX:
             _TRANSCRIPTS.popitem(last=False)
     return cues
+
+
+def transcript_cues(asset: MediaAsset | None) -> list[Cue] | None:
+    """The transcript's cues read from storage; None when absent or unreadable."""
+    if asset is None:
+        return None
+    try:
+        return _cues(asset)
+    except (PodcastError, OSError, ValueError) as exc:
+        # The page still plays without its transcript; the producer sees the log.
+        log.warning("transcript %s could not be read: %s", asset.key, exc)
+        return None
+
+
+def transcript_vtt(asset: MediaAsset | None) -> bytes | None:
+    """The transcript file as served, None when absent or unreadable (storage down raises).
+
+    Its cues are written again, so text stored before cue text was escaped (a bare & or <,
+    which makes Chromium drop the rest of the cue) goes out escaped; parse then write is
+    idempotent, so what was stored escaped is served byte for byte.
+    """
+    if asset is None:
+        return None
+    try:
+        return to_vtt(_cues(asset)).encode()
+    except (NotFoundError, ValidationError) as exc:
+        log.warning("transcript %s could not be served: %s", asset.key, exc)
+        return None
 
 
 @dataclass
