@@ -34,6 +34,7 @@ serve: $(VENV)/.installed
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(VENV)/.test-installed
 	$(BIN)/ruff format .
@@ -54,4 +55,4 @@ bench: $(VENV)/.test-installed
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache test-artifacts
