@@ -22,9 +22,10 @@ sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 from flask import Flask, render_template  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
-from podcast import create_app  # noqa: E402
+from podcast import create_app, current  # noqa: E402
 from podcast.extensions import db  # noqa: E402
 from podcast.models import Episode, EpisodeGuest  # noqa: E402
+from podcast.services import queries  # noqa: E402
 from podcast.services.episode_input import parse_episode_input  # noqa: E402
 from podcast.services.episodes import Attachments, create_episode  # noqa: E402
 from podcast.services.guests import create_guest, parse_guest_input  # noqa: E402
@@ -142,10 +143,10 @@ def add_floor(app: Flask) -> dict[str, Any]:
 def freeze(app: Flask, slug: str, frozen: dict[str, Any]) -> None:
     """Load each page's template data once, as the real views would."""
     with app.test_request_context("/"):
-        show = presenters.current_show()
-        episode = presenters.public_episode(slug)
+        show = current.show()
+        episode = queries.episode_page(db.session, slug)
         cues = presenters.transcript_cues(episode.transcript)
-        previous, following = presenters.neighbours(episode)
+        previous, following = queries.neighbours(db.session, episode)
         frozen["episode"] = {
             "show": show,
             "episode": episode,
@@ -154,7 +155,7 @@ def freeze(app: Flask, slug: str, frozen: dict[str, Any]) -> None:
             "following": following,
             "structured": presenters.episode_data(show, episode),
         }
-        page = presenters.listing("", 1)
+        page = queries.episode_listing(db.session, "", 1)
         for item in page.items:  # touch what the template reads while the session is open
             _ = (item.guests, item.audio, item.image)
         frozen["home"] = {

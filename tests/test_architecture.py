@@ -148,3 +148,19 @@ def test_the_feed_and_the_services_know_nothing_of_the_web() -> None:
         if any(name == f or name.startswith(f + ".") for f in forbidden)
     )
     assert leaks == []
+
+
+def test_views_run_no_queries_of_their_own() -> None:
+    # Every read a page or the API needs lives in services/queries.py.
+    selecting = sorted(
+        module
+        for module in MODULES
+        if module.startswith("podcast.views.")
+        and any(
+            isinstance(node, ast.ImportFrom)
+            and (node.module or "").startswith("sqlalchemy")
+            and any(alias.name == "select" for alias in node.names)
+            for node in ast.walk(ast.parse(MODULES[module].read_text(encoding="utf-8")))
+        )
+    )
+    assert selecting == []

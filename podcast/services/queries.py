@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from podcast.extensions import db
@@ -162,3 +163,201 @@ def api_tokens(
     if before is not None:
         statement = statement.where(ApiToken.id < before)
     return list(db.session.scalars(statement.order_by(ApiToken.id.desc()).limit(limit)))
+
+
+# The listeners' pages.
+
+PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its items and whether there are pages either side."""
+
+    items: list[Episode]
+    number: int
+    has_prev: bool
+    has_next: bool
+
+
+def paginate(
+    session: Session, statement: Select[Episode], number: int, per_page: int = PER_PAGE
+) -> Page:
+    """The `number`th page (from 1) of the statement's rows; one query, no COUNT."""
+    rows = session.scalars(statement.limit(per_page + 1).offset((number - 1) * per_page)).all()
+    return Page(list(rows[:per_page]), number, number > 1, len(rows) > per_page)
+
+
+def _lean(statement: Select[Episode], *, full: bool) -> Select[Episode]:
+    """The rows `statement` selects (its visibility and search rules), loaded in fewer queries.
+
+    Many-to-one media are joined into the main query; guests come in one more. A list page
+    loads only what a card shows (`full=False`): no image, transcript or photos.
+    """
+    guests = selectinload(Episode.appearances).joinedload(EpisodeGuest.guest)
+    if full:
+        options = [
+            joinedload(Episode.audio),
+            joinedload(Episode.image),
+            joinedload(Episode.transcript),
+            guests.joinedload(Guest.photo),
+        ]
+    else:
+        options = [joinedload(Episode.audio), guests]
+    return (
+        select(Episode)
+        .where(statement.whereclause if statement.whereclause is not None else true())
+        .options(*options)
+        .order_by(Episode.publish_at.desc(), Episode.id.desc())
+    )
+
+
+def episode_listing(session: Session, query: str, number: int, now: datetime | None = None) -> Page:
+    """A page of the public episodes, or of those matching the search words."""
+    statement = search_public_episodes(query, now) if query else public_episodes(now)
+    return paginate(session, _lean(statement, full=False), number)
+
+
+def episode_page(session: Session, slug: str, now: datetime | None = None) -> Episode | None:
+    """The visible episode with this slug and all its page shows, in two queries."""
+    statement = public_episodes(now).where(Episode.slug == slug)
+    return session.scalar(_lean(statement, full=True))
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """An adjacent episode: enough to link to it."""
+
+    slug: str
+    title: str
+
+
+def neighbours(
+    session: Session, episode: Episode, now: datetime | None = None
+) -> tuple[Neighbour | None, ...]:
+    """The previous (older) and next (newer) public episodes around this one."""
+    now = now or utcnow()
+    when, ident = episode.publish_at, episode.id
+    older = or_(Episode.publish_at < when, and_(Episode.publish_at == when, Episode.id < ident))
+    newer = or_(Episode.publish_at > when, and_(Episode.publish_at == when, Episode.id > ident))
+    base = select(Episode.slug, Episode.title).where(is_visible(now))
+    previous = session.execute(
+        base.where(older).order_by(Episode.publish_at.desc(), Episode.id.desc()).limit(1)
+    ).first()
+    following = session.execute(
+        base.where(newer).order_by(Episode.publish_at.asc(), Episode.id.asc()).limit(1)
+    ).first()
+    return (
+        Neighbour(previous.slug, previous.title) if previous else None,
+        Neighbour(following.slug, following.title) if following else None,
+    )
+
+
+def guest_page(
+    session: Session, slug: str, now: datetime | None = None
+) -> tuple[Guest, list[Episode]] | None:
+    """A guest and the public episodes they speak on; None when there are none (or no guest)."""
+    person = session.scalar(
+        select(Guest).options(joinedload(Guest.photo)).where(Guest.slug == slug)
+    )
+    if person is None:
+        return None
+    statement = public_episodes(now).where(
+        Episode.appearances.any(EpisodeGuest.guest_id == person.id)
+    )
+    episodes = session.scalars(_lean(statement, full=False)).all()
+    return (person, list(episodes)) if episodes else None
+
+
+def sitemap_rows(session: Session, now: datetime | None = None) -> tuple[list[Any], list[Any]]:
+    """(slug, updated_at) rows of every public episode (newest first) and of every guest on one."""
+    now = now or utcnow()
+    visible = is_visible(now)
+    episodes = session.execute(
+        select(Episode.slug, Episode.updated_at)
+        .where(visible)
+        .order_by(Episode.publish_at.desc(), Episode.id.desc())
+    ).all()
+    guests = session.execute(
+        select(Guest.slug, Guest.updated_at)
+        .where(Guest.id.in_(select(EpisodeGuest.guest_id).join(Episode).where(visible)))
+        .order_by(Guest.slug)
+    ).all()
+    return list(episodes), list(guests)
+
+
+# The producers' side: the admin's lists and the API's pages, drafts included.
+
+
+def admin_episodes(session: Session) -> list[Episode]:
+    """Every episode, newest (publish date, else creation) first, with audio and guests."""
+    return list(
+        session.scalars(
+            select(Episode)
+            .options(
+                selectinload(Episode.audio),
+                selectinload(Episode.appearances).joinedload(EpisodeGuest.guest),
+            )
+            .order_by(
+                func.coalesce(Episode.publish_at, Episode.created_at).desc(), Episode.id.desc()
+            )
+        )
+    )
+
+
+def guests_by_name(session: Session) -> list[Guest]:
+    """Every guest, by name (the episode form's pickers)."""
+    return list(session.scalars(select(Guest).order_by(func.lower(Guest.name))))
+
+
+def guests_with_episode_counts(session: Session) -> list[tuple[Guest, int]]:
+    """Every guest by name, with the number of episodes they are on."""
+    rows = session.execute(
+        select(Guest, func.count(EpisodeGuest.episode_id))
+        .outerjoin(EpisodeGuest, EpisodeGuest.guest_id == Guest.id)
+        .group_by(Guest.id)
+        .order_by(func.lower(Guest.name))
+    ).all()
+    return [(guest, count) for guest, count in rows]
+
+
+def episodes_of_guest(session: Session, guest_id: int) -> list[Episode]:
+    """Every episode (drafts too) the guest is on."""
+    return list(
+        session.scalars(select(Episode).join(EpisodeGuest).where(EpisodeGuest.guest_id == guest_id))
+    )
+
+
+def _api_episodes() -> Select[Episode]:
+    return select(Episode).options(
+        selectinload(Episode.audio),
+        selectinload(Episode.image),
+        selectinload(Episode.transcript),
+        selectinload(Episode.appearances).joinedload(EpisodeGuest.guest).joinedload(Guest.photo),
+    )
+
+
+def api_episode(session: Session, episode_id: int) -> Episode | None:
+    """One episode, whatever its status, with all the API shows of it."""
+    return session.scalar(_api_episodes().where(Episode.id == episode_id))
+
+
+def api_episodes_page(
+    session: Session, limit: int, before_id: int | None, status: EpisodeStatus | None
+) -> list[Episode]:
+    """Up to `limit` + 1 episodes (the extra one says there is more), newest id first, below
+    the cursor `before_id`, of one status when given."""
+    statement = _api_episodes().order_by(Episode.id.desc())
+    if status is not None:
+        statement = statement.where(Episode.status == status)
+    if before_id is not None:
+        statement = statement.where(Episode.id < before_id)
+    return list(session.scalars(statement.limit(limit + 1)))
+
+
+def api_guests_page(session: Session, limit: int, after_id: int | None) -> list[Guest]:
+    """Up to `limit` + 1 guests, oldest id first, above the cursor `after_id`."""
+    statement = select(Guest).options(selectinload(Guest.photo)).order_by(Guest.id)
+    if after_id is not None:
+        statement = statement.where(Guest.id > after_id)
+    return list(session.scalars(statement.limit(limit + 1)))

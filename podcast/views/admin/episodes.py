@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 from podcast import current
 from podcast.errors import PodcastError, TooLargeError, ValidationError
 from podcast.extensions import db
-from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, MediaAsset, Show, utcnow
+from podcast.models import Episode, EpisodeStatus, MediaAsset, Show, utcnow
+from podcast.services import queries
 from podcast.services.episode_input import EpisodeInput, parse_episode_input
 from podcast.services.episodes import (
     Attachments,
@@ -43,14 +42,7 @@ PUBLISH_AT_FORMAT = "%Y-%m-%dT%H:%M"
 @bp.route("/")
 def dashboard() -> str:
     """Every episode, newest first, with its status, date, duration and guests."""
-    episodes = db.session.scalars(
-        select(Episode)
-        .options(
-            selectinload(Episode.audio),
-            selectinload(Episode.appearances).joinedload(EpisodeGuest.guest),
-        )
-        .order_by(func.coalesce(Episode.publish_at, Episode.created_at).desc(), Episode.id.desc())
-    ).all()
+    episodes = queries.admin_episodes(db.session)
     return render_template(
         "admin/dashboard.html", episodes=episodes, show=current.show(), now=utcnow()
     )
@@ -64,7 +56,7 @@ def _episode_or_404(episode_id: int) -> Episode:
 
 
 def _guest_choices() -> dict[str, str]:
-    guests = db.session.scalars(select(Guest).order_by(func.lower(Guest.name))).all()
+    guests = queries.guests_by_name(db.session)
     return {str(g.id): g.name for g in guests}
 
 

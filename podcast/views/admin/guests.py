@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
-from sqlalchemy import func, select
 
 from podcast import current
 from podcast.errors import ConflictError, PodcastError
 from podcast.extensions import db
-from podcast.models import Episode, EpisodeGuest, Guest
+from podcast.models import Guest
+from podcast.services import queries
 from podcast.services.guests import delete_guest, parse_guest_input, save_guest
 from podcast.views.admin.common import (
     STALE_MESSAGE,
@@ -38,12 +38,7 @@ def _links_text(guest: Guest) -> str:
 @bp.route("/guests")
 def guests() -> str:
     """Every guest with the number of episodes they are on."""
-    rows = db.session.execute(
-        select(Guest, func.count(EpisodeGuest.episode_id))
-        .outerjoin(EpisodeGuest, EpisodeGuest.guest_id == Guest.id)
-        .group_by(Guest.id)
-        .order_by(func.lower(Guest.name))
-    ).all()
+    rows = queries.guests_with_episode_counts(db.session)
     return render_template("admin/guests.html", rows=rows, show=current.show())
 
 
@@ -122,9 +117,7 @@ def guest_delete(guest_id: int) -> Any:
         delete_guest(db.session, guest)
     except ConflictError as exc:
         db.session.rollback()
-        episodes = db.session.scalars(
-            select(Episode).join(EpisodeGuest).where(EpisodeGuest.guest_id == guest_id)
-        ).all()
+        episodes = queries.episodes_of_guest(db.session, guest_id)
         return render_template(
             "admin/guest_in_use.html",
             guest=guest,

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify, request, url_for
-from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
 
 from podcast import current
 from podcast.errors import ConflictError, NotFoundError, ValidationError
 from podcast.extensions import db
-from podcast.models import Episode, EpisodeGuest, EpisodeStatus, Guest, Show
+from podcast.models import Episode, EpisodeStatus, Show
 from podcast.services import episodes as publishing
+from podcast.services import queries
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments
 from podcast.services.fields import choose_sentence
@@ -30,19 +29,10 @@ from podcast.views.api.serializers import episode_json
 from podcast.views.api.validation import Body, read_body
 
 
-def _episodes() -> Select[Episode]:
-    return select(Episode).options(
-        selectinload(Episode.audio),
-        selectinload(Episode.image),
-        selectinload(Episode.transcript),
-        selectinload(Episode.appearances).joinedload(EpisodeGuest.guest).joinedload(Guest.photo),
-    )
-
-
 def _episode_or_404(episode_id: int) -> Episode:
     episode = None
     if known_id(episode_id):
-        episode = db.session.scalar(_episodes().where(Episode.id == episode_id))
+        episode = queries.api_episode(db.session, episode_id)
     if episode is None:
         raise NotFoundError(f"There is no episode {episode_id}.")
     return episode
@@ -82,12 +72,9 @@ def list_episodes() -> Response:
     if status is not None and status not in STATUSES:
         message = choose_sentence(STATUSES)
         raise ValidationError(message, fields={"status": message})
-    statement = _episodes().order_by(Episode.id.desc())
-    if status is not None:
-        statement = statement.where(Episode.status == EpisodeStatus(status))
-    if cursor is not None:
-        statement = statement.where(Episode.id < cursor)
-    rows = list(db.session.scalars(statement.limit(limit + 1)))
+    rows = queries.api_episodes_page(
+        db.session, limit, cursor, EpisodeStatus(status) if status is not None else None
+    )
     return page_response(rows, limit, episode_json, "api.list_episodes", status=status)
 
 

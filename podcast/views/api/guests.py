@@ -5,14 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, jsonify, url_for
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from podcast import current
 from podcast.errors import NotFoundError
 from podcast.extensions import db
 from podcast.models import Guest
-from podcast.services import guests
+from podcast.services import guests, queries
 from podcast.views.api.base import (
     ID_RULE,
     bp,
@@ -45,10 +43,7 @@ def _guest_or_404(guest_id: int) -> Guest:
 def list_guests() -> Response:
     """Guests, oldest first; ?limit= and ?cursor= page."""
     limit, cursor = page_arguments()
-    statement = select(Guest).options(selectinload(Guest.photo)).order_by(Guest.id)
-    if cursor is not None:
-        statement = statement.where(Guest.id > cursor)
-    rows = list(db.session.scalars(statement.limit(limit + 1)))
+    rows = queries.api_guests_page(db.session, limit, cursor)
     return page_response(rows, limit, guest_json, "api.list_guests")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request
 
 from podcast import current
+from podcast.extensions import db
 from podcast.models import utcnow
 from podcast.services import queries
 from podcast.views.public import presenters
@@ -35,7 +36,7 @@ def index() -> str:
     if number is None:
         abort(404, description="There is no such page of episodes.")
     query = presenters.search_terms(request.args.get("q"))
-    page = presenters.listing(query, number)
+    page = queries.episode_listing(db.session, query, number)
     if number > 1 and not page.items:
         abort(404, description="There is no such page of episodes.")
     show = current.show()
@@ -52,12 +53,12 @@ def index() -> str:
 @bp.route("/episodes/<slug>")
 def episode(slug: str) -> str:
     """One episode: player, chapters, notes, guests, transcript, and its neighbours."""
-    item = presenters.public_episode(slug)
+    item = queries.episode_page(db.session, slug)
     show = current.show()
     if item is None or show is None:
         abort(404, description=NOT_PUBLISHED)
     cues = presenters.transcript_cues(item.transcript)
-    previous, following = presenters.neighbours(item)
+    previous, following = queries.neighbours(db.session, item)
     return render_template(
         "public/episode.html",
         show=show,
@@ -72,7 +73,7 @@ def episode(slug: str) -> str:
 @bp.route("/guests/<slug>")
 def guest(slug: str) -> str:
     """A guest's photo, bio, links and the published episodes they speak on."""
-    found = presenters.public_guest(slug)
+    found = queries.guest_page(db.session, slug)
     if found is None:
         abort(404, description="There is no guest page at this address.")
     person, episodes = found

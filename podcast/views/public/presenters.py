@@ -9,13 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select, true
-from sqlalchemy.orm import joinedload, selectinload
-
 from podcast import current
 from podcast.errors import NotFoundError, PodcastError, ValidationError
 from podcast.extensions import db
-from podcast.models import Episode, EpisodeGuest, Guest, MediaAsset, Show, utcnow
+from podcast.models import Episode, MediaAsset, Show
 from podcast.services import queries
 from podcast.services.markup import plain_text
 from podcast.services.transcripts import Cue, parse_transcript, to_vtt
@@ -24,27 +21,10 @@ from podcast.views.urls import absolute, media_url
 
 log = logging.getLogger(__name__)
 
-PER_PAGE = 20
 SEARCH_MAX = 200
 SUMMARY_CHARS = 220
 # A transcript paragraph ends when the speaker changes or after this many seconds.
 PARAGRAPH_SECONDS = 45.0
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of a list: its items and whether there are pages either side."""
-
-    items: list[Episode]
-    number: int
-    has_prev: bool
-    has_next: bool
-
-
-def paginate(statement: Select[Episode], number: int, per_page: int = PER_PAGE) -> Page:
-    """The `number`th page (from 1) of the statement's rows; one query, no COUNT."""
-    rows = db.session.scalars(statement.limit(per_page + 1).offset((number - 1) * per_page)).all()
-    return Page(list(rows[:per_page]), number, number > 1, len(rows) > per_page)
 
 
 def page_number(raw: str | None) -> int | None:
@@ -61,99 +41,9 @@ def search_terms(raw: str | None) -> str:
     return " ".join((raw or "").split())[:SEARCH_MAX]
 
 
-def _lean(statement: Select[Episode], *, full: bool) -> Select[Episode]:
-    """The rows `statement` selects (its visibility and search rules), loaded in fewer queries.
-
-    Many-to-one media are joined into the main query; guests come in one more. A list page
-    loads only what a card shows (`full=False`): no image, transcript or photos.
-    """
-    guests = selectinload(Episode.appearances).joinedload(EpisodeGuest.guest)
-    if full:
-        options = [
-            joinedload(Episode.audio),
-            joinedload(Episode.image),
-            joinedload(Episode.transcript),
-            guests.joinedload(Guest.photo),
-        ]
-    else:
-        options = [joinedload(Episode.audio), guests]
-    return (
-        select(Episode)
-        .where(statement.whereclause if statement.whereclause is not None else true())
-        .options(*options)
-        .order_by(Episode.publish_at.desc(), Episode.id.desc())
-    )
-
-
-def listing(query: str, number: int, now: datetime | None = None) -> Page:
-    """A page of the public episodes, or of those matching the search words."""
-    statement = (
-        queries.search_public_episodes(query, now) if query else queries.public_episodes(now)
-    )
-    return paginate(_lean(statement, full=False), number)
-
-
-def public_episode(slug: str, now: datetime | None = None) -> Episode | None:
-    """The visible episode with this slug and all its page shows, in two queries."""
-    statement = queries.public_episodes(now).where(Episode.slug == slug)
-    return db.session.scalar(_lean(statement, full=True))
-
-
-@dataclass(frozen=True)
-class Neighbour:
-    """An adjacent episode: enough to link to it."""
-
-    slug: str
-    title: str
-
-
-def neighbours(episode: Episode, now: datetime | None = None) -> tuple[Neighbour | None, ...]:
-    """The previous (older) and next (newer) public episodes around this one."""
-    now = now or utcnow()
-    when, ident = episode.publish_at, episode.id
-    older = or_(Episode.publish_at < when, and_(Episode.publish_at == when, Episode.id < ident))
-    newer = or_(Episode.publish_at > when, and_(Episode.publish_at == when, Episode.id > ident))
-    base = select(Episode.slug, Episode.title).where(queries.is_visible(now))
-    previous = db.session.execute(
-        base.where(older).order_by(Episode.publish_at.desc(), Episode.id.desc()).limit(1)
-    ).first()
-    following = db.session.execute(
-        base.where(newer).order_by(Episode.publish_at.asc(), Episode.id.asc()).limit(1)
-    ).first()
-    return (
-        Neighbour(previous.slug, previous.title) if previous else None,
-        Neighbour(following.slug, following.title) if following else None,
-    )
-
-
-def public_guest(slug: str, now: datetime | None = None) -> tuple[Guest, list[Episode]] | None:
-    """A guest and the public episodes they speak on; None when there are none (or no guest)."""
-    person = db.session.scalar(
-        select(Guest).options(joinedload(Guest.photo)).where(Guest.slug == slug)
-    )
-    if person is None:
-        return None
-    statement = queries.public_episodes(now).where(
-        Episode.appearances.any(EpisodeGuest.guest_id == person.id)
-    )
-    episodes = db.session.scalars(_lean(statement, full=False)).all()
-    return (person, list(episodes)) if episodes else None
-
-
 def sitemap_entries(now: datetime | None = None) -> list[tuple[str, datetime | None]]:
     """(absolute URL, last modified) for the home page, every public episode and guest."""
-    now = now or utcnow()
-    visible = queries.is_visible(now)
-    episodes = db.session.execute(
-        select(Episode.slug, Episode.updated_at)
-        .where(visible)
-        .order_by(Episode.publish_at.desc(), Episode.id.desc())
-    ).all()
-    guests = db.session.execute(
-        select(Guest.slug, Guest.updated_at)
-        .where(Guest.id.in_(select(EpisodeGuest.guest_id).join(Episode).where(visible)))
-        .order_by(Guest.slug)
-    ).all()
+    episodes, guests = queries.sitemap_rows(db.session, now)
     newest = max((row.updated_at for row in episodes), default=None)
     entries: list[tuple[str, datetime | None]] = [(absolute("public.index"), newest)]
     entries += [(absolute("public.episode", slug=row.slug), row.updated_at) for row in episodes]
