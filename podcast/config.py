@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -119,6 +120,10 @@ SETTINGS: dict[str, Setting] = {
     "QUEUE_URL": Setting("PODCAST_QUEUE_URL", _parse_queue_url, ""),
     # A running job whose worker has not reported for this long is taken as dead.
     "JOB_LEASE_SECONDS": Setting("PODCAST_JOB_LEASE_SECONDS", _parse_positive_int, "30"),
+    # Replaced media stays served this long for apps holding the previous feed; 0: deleted at once.
+    "REPLACED_MEDIA_GRACE_DAYS": Setting(
+        "PODCAST_REPLACED_MEDIA_GRACE_DAYS", _parse_non_negative_int, "7"
+    ),
     # The cost of hashing a password; tests pick CHEAPEST, as they test logins, not argon2.
     "PASSWORD_HASHING": Setting(
         "PODCAST_PASSWORD_HASHING", _parse_argon2_profile, "RFC_9106_LOW_MEMORY"
@@ -141,6 +146,7 @@ class Settings:
     TRUSTED_PROXIES: int
     QUEUE_URL: str
     JOB_LEASE_SECONDS: int
+    REPLACED_MEDIA_GRACE_DAYS: int
     PASSWORD_HASHING: str
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -148,6 +154,11 @@ class Settings:
     def max_upload_bytes(self) -> int:
         """The largest accepted upload in bytes (PODCAST_MAX_UPLOAD_MB)."""
         return self.MAX_UPLOAD_MB * 1024 * 1024
+
+    @property
+    def replaced_media_grace(self) -> timedelta:
+        """How long a replaced file stays served (PODCAST_REPLACED_MEDIA_GRACE_DAYS)."""
+        return timedelta(days=self.REPLACED_MEDIA_GRACE_DAYS)
 
     def as_flask_config(self) -> dict[str, Any]:
         """The settings as Flask config keys (PODCAST_* plus the few Flask itself reads)."""

@@ -6,6 +6,7 @@ limits as plain values). The show is read once per request and forgotten when th
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g
@@ -60,6 +61,11 @@ def passwords(app: Flask | None = None) -> Passwords:
 def max_upload_bytes() -> int:
     """The largest upload accepted, in bytes."""
     return settings().max_upload_bytes
+
+
+def replaced_media_grace() -> timedelta:
+    """How long a replaced file stays served before `podcast check --fix` may delete it."""
+    return settings().replaced_media_grace
 
 
 def show() -> Show | None:

@@ -185,6 +185,21 @@ class MediaAsset(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ReplacedMedia(Model):
+    """An object whose row was replaced, kept so apps holding the previous feed can still fetch
+    it; `podcast check --fix` deletes it once `delete_after` has passed."""
+
+    __tablename__ = "replaced_media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    episode_id: Mapped[int | None] = mapped_column(
+        ForeignKey("episode.id", ondelete="SET NULL"), index=True
+    )
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delete_after: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class EpisodeGuest(Model):
     """A guest's appearance on an episode, in speaking order."""
 

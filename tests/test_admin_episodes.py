@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from support.data import COVER, SAMPLE_MP3
 
 from podcast.extensions import db
-from podcast.models import Episode, EpisodeStatus, Guest, MediaAsset
+from podcast.models import Episode, EpisodeStatus, Guest, MediaAsset, ReplacedMedia
 
 ROWS = '//tr[contains(@class, "episode-row")]'
 VTT = b"WEBVTT\n\n00:00:00.000 --> 00:00:04.000\n<v Bruce>Welcome to Majlis.\n"
@@ -190,7 +190,7 @@ def test_preview_button_without_js_rerenders_with_the_preview(client, login, no_
     assert episodes() == []
 
 
-def test_edit_replaces_audio_and_deletes_the_old_file(
+def test_edit_replaces_audio_and_keeps_the_old_file_for_its_grace_period(
     client, login, no_csrf, make_episode, storage
 ) -> None:
     episode = make_episode("Replace me")
@@ -208,7 +208,8 @@ def test_edit_replaces_audio_and_deletes_the_old_file(
     (episode,) = episodes()
     assert episode.guid == guid
     assert abs(episode.audio.duration_seconds - 30) < 0.5
-    assert list(storage.iter_keys()) == [episode.audio.key] and old_key != episode.audio.key
+    assert sorted(storage.iter_keys()) == sorted([episode.audio.key, old_key])
+    assert [r.key for r in db.session.scalars(select(ReplacedMedia))] == [old_key]
 
 
 def test_unpublish_takes_the_episode_off_the_site(client, login, no_csrf, make_episode) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import lxml.html
 import pytest
+from sqlalchemy import select
 from support.api import (
     asset_count,
     audio_part,
@@ -16,7 +17,8 @@ from support.api import (
 )
 from support.data import COVER, FIXTURES
 
-from podcast.models import Episode
+from podcast.extensions import db
+from podcast.models import Episode, ReplacedMedia
 
 API = "/api/v1/episodes"
 VTT = b"WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nHello and welcome.\n"
@@ -307,7 +309,7 @@ def test_patch_null_clears_season_and_schedules(client, headers, make_episode):
     assert body["publish_at"] in ("2099-01-01T08:00:00Z", "2099-01-01T08:00:00+00:00")
 
 
-def test_patch_multipart_replaces_audio_and_deletes_the_old_object(
+def test_patch_multipart_replaces_audio_and_keeps_the_old_object_for_its_grace_period(
     client, headers, make_episode, storage
 ):
     episode = make_episode("Replace me")
@@ -323,8 +325,9 @@ def test_patch_multipart_replaces_audio_and_deletes_the_old_object(
     body = response.get_json()
     assert body["guid"] == guid
     assert 29.9 < body["duration_seconds"] < 30.1
-    [new_key] = stored_keys(storage)
-    assert new_key != old_key and body["audio"]["url"].endswith(new_key)
+    [new_key] = set(stored_keys(storage)) - {old_key}
+    assert body["audio"]["url"].endswith(new_key)
+    assert [r.key for r in db.session.scalars(select(ReplacedMedia))] == [old_key]
 
 
 def test_patch_with_bad_audio_keeps_the_episode_as_it_was(client, headers, make_episode, storage):
@@ -348,7 +351,9 @@ def test_patch_json_null_removes_image(client, headers, storage):
     assert body["image"] is not None and len(stored_keys(storage)) == 2
     response = client.patch(f"{API}/{body['id']}", headers=headers, json={"image": None})
     assert response.status_code == 200 and response.get_json()["image"] is None
-    assert len(stored_keys(storage)) == 1
+    # the old feed still names the image: it is kept for the grace period, recorded as replaced
+    [image_key] = [k for k in stored_keys(storage) if "/image-" in k]
+    assert [r.key for r in db.session.scalars(select(ReplacedMedia))] == [image_key]
 
 
 def test_publishing_a_draft_without_audio_is_refused(client, headers):

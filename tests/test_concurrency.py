@@ -14,7 +14,7 @@ from support.data import SAMPLE_MP3
 from support.mpeg_synth import cbr_bitrates, write_mp3
 
 from podcast.extensions import db
-from podcast.models import Episode, MediaAsset, Show
+from podcast.models import Episode, MediaAsset, ReplacedMedia, Show
 from podcast.services.maintenance import check_storage
 from podcast.services.shows import bump_revision
 
@@ -60,6 +60,9 @@ def test_parallel_audio_replacements_attach_one_and_orphan_nothing(
     audio_rows = list(db.session.scalars(select(MediaAsset).where(MediaAsset.kind == "audio")))
     assert [a.id for a in audio_rows] == [episode.audio_id]
     assert b"".join(storage.open_range(episode.audio.key)) in versions
+    kept = set(db.session.scalars(select(ReplacedMedia.key)))
+    assert len(kept) == PARALLEL  # the first audio and five of the six takes, still served
+    assert set(storage.iter_keys()) == kept | {episode.audio.key}
     report = check_storage(db.session, storage, fix=False, older_than=0)
     assert report.orphan_objects == [] and report.stale_assets == []
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from podcast.services.episode_input import EpisodeInput, chapter_start_error
 from podcast.services.fields import UNSET
 from podcast.services.guests import add_new_guest
 from podcast.services.locks import lock_row
+from podcast.services.replaced import retire
 from podcast.services.shows import bump_revision
 from podcast.services.slugs import unique_slug
 from podcast.services.uploads import (
@@ -253,8 +254,10 @@ def update_episode(
     *,
     max_bytes: int,
     now: datetime | None = None,
+    grace: timedelta = timedelta(0),
 ) -> Episode:
-    """Edit an episode; replaced files are deleted only after the change is committed."""
+    """Edit an episode; replaced files are kept for `grace` (the views pass
+    PODCAST_REPLACED_MEDIA_GRACE_DAYS), or deleted once the change is committed."""
     now = now or utcnow()
     was_listed = episode.is_public(now)
     with removing_new_objects_on_failure(session, storage) as new_keys:
@@ -276,11 +279,10 @@ def update_episode(
         if guests is not None:
             _set_guests(episode, guests)
         episode.updated_at = now
-        for asset in replaced:
-            session.delete(asset)
+        doomed = retire(session, replaced, episode_id=episode.id, now=now, grace=grace)
         bump_revision(episode.show, now, public=was_listed or _listed(episode))
         session.commit()
-    delete_objects(storage, [asset.key for asset in replaced])
+    delete_objects(storage, doomed)
     return episode
 
 

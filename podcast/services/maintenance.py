@@ -6,7 +6,7 @@ import fcntl
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import or_, select
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from podcast.errors import NotFoundError
 from podcast.models import Episode, EpisodeStatus, Guest, MediaAsset, Show, utcnow
+from podcast.services import replaced
 from podcast.services.uploads import TEMP_PREFIX, delete_objects
 from podcast.storage import Storage
 
@@ -28,6 +29,8 @@ class CheckResult:
     incomplete_uploads: list[str] = field(default_factory=list)
     temp_files: list[str] = field(default_factory=list)
     unpublished: list[str] = field(default_factory=list)
+    # Kept for apps holding an older feed; past their grace period they are due, not a problem.
+    replaced_due: list[str] = field(default_factory=list)
     fixed: bool = False
 
     @property
@@ -47,6 +50,8 @@ class CheckResult:
         out += [f"incomplete upload ({verb}): {k}" for k in self.incomplete_uploads]
         out += [f"temporary upload file ({verb}): {p}" for p in self.temp_files]
         out += [f"episode moved to draft, its audio is missing: {t}" for t in self.unpublished]
+        due = "removed" if self.fixed else "to remove with --fix"
+        out += [f"replaced object past its grace period ({due}): {k}" for k in self.replaced_due]
         out.append(
             "storage and database agree" if not self.problems else f"{self.problems} problem(s)"
         )
@@ -86,16 +91,27 @@ def stale_temp_files(older_than: int) -> list[Path]:
     return sorted(found)
 
 
-def check_storage(session: Session, storage: Storage, *, fix: bool, older_than: int) -> CheckResult:
-    """Compare storage with the media rows; with `fix`, delete orphans and stale uploads.
+def check_storage(
+    session: Session,
+    storage: Storage,
+    *,
+    fix: bool,
+    older_than: int,
+    now: datetime | None = None,
+) -> CheckResult:
+    """Compare storage with the media rows; with `fix`, delete orphans, stale uploads and
+    replaced objects past their grace period (never before).
 
     Staging files in this host's temp directory count too: run it where the workers run.
     """
+    now = now or utcnow()
     result = CheckResult(fixed=fix)
-    cutoff = utcnow() - timedelta(seconds=older_than)
+    cutoff = now - timedelta(seconds=older_than)
     known = {a.key: a for a in session.scalars(select(MediaAsset))}
     stored = set(storage.iter_keys())
-    for key in sorted(stored - known.keys()):
+    due = replaced.past_grace(session, now)
+    result.replaced_due = sorted(r.key for r in due if r.key in stored)
+    for key in sorted(stored - known.keys() - replaced.kept_keys(session)):
         try:
             if storage.stat(key).last_modified <= cutoff:
                 result.orphan_objects.append(key)
@@ -120,8 +136,10 @@ def check_storage(session: Session, storage: Storage, *, fix: bool, older_than: 
         for asset in _unattached_assets(session):
             if asset.key in result.stale_assets:
                 session.delete(asset)
+        for row in due:
+            session.delete(row)
         session.commit()
-        delete_objects(storage, result.orphan_objects + result.stale_assets)
+        delete_objects(storage, result.orphan_objects + result.stale_assets + result.replaced_due)
         storage.abort_incomplete_uploads(started_before=cutoff)
         for path in temp_files:
             path.unlink(missing_ok=True)

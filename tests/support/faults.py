@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from podcast.extensions import db
-from podcast.models import Episode, MediaAsset
+from podcast.models import Episode, MediaAsset, ReplacedMedia
 from support.s3 import MotoProcess, free_port
 
 VENV_BIN = Path(sys.executable).parent
@@ -131,6 +131,7 @@ def objects_without_rows(storage: Any) -> list[str]:
     """Stored keys (and unfinished uploads) that no media row accounts for."""
     db.session.rollback()
     known = set(db.session.scalars(select(MediaAsset.key)))
+    known |= set(db.session.scalars(select(ReplacedMedia.key)))  # kept for a grace period
     return sorted(set(storage.iter_keys()) - known) + storage.incomplete_uploads()
 
 

@@ -171,7 +171,13 @@ def _save(form: EpisodeForm, episode: Episode | None, show: Show) -> Episode:
             db.session, current.storage(), show, data, files, max_bytes=current.max_upload_bytes()
         )
     return update_episode(
-        db.session, current.storage(), episode, data, files, max_bytes=current.max_upload_bytes()
+        db.session,
+        current.storage(),
+        episode,
+        data,
+        files,
+        max_bytes=current.max_upload_bytes(),
+        grace=current.replaced_media_grace(),
     )
 
 

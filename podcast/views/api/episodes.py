@@ -116,6 +116,7 @@ def update_episode(episode_id: int) -> Response:
         data,
         _attachments(body),
         max_bytes=current.max_upload_bytes(),
+        grace=current.replaced_media_grace(),
     )
     saved = _episode_or_404(episode_id)
     warnings = publishing.numbering_warnings(db.session, saved)
