@@ -15,6 +15,7 @@ from support import mpeg_synth
 from support.api import app_with, audio_part, episode_form, seed_show_and_token, stored_keys
 
 from podcast.config import load_settings
+from podcast.current import STORAGE_KEY
 from podcast.errors import ConfigError
 from podcast.extensions import db
 from podcast.models import ReplacedMedia
@@ -38,9 +39,13 @@ def _publish_and_replace(client: Any, headers: dict[str, str], tmp_path: Path) -
     return urlsplit(old).path, urlsplit(new).path
 
 
+@pytest.mark.parametrize("backend", ["local", "s3"])
 def test_replaced_audio_is_served_until_check_removes_it_after_the_grace_period(
-    app: Flask, client: Any, storage: Any, tmp_path: Path
+    app: Flask, client: Any, tmp_path: Path, backend: str, request: pytest.FixtureRequest
 ) -> None:
+    if backend == "s3":  # served by the app's S3 proxy (no media base URL)
+        app.extensions[STORAGE_KEY] = request.getfixturevalue("s3_storage")
+    storage = app.extensions[STORAGE_KEY]
     headers = seed_show_and_token()
     old, new = _publish_and_replace(client, headers, tmp_path)
     old_bytes = client.get(old)
