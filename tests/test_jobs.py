@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -53,7 +54,9 @@ def _cancel_self(ctx: JobContext, payload: dict[str, Any]) -> None:
     from podcast.extensions import db as database
 
     cancel_job(database.session, ctx.job_id)
-    ctx.progress(60, "Still going?")
+    for step in range(200):  # a long job reporting as it goes: the cancel is seen at a report
+        ctx.progress(step / 2, "Still going?")
+        time.sleep(0.01)
     CALLS.append({"ran past the cancel": True})
 
 

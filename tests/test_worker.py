@@ -70,7 +70,9 @@ def _queued(kind: str, payload: dict, **options) -> int:
 
 def _running(job_id: int, attempt: int = 1):
     job = job_row(job_id)
-    running = job.state == JobState.RUNNING and job.attempts == attempt and job.progress
+    # "Waiting, step n of m.": the handler itself has reported, not only the claim.
+    running = job.state == JobState.RUNNING and job.attempts == attempt
+    running = running and job.message.startswith("Waiting")
     return job if running else None
 
 

@@ -10,9 +10,11 @@ from sqlalchemy.exc import IntegrityError
 
 from podcast.errors import ValidationError
 from podcast.extensions import db
+from podcast.jobs import queue
 from podcast.jobs.outbox import enqueue
 from podcast.jobs.registry import handler
 from podcast.jobs.runner import JobContext
+from podcast.models import utcnow
 
 PING = "ping"
 STORAGE_CHECK = "storage_check"
@@ -34,7 +36,7 @@ def ping(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError("seconds and steps must be numbers.") from None
     if not 0 <= seconds <= PING_MAX_SECONDS:
         raise ValidationError(f"seconds must be from 0 to {PING_MAX_SECONDS}.")
-    for step in range(steps):
+    for step in range(steps if seconds else 0):
         ctx.progress(100 * step / steps, f"Waiting, step {step + 1} of {steps}.")
         time.sleep(seconds / steps)
     ctx.progress(100, f"A worker answered after {seconds:g} s.")
@@ -71,3 +73,9 @@ def queue_daily_check(now: datetime) -> None:
         db.session.commit()
     except IntegrityError:  # another host queued it first
         db.session.rollback()
+
+
+@queue.on(queue.DAILY)
+def _daily() -> None:
+    """Huey's daily periodic task lands here."""
+    queue_daily_check(utcnow())

@@ -18,6 +18,8 @@ from sqlalchemy import CursorResult, event, select, update
 from sqlalchemy.orm import Session
 
 from podcast.errors import ConflictError, NotFoundError
+from podcast.extensions import db
+from podcast.jobs.queue import get_queue
 from podcast.jobs.records import Job, JobState
 from podcast.jobs.registry import get_handler
 from podcast.models import utcnow
@@ -108,9 +110,6 @@ def hand(ids: Iterable[int], *, force: bool = False) -> int:
     Never raises: when the queue does not answer the rows stay unhanded for the sweeper.
     A job handed twice runs once (the second message finds it no longer queued).
     """
-    from podcast.extensions import db
-    from podcast.jobs.queue import get_queue
-
     ids = sorted(set(ids))
     if not ids or (_paused() and not force):
         return 0
@@ -135,8 +134,6 @@ def hand(ids: Iterable[int], *, force: bool = False) -> int:
 
 
 def _mark_handed(ids: list[int]) -> None:
-    from podcast.extensions import db
-
     try:
         with db.engine.begin() as conn:
             conn.execute(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,20 @@ REDIS_SOCKET_TIMEOUT = 10.0
 # The daily storage check runs at this UTC time on whichever worker gets there first.
 DAILY_CHECK = {"hour": "3", "minute": "17"}
 _lock = threading.Lock()
+# What the queue's tasks call, registered by the modules that own the work (the runner, the
+# built-in jobs): the queue only carries messages and never imports them.
+CALLBACKS: dict[str, Callable[..., None]] = {}
+RUN, DAILY, INTERRUPTED = "run", "daily", "interrupted"
+
+
+def on(event: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register what the queue calls for an event: RUN(job_id), DAILY(), INTERRUPTED(job_id)."""
+
+    def register(function: Callable[..., None]) -> Callable[..., None]:
+        CALLBACKS[event] = function
+        return function
+
+    return register
 
 
 def queue_variable(app: Flask) -> str:
@@ -81,24 +96,18 @@ class Queue:
         self.huey.signal(signals.SIGNAL_INTERRUPTED)(self._interrupted)
 
     def _run_job_task(self, job_id: int) -> None:
-        from podcast.jobs.runner import execute
-
         with self.app.app_context():
-            execute(job_id)
+            CALLBACKS[RUN](job_id)
 
     def _daily_check_task(self) -> None:
-        from podcast.jobs.builtin import queue_daily_check
-
         with self.app.app_context():
-            queue_daily_check(utcnow())
+            CALLBACKS[DAILY]()
 
     def _interrupted(self, signal: str, task: Any, *args: Any, **kwargs: Any) -> None:
         """A worker stopping now (SIGTERM) puts its running jobs back instead of losing them."""
-        from podcast.jobs.runner import release
-
-        if task.name == "podcast.run_job" and task.args:
+        if task.name == "podcast.run_job" and task.args and INTERRUPTED in CALLBACKS:
             with self.app.app_context():
-                release(int(task.args[0]))
+                CALLBACKS[INTERRUPTED](int(task.args[0]))
 
     def send(self, job_id: int, available_at: datetime | None = None) -> None:
         """Put a message for this job on the queue (scheduled when it is not yet due)."""

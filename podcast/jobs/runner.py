@@ -23,6 +23,8 @@ from sqlalchemy import Engine, select, update
 
 from podcast.errors import PodcastError
 from podcast.extensions import db
+from podcast.jobs import queue
+from podcast.jobs.outbox import hand
 from podcast.jobs.records import MESSAGE_MAX, Job, JobState
 from podcast.jobs.registry import get_handler
 from podcast.models import utcnow
@@ -129,23 +131,45 @@ class JobContext:
         return result.rowcount == 1
 
 
-class _Heartbeat(threading.Thread):
-    """Renews a running job's lease while its handler works; stops at the handler's time limit."""
+class _Heartbeats:
+    """One thread per process renewing the leases of the jobs it runs; a job past its time
+    limit is no longer renewed (and so is taken back by a sweeper)."""
 
-    def __init__(self, ctx: JobContext, timeout: int) -> None:
-        super().__init__(name=f"heartbeat-{ctx.job_id}", daemon=True)
-        self.ctx, self.deadline = ctx, time.monotonic() + timeout
-        self.stopped = threading.Event()
+    def __init__(self) -> None:
+        self._running: dict[str, tuple[JobContext, float]] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._interval = 10.0
 
-    def run(self) -> None:
-        interval = max(self.ctx.lease / 3, 0.2)
-        while not self.stopped.wait(interval):
-            if time.monotonic() > self.deadline:
-                log.warning("Job %s ran past its time limit; no longer renewed", self.ctx.job_id)
-                return
-            if not self.ctx._touch():
-                self.ctx._lost.set()
-                return
+    def add(self, ctx: JobContext, timeout: int) -> None:
+        """Renew this job's lease until `remove` (or its time limit)."""
+        with self._lock:
+            self._running[ctx.token] = (ctx, time.monotonic() + timeout)
+            self._interval = min(self._interval, max(ctx.lease / 3, 0.2))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+                self._thread.start()
+
+    def remove(self, ctx: JobContext) -> None:
+        """Stop renewing this job's lease."""
+        with self._lock:
+            self._running.pop(ctx.token, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self._interval)
+            with self._lock:
+                running = list(self._running.values())
+            for ctx, deadline in running:
+                if time.monotonic() > deadline:
+                    log.warning("Job %s ran past its time limit; no longer renewed", ctx.job_id)
+                    self.remove(ctx)
+                elif not ctx._touch():
+                    ctx._lost.set()
+                    self.remove(ctx)
+
+
+_heartbeats = _Heartbeats()
 
 
 def new_token() -> str:
@@ -177,6 +201,7 @@ def claim(engine: Engine, job_id: int, token: str, lease: int) -> Job | None:
     return db.session.get(Job, job_id, populate_existing=True)
 
 
+@queue.on(queue.RUN)
 def execute(job_id: int) -> str:
     """Run the job with this id if it is queued; returns the state it ended in (or "skipped")."""
     engine, lease, token = db.engine, lease_seconds(), new_token()
@@ -187,11 +212,12 @@ def execute(job_id: int) -> str:
         job.id, job.kind, job.attempts, job.max_attempts, job.show_id, job.user_id,
         token, engine, lease,
     )  # fmt: skip
+    # The claim wrote "Started."; a job that ends within the first interval writes only once more.
+    ctx._last_write = time.monotonic()
     payload = dict(job.payload or {})
     db.session.commit()
     found = get_handler(job.kind)
-    beat = _Heartbeat(ctx, found.timeout if found else 60)
-    beat.start()
+    _heartbeats.add(ctx, found.timeout if found else 60)
     try:
         if found is None:
             raise PodcastError(
@@ -211,7 +237,7 @@ def execute(job_id: int) -> str:
         log.exception("Job %s (%s) failed", job_id, ctx.kind)
         return fail(ctx, f"It failed unexpectedly ({type(exc).__name__}); see the worker log.")
     finally:
-        beat.stopped.set()
+        _heartbeats.remove(ctx)
     try:
         json.dumps(result)
     except (TypeError, ValueError):
@@ -236,8 +262,6 @@ def finish(ctx: JobContext, result: dict[str, Any] | None) -> str:
 
 def fail(ctx: JobContext, error: str) -> str:
     """Record a failed attempt: queued again after a back-off, or failed on the last attempt."""
-    from podcast.jobs.outbox import hand
-
     error, now = _sentence(error), utcnow()
     if ctx.attempt < ctx.max_attempts:
         when = now + timedelta(seconds=retry_delay(ctx.attempt))
@@ -261,6 +285,7 @@ def fail(ctx: JobContext, error: str) -> str:
     return values["state"].value
 
 
+@queue.on(queue.INTERRUPTED)
 def release(job_id: int) -> None:
     """Put back a job whose worker is shutting down (a deploy): it runs again, attempt refunded."""
     with db.engine.begin() as conn:

@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from podcast.extensions import db
 from podcast.jobs.outbox import hand
+from podcast.jobs.queue import get_queue
 from podcast.jobs.records import Job, JobState
 from podcast.models import utcnow
 
@@ -89,8 +90,6 @@ def _unhanded(now: datetime) -> list[int]:
 
 
 def _lost_messages(app: Flask, now: datetime) -> list[int]:
-    from podcast.jobs.queue import get_queue
-
     cutoff = now - timedelta(seconds=LOST_MESSAGE_SECONDS)
     ids = list(
         db.session.scalars(
