@@ -77,6 +77,44 @@ def test_api_json_patch_refuses_unplayable_starts(client, api_token, make_episod
     assert client.get("/feed.xml").status_code == 200
 
 
+@pytest.mark.parametrize("text", ["NaN", "Infinity", "-Infinity", "1e309"])
+def test_api_json_refuses_non_finite_starts_on_the_field(client, api_token, make_episode, text):
+    episode = make_episode()
+    body = '{"chapters": [{"start": 0, "title": "Intro"}, {"start": START, "title": "B"}]}'
+    body = body.replace("START", text)
+    response = client.patch(
+        f"{API}/{episode.id}", headers=api_token(), data=body, content_type="application/json"
+    )
+    assert response.status_code == 422, response.get_json()
+    message = response.get_json()["error"]["fields"]["chapters"]
+    assert message == "Each chapter needs a start of 0 or more seconds."
+    db.session.expire_all()
+    assert db.session.get(Episode, episode.id).chapters is None
+
+
+def test_api_multipart_names_a_non_finite_start_as_json_does(client, show, api_token, storage):
+    response = client.post(
+        API,
+        headers=api_token(),
+        data=episode_form(status="published", chapters='[{"start": 1e309, "title": "A"}]'),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422, response.get_json()
+    message = response.get_json()["error"]["fields"]["chapters"]
+    assert message == "Each chapter needs a start of 0 or more seconds."
+    assert episodes() == 0
+
+
+@pytest.mark.parametrize("body", ['{"season": NaN}', '{"title": Infinity}', '{"x": [1e309]}'])
+def test_api_json_elsewhere_non_finite_numbers_stay_a_400(client, api_token, make_episode, body):
+    episode = make_episode()
+    response = client.patch(
+        f"{API}/{episode.id}", headers=api_token(), data=body, content_type="application/json"
+    )
+    assert response.status_code == 400, response.get_json()
+    assert "is not a number JSON allows" in response.get_json()["error"]["message"]
+
+
 def test_api_accepts_starts_inside_the_audio(client, api_token, make_episode):
     episode = make_episode()
     response = client.patch(

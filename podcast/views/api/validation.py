@@ -20,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 
 from podcast.errors import PodcastError, ValidationError
 from podcast.services import jsontext
+from podcast.services.episode_input import chapter_start_error
 from podcast.services.uploads import Upload
 from podcast.views.api import openapi, schemas
 
@@ -112,6 +113,10 @@ _PATTERN_MESSAGES = {
 
 def _message(error: Any) -> str:
     keyword, value = error.validator, error.validator_value
+    if isinstance(error.instance, NonFinite):
+        if error.absolute_path and error.absolute_path[-1] == "start":
+            return str(chapter_start_error(math.inf, None))
+        return f"{error.instance.text} is not a finite number."
     if keyword == "type":
         kinds = [value] if isinstance(value, str) else value
         names = {"integer": "a whole number", "null": "null", "array": "a list"}
@@ -155,21 +160,48 @@ def check_schema(fields: dict[str, Any], schema_name: str) -> None:
         raise ValidationError(f"Please correct: {', '.join(sorted(errors))}.", fields=errors)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+@dataclass(frozen=True)
+class NonFinite:
+    """NaN, Infinity or a number past a float's range, as a JSON body wrote it: no JSON number
+    and no value the schemas accept, kept only where a field's own check names it (chapters)."""
+
+    text: str
 
 
-def _number(text: str) -> float | int:
+# The fields whose non-finite numbers get that field's 422; anywhere else the body is a 400.
+_FINITE_CHECKED = frozenset({"chapters"})
+
+
+def _number(text: str) -> float | int | NonFinite:
     # 5.0 is the integer 5 to JSON Schema, so the services get it as one.
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"{text} is too large")
+        return NonFinite(text)
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
-def _parse(text: str | bytes) -> Any:
-    """JSON from the client: no NaN or Infinity, 5.0 as 5, nesting bounded."""
-    return jsontext.loads(text, parse_constant=_reject_constant, parse_float=_number)
+def _non_finite(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """(path, text) of every NonFinite inside a parsed value."""
+    if isinstance(value, NonFinite):
+        yield path, value.text
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _non_finite(item, (*path, name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _non_finite(item, (*path, index))
+
+
+def _parse(text: str | bytes, field: str | None = None) -> Any:
+    """JSON from the client: 5.0 as 5, nesting bounded, NaN and Infinity refused (ValueError)
+    except inside a field of _FINITE_CHECKED, where the schema refuses them with that field."""
+    value = jsontext.loads(text, parse_constant=NonFinite, parse_float=_number)
+    for path, number in _non_finite(value):
+        where = (field, *path) if field else path
+        if not where or where[0] not in _FINITE_CHECKED:
+            inside = f" (in {where[0]})" if where else ""
+            raise ValueError(f"{number}{inside} is not a number JSON allows")
+    return value
 
 
 def _json_fields() -> dict[str, Any]:
@@ -177,7 +209,7 @@ def _json_fields() -> dict[str, Any]:
     try:
         value = _parse(data)
         # A lone surrogate (\\ud800) is valid JSON but not text any database can store.
-        json.dumps(value, ensure_ascii=False).encode()
+        json.dumps(value, ensure_ascii=False, default=repr).encode()
     except jsontext.TooDeepError as exc:
         raise BadRequestError(f"The body {exc}.") from None
     except (ValueError, UnicodeError) as exc:
@@ -225,7 +257,7 @@ def _form_value(name: str, schema: dict[str, Any]) -> Any:
 def _json_part(name: str, text: str) -> Any:
     """A multipart part holding JSON; left as text (and refused by the schema) if it is not."""
     try:
-        return _parse(text)
+        return _parse(text, name)
     except jsontext.TooDeepError as exc:
         message = f"This JSON {exc}."
         raise BadRequestError(f"The part '{name}' {exc}.", fields={name: message}) from None
