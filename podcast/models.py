@@ -379,6 +379,8 @@ class ShowChange(Model):
     new_value: Mapped[str] = mapped_column(Text, default="")
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    show: Mapped[Show] = relationship()
+
 
 class IdempotencyKey(Model):
     """An API create made with an Idempotency-Key: what it answered, saved with what it made."""

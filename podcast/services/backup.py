@@ -31,6 +31,7 @@ from podcast.models import (
     Guest,
     MediaAsset,
     Show,
+    ShowChange,
     User,
     UTCDateTime,
     utcnow,
@@ -41,7 +42,9 @@ from podcast.storage import Storage, validate_key
 
 FORMAT, VERSION = "podcast-export", 1
 # Parents before children, so foreign keys hold at every insert.
-MODELS: tuple[type[Base], ...] = (MediaAsset, Show, Guest, Episode, EpisodeGuest, User, ApiToken)
+MODELS: tuple[type[Base], ...] = (
+    MediaAsset, Show, Guest, Episode, EpisodeGuest, User, ApiToken, ShowChange,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

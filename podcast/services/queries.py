@@ -11,7 +11,16 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from podcast.extensions import db
 from podcast.jobs.records import Job, JobState
-from podcast.models import ApiToken, Episode, EpisodeGuest, EpisodeStatus, Guest, Show, utcnow
+from podcast.models import (
+    ApiToken,
+    Episode,
+    EpisodeGuest,
+    EpisodeStatus,
+    Guest,
+    Show,
+    ShowChange,
+    utcnow,
+)
 
 VISIBLE_STATUSES = (EpisodeStatus.PUBLISHED, EpisodeStatus.SCHEDULED)
 
@@ -361,3 +370,14 @@ def api_guests_page(session: Session, limit: int, after_id: int | None) -> list[
     if after_id is not None:
         statement = statement.where(Guest.id > after_id)
     return list(session.scalars(statement.limit(limit + 1)))
+
+
+def show_changes(show_id: int, limit: int = 50) -> list[ShowChange]:
+    """Who changed the show's feed address and owner email, newest first."""
+    statement = (
+        select(ShowChange)
+        .where(ShowChange.show_id == show_id)
+        .order_by(ShowChange.changed_at.desc(), ShowChange.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(statement))

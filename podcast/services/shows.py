@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from podcast.errors import ValidationError
+from podcast.errors import ForbiddenError, ValidationError
 from podcast.feed.categories import parse_category
-from podcast.models import MediaAsset, Show, ShowType, utcnow
+from podcast.models import MediaAsset, Show, ShowChange, ShowType, User, utcnow
 from podcast.services import queries
 from podcast.services.fields import UNSET, choose_sentence, parse_bool
 from podcast.services.markup import has_control_characters, xml_safe
@@ -81,6 +81,54 @@ class ShowInput:
             for f in fields(self)
             if getattr(self, f.name) is not UNSET
         }
+
+
+# Settings that move (new_feed_url) or claim (owner_email) every subscriber: admins only, and
+# each change is recorded (ShowChange) with who made it.
+ADMIN_ONLY_SETTINGS: dict[str, str] = {
+    "new_feed_url": "it moves every subscriber to another feed",
+    "owner_email": "directories send the ownership codes that claim the show there",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: an account and the surface it used, or the command line."""
+
+    user_id: int | None
+    name: str
+    is_admin: bool
+    via: str  # admin | api | cli
+
+    @classmethod
+    def of(cls, user: User, via: str) -> Actor:
+        """The account acting through `via` (admin or api)."""
+        return cls(user.id, user.email, user.is_admin, via)
+
+
+COMMAND_LINE = Actor(None, "the command line", True, "cli")
+
+
+def _guard_admin_only(show: Show | None, data: ShowInput, actor: Actor) -> list[ShowChange]:
+    """The changes of admin-only settings, to record; ForbiddenError if the actor may not."""
+    changes = []
+    for name, reason in ADMIN_ONLY_SETTINGS.items():
+        new = getattr(data, name)
+        old = getattr(show, name) if show is not None else ""
+        if new is UNSET or (new or "") == (old or ""):
+            continue
+        if not actor.is_admin:
+            message = f"Only an admin may change {name}: {reason}."
+            raise ForbiddenError(message, fields={name: message})
+        if show is None:
+            continue  # a new show's first values are not a change of anyone's subscription
+        changes.append(
+            ShowChange(
+                user_id=actor.user_id, actor=actor.name, via=actor.via, field=name,
+                old_value=old or "", new_value=new or "", changed_at=utcnow(),
+            )
+        )  # fmt: skip
+    return changes
 
 
 def podcast_guid_for(feed_url: str) -> str:
@@ -227,6 +275,7 @@ def save_show(
     *,
     artwork: Upload | None = None,
     feed_url: str = "",
+    actor: Actor = COMMAND_LINE,
 ) -> Show:
     """Create (show None, its podcast:guid derived once from `feed_url`) or update the show and
     its artwork in one commit, the same from the form, the API and the seed folder.
@@ -234,8 +283,10 @@ def save_show(
     The steps, in order: the settings were checked by parse_show_input; new artwork is checked
     (Apple's rule) and stored (refused: nothing changed); settings and artwork are applied and
     committed together (failed: the new file is deleted); the replaced artwork's file goes
-    after the commit. The podcast:guid never changes.
+    after the commit. The podcast:guid never changes. new_feed_url and owner_email change only
+    for an admin (ForbiddenError otherwise, before anything is stored), recorded in ShowChange.
     """
+    changes = _guard_admin_only(show, data, actor)
     replaced: MediaAsset | None = None
     with removing_new_objects_on_failure(session, storage) as new_keys:
         creating = show is None
@@ -244,6 +295,9 @@ def save_show(
             session.add(show)
         for name, value in data.given().items():
             setattr(show, name, value)
+        for change in changes:
+            change.show = show
+            session.add(change)
         show.updated_at = utcnow()
         if artwork is not None:
             if storage is None:

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from podcast import current
 from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.feed.categories import category_choices
 from podcast.models import Show, ShowType
-from podcast.services.shows import DIRECTORIES, parse_show_input, save_show
+from podcast.services import queries
+from podcast.services.shows import (
+    ADMIN_ONLY_SETTINGS,
+    DIRECTORIES,
+    Actor,
+    parse_show_input,
+    save_show,
+)
 from podcast.views.admin.common import (
     STALE_MESSAGE,
     apply_errors,
@@ -71,6 +79,11 @@ def _initial(show: Show | None) -> dict[str, Any]:
 
 def _raw(form: ShowForm) -> dict[str, Any]:
     raw: dict[str, Any] = {name: getattr(form, name).data or "" for name in TEXT_SETTINGS}
+    if not current_user.is_admin:
+        # Producers see these as text, not inputs: left out, they stay as they are.
+        for name in ADMIN_ONLY_SETTINGS:
+            if name not in request.form:
+                raw.pop(name, None)
     raw.update({name: bool(getattr(form, name).data) for name in FLAGS})
     raw["categories"] = [entry.data for entry in form.categories if entry.data]
     raw["hosts"] = _parse_hosts(form.hosts.data)
@@ -103,6 +116,7 @@ def show_settings() -> Any:
                 parse_show_input(_raw(form)),
                 artwork=artwork,
                 feed_url=feed_url(),
+                actor=Actor.of(current_user, "admin"),
             )
         except PodcastError as exc:
             db.session.rollback()
@@ -119,4 +133,8 @@ def show_settings() -> Any:
                 else "Saved the show's settings."
             )
             return redirect(url_for("admin.show_settings"))
-    return render_template("admin/show_form.html", form=form, show=show, error=error), status
+    changes = queries.show_changes(show.id) if show is not None and show.id else []
+    page = render_template(
+        "admin/show_form.html", form=form, show=show, error=error, changes=changes
+    )
+    return page, status

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response, g, jsonify
 
 from podcast import current
 from podcast.errors import NotFoundError
@@ -33,5 +33,8 @@ def update_show_settings() -> Response:
     show = _show_or_404()
     body = read_body("ShowPatch", "ShowPatchForm")
     data = shows.parse_show_input(body.fields)
-    shows.save_show(db.session, current.storage(), show, data, artwork=body.upload("artwork"))
+    shows.save_show(
+        db.session, current.storage(), show, data, artwork=body.upload("artwork"),
+        actor=shows.Actor.of(g.api_user, "api"),
+    )  # fmt: skip
     return jsonify(show_json(show))
