@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -37,6 +37,7 @@ from podcast.models import (
     utcnow,
 )
 from podcast.services import jsontext
+from podcast.services.fields import DATE_RANGE_SENTENCE, date_in_range
 from podcast.services.uploads import delete_objects
 from podcast.storage import Storage, validate_key
 
@@ -64,11 +65,25 @@ def _encode(value: Any) -> Any:
     return value
 
 
+def _decode_moment(column: Any, value: Any) -> datetime:
+    """A timestamp of the export, checked as every surface checks dates (UTC if it has no zone)."""
+    where = f"{column.table.name}.{column.name}"
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{where} holds {value!r}, not a date and time.") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if not date_in_range(moment):
+        raise ValidationError(f"{where} is {value}, which no page can show. {DATE_RANGE_SENTENCE}")
+    return moment
+
+
 def _decode(column: Any, value: Any) -> Any:
     if value is None:
         return None
     if isinstance(column.type, UTCDateTime):
-        return datetime.fromisoformat(value)
+        return _decode_moment(column, value)
     if isinstance(column.type, Enum) and column.type.enum_class is not None:
         return column.type.enum_class(value)
     return value

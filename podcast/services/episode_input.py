@@ -13,7 +13,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from podcast.errors import ValidationError
 from podcast.models import CHAPTER_START_MAX, EpisodeStatus, EpisodeType
 from podcast.services import jsontext
-from podcast.services.fields import UNSET, choose_sentence, parse_bool
+from podcast.services.fields import (
+    DATE_RANGE_SENTENCE,
+    UNSET,
+    choose_sentence,
+    date_in_range,
+    parse_bool,
+)
 from podcast.services.guests import GuestData
 from podcast.services.markup import has_control_characters, xml_safe
 
@@ -233,9 +239,16 @@ def parse_episode_input(raw: Mapping[str, Any], *, partial: bool, timezone: str)
             data.publish_at = None
         else:
             try:
-                data.publish_at = parse_datetime(when, timezone)
-            except (ValueError, TypeError, OverflowError):
+                moment = parse_datetime(when, timezone)
+            except OverflowError:  # a moment the time zone moves past year 1 or 9999
+                errors["publish_at"] = DATE_RANGE_SENTENCE
+            except (ValueError, TypeError):
                 errors["publish_at"] = "Not a date and time; use a form like 2026-12-01T09:00."
+            else:
+                if date_in_range(moment):
+                    data.publish_at = moment
+                else:
+                    errors["publish_at"] = DATE_RANGE_SENTENCE
     if "guests" in raw or not partial:
         data.guest_ids = _id_list(raw.get("guests"), errors)
     if "chapters" in raw:

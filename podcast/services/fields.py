@@ -1,9 +1,11 @@
-"""What every aggregate's parser shares: the UNSET marker, booleans, and choice sentences."""
+"""What every aggregate's parser shares: the UNSET marker, booleans, choice sentences and the
+range of dates."""
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -17,6 +19,17 @@ class _Unset:
 
 # A field the input did not give (PATCH): the stored value stays.
 UNSET: Any = _Unset()
+
+# Every date any surface takes (in UTC): shown in any time zone, Python, the browsers' date
+# inputs and the feed's RFC 822 dates can still write it (year 1 or 9999 cannot be, once moved).
+DATE_MIN = datetime(1900, 1, 1, tzinfo=UTC)
+DATE_MAX = datetime(2200, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+DATE_RANGE_SENTENCE = f"Give a date from {DATE_MIN.year} to {DATE_MAX.year}."
+
+
+def date_in_range(moment: datetime) -> bool:
+    """True for a tz-aware moment from DATE_MIN to DATE_MAX."""
+    return DATE_MIN <= moment <= DATE_MAX
 
 
 def parse_bool(value: Any) -> bool:

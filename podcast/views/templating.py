@@ -4,7 +4,7 @@ time zone, Markdown (sanitized, remembered by content), URLs and the current sho
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,7 +48,12 @@ def local_time(moment: datetime | None, timezone: str = "UTC") -> datetime | Non
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
-    return moment.astimezone(zone)
+    try:
+        return moment.astimezone(zone)
+    except OverflowError:
+        # Stored before dates were limited to 1900-2200: year 1 or 9999 moved past what a
+        # datetime holds. Show it as stored (UTC) rather than fail the page.
+        return moment.astimezone(UTC)
 
 
 def format_date(moment: datetime | None, timezone: str = "UTC") -> str:

@@ -9,7 +9,7 @@ from podcast.feed.categories import category_choices
 from podcast.jobs.records import JobState
 from podcast.models import EpisodeStatus, EpisodeType, ShowType
 from podcast.services.episode_input import DESCRIPTION_MAX, SUMMARY_MAX, TITLE_MAX
-from podcast.services.fields import values_of
+from podcast.services.fields import DATE_MAX, DATE_MIN, values_of
 from podcast.services.guests import BIO_MAX, NAME_MAX
 from podcast.services.shows import DIRECTORIES, TEXT_FIELDS, URL_FIELDS
 
@@ -64,7 +64,10 @@ def _text(max_length: int | None = None, pattern: str = NO_NUL, **extra: Any) ->
 _PUBLISH_AT = {
     "type": "string",
     "format": "date-time",
-    "description": "RFC 3339 date and time with its offset, e.g. 2026-12-01T09:00:00+01:00.",
+    "description": (
+        "RFC 3339 date and time with its offset, e.g. 2026-12-01T09:00:00+01:00, "
+        f"from {DATE_MIN.year} to {DATE_MAX.year}."
+    ),
 }
 _CHAPTER = {
     "type": "object",
