@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Flask
@@ -32,14 +32,17 @@ DAILY_CHECK = {"hour": "3", "minute": "17"}
 _lock = threading.Lock()
 # What the queue's tasks call, registered by the modules that own the work (the runner, the
 # built-in jobs): the queue only carries messages and never imports them.
-CALLBACKS: dict[str, Callable[..., None]] = {}
+CALLBACKS: dict[str, Callable[..., object]] = {}
 RUN, DAILY, INTERRUPTED = "run", "daily", "interrupted"
 
 
-def on(event: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+_Callback = TypeVar("_Callback", bound=Callable[..., object])
+
+
+def on(event: str) -> Callable[[_Callback], _Callback]:
     """Register what the queue calls for an event: RUN(job_id), DAILY(), INTERRUPTED(job_id)."""
 
-    def register(function: Callable[..., None]) -> Callable[..., None]:
+    def register(function: _Callback) -> _Callback:
         CALLBACKS[event] = function
         return function
 
