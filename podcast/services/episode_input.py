@@ -26,6 +26,7 @@ from podcast.services.markup import has_control_characters, xml_safe
 TITLE_MAX = 255
 SUMMARY_MAX = 4000
 DESCRIPTION_MAX = 100_000
+NUMBER_MAX = 100_000  # season and episode numbers run from 1 to this
 CHAPTER_TITLE_MAX = 255
 CHAPTERS_FORMAT = (
     'Give chapters one a line ("0:00 Intro", "12:30 The report") or as JSON: '
@@ -34,9 +35,13 @@ CHAPTERS_FORMAT = (
 _CHAPTER_LINE = re.compile(r"((?:\d+:){0,2}\d+(?:\.\d+)?)\s+(\S.*)")
 
 
-@dataclass
+@dataclass(frozen=True)
 class EpisodeInput:
-    """Checked episode fields; UNSET means 'leave as it is' (for PATCH)."""
+    """An episode's checked fields, from parse_episode_input; UNSET: leave as it is (PATCH).
+
+    A new episode field is declared here and parsed below; episodes._apply_fields copies it
+    onto the column of its name, and the API's JSON Schema takes its limits from this module.
+    """
 
     title: Any = UNSET
     summary: Any = UNSET
@@ -88,7 +93,7 @@ def _positive_int(value: Any, name: str, errors: dict[str, str]) -> Any:
     except ValueError:
         errors[name] = "Must be a whole number of 1 or more."
         return UNSET
-    if not 1 <= number <= 100_000:
+    if not 1 <= number <= NUMBER_MAX:
         errors[name] = "Must be a whole number of 1 or more."
         return UNSET
     return number
@@ -201,42 +206,42 @@ def _chapters(value: Any, errors: dict[str, str]) -> Any:
 def parse_episode_input(raw: Mapping[str, Any], *, partial: bool, timezone: str) -> EpisodeInput:
     """Check the raw fields; raises ValidationError naming every bad field at once."""
     errors: dict[str, str] = {}
-    data = EpisodeInput()
+    values: dict[str, Any] = {}
 
     def present(name: str) -> bool:
         return name in raw or not partial
 
     if present("title"):
-        data.title = _text(raw.get("title"), "title", TITLE_MAX, required=True, errors=errors)
+        values["title"] = _text(raw.get("title"), "title", TITLE_MAX, required=True, errors=errors)
     if present("summary"):
-        data.summary = _text(
+        values["summary"] = _text(
             raw.get("summary"), "summary", SUMMARY_MAX, required=False, errors=errors
         )
     if present("description"):
-        data.description = _text(
+        values["description"] = _text(
             raw.get("description"), "description", DESCRIPTION_MAX, required=False, errors=errors
         )
     for name in ("season", "number"):
         if present(name):
-            setattr(data, name, _positive_int(raw.get(name), name, errors))
+            values[name] = _positive_int(raw.get(name), name, errors)
     if present("episode_type"):
         value = str(raw.get("episode_type") or "full").strip().lower()
         if value in {t.value for t in EpisodeType}:
-            data.episode_type = EpisodeType(value)
+            values["episode_type"] = EpisodeType(value)
         else:
             errors["episode_type"] = choose_sentence(EpisodeType)
     if present("explicit"):
-        data.explicit = parse_bool(raw.get("explicit", False))
+        values["explicit"] = parse_bool(raw.get("explicit", False))
     if present("status"):
         value = str(raw.get("status") or "draft").strip().lower()
         if value in {s.value for s in EpisodeStatus}:
-            data.status = EpisodeStatus(value)
+            values["status"] = EpisodeStatus(value)
         else:
             errors["status"] = choose_sentence(EpisodeStatus)
     if present("publish_at"):
         when = raw.get("publish_at")
         if when in (None, ""):
-            data.publish_at = None
+            values["publish_at"] = None
         else:
             try:
                 moment = parse_datetime(when, timezone)
@@ -246,14 +251,14 @@ def parse_episode_input(raw: Mapping[str, Any], *, partial: bool, timezone: str)
                 errors["publish_at"] = "Not a date and time; use a form like 2026-12-01T09:00."
             else:
                 if date_in_range(moment):
-                    data.publish_at = moment
+                    values["publish_at"] = moment
                 else:
                     errors["publish_at"] = DATE_RANGE_SENTENCE
     if "guests" in raw or not partial:
-        data.guest_ids = _id_list(raw.get("guests"), errors)
+        values["guest_ids"] = _id_list(raw.get("guests"), errors)
     if "chapters" in raw:
-        data.chapters = _chapters(raw.get("chapters"), errors)
+        values["chapters"] = _chapters(raw.get("chapters"), errors)
     if errors:
         names = ", ".join(sorted(errors))
         raise ValidationError(f"Please correct: {names}.", fields=errors)
-    return data
+    return EpisodeInput(**values)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -96,14 +96,16 @@ def _settle_status(episode: Episode, data: EpisodeInput, has_audio: bool, now: d
     episode.status, episode.publish_at = status, publish_at
 
 
+# EpisodeInput's fields that are not copied onto the episode as they are: each has its rules.
+_RULED_FIELDS = frozenset({"status", "publish_at", "guest_ids", "new_guests"})
+
+
 def _apply_fields(episode: Episode, data: EpisodeInput) -> None:
-    for name in (
-        "title", "summary", "description", "season", "number", "episode_type", "explicit",
-        "chapters",
-    ):  # fmt: skip
-        value = getattr(data, name)
-        if value is not UNSET:
-            setattr(episode, name, value)
+    """Copy every given plain field (a new EpisodeInput field is a column of the same name)."""
+    for spec in fields(data):
+        value = getattr(data, spec.name)
+        if spec.name not in _RULED_FIELDS and value is not UNSET:
+            setattr(episode, spec.name, value)
 
 
 def _check_chapters(episode: Episode) -> None:

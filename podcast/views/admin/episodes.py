@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -128,8 +129,7 @@ def _episode_input(form: EpisodeForm, action: str, timezone: str) -> EpisodeInpu
         raise
     if errors:
         raise ValidationError("Please correct the new guest's details.", fields=errors)
-    data.new_guests = tuple(new_guests)
-    return data
+    return replace(data, new_guests=tuple(new_guests))
 
 
 def _keep_audio(form: EpisodeForm, episode: Episode | None) -> None:

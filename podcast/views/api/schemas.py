@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 from podcast.feed.categories import category_choices
 from podcast.jobs.records import JobState
 from podcast.models import EpisodeStatus, EpisodeType, ShowType
-from podcast.services.episode_input import DESCRIPTION_MAX, SUMMARY_MAX, TITLE_MAX
+from podcast.services.episode_input import DESCRIPTION_MAX, NUMBER_MAX, SUMMARY_MAX, TITLE_MAX
 from podcast.services.fields import DATE_MAX, DATE_MIN, values_of
 from podcast.services.guests import BIO_MAX, NAME_MAX
 from podcast.services.shows import DIRECTORIES, TEXT_FIELDS, URL_FIELDS
@@ -35,7 +35,7 @@ _STRING = {"type": "string"}
 _URL_OR_NULL = {"type": ["string", "null"], "description": "An absolute URL, or null."}
 _TIMESTAMP = {"type": "string", "format": "date-time", "description": "ISO 8601, UTC (Z)."}
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-_WHOLE = {"type": "integer", "minimum": 1, "maximum": 100_000}
+_WHOLE = {"type": "integer", "minimum": 1, "maximum": NUMBER_MAX}
 _BINARY = {"type": "string", "contentMediaType": "application/octet-stream"}
 
 # Patterns mirror the service's rules, so a value the schema allows is one the service accepts.
