@@ -1,4 +1,10 @@
-"""Turn raw episode fields (form strings or JSON values) into checked plain values."""
+"""Turn raw episode fields (form strings or JSON values) into a checked, frozen EpisodeInput.
+
+The one parser for the form, the API and the seed folder. A new episode field: its attribute
+on EpisodeInput and its parsing in parse_episode_input here, its column in models.py (and a
+migration); then the API (views/api/schemas.py, serializers.py) and the admin form
+(views/admin/forms.py, episodes.py, the template). README's Layout section lists them.
+"""
 
 from __future__ import annotations
 
