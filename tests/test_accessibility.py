@@ -35,6 +35,7 @@ ADMIN_PAGES = [
     "/admin/guests/new",
     "/admin/show",
     "/admin/users",
+    "/admin/jobs",
 ]
 
 
@@ -58,6 +59,13 @@ def seeded_app(tmp_path: Path):
         )
         assert result.exit_code == 0, result.output
         create_user(db.session, "admin@example.org", PASSWORD, "admin", passwords=passwords())
+        from podcast.jobs import enqueue, run_queued
+
+        enqueue(db.session, "ping", {"seconds": -1}, max_attempts=1)  # fails: error and Retry
+        db.session.commit()
+        run_queued()
+        enqueue(db.session, "storage_check", {})  # stays queued: a live progress bar
+        db.session.commit()
         yield app
         db.session.remove()
         db.engine.dispose()
