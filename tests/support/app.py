@@ -44,11 +44,16 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def _postgres_schema(request: pytest.FixtureRequest) -> str | None:
+def _postgres_schema(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str | None:
     if not using_postgres():
         return None
     url = request.getfixturevalue("postgres_url")
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x", "INSTANCE_PATH": "/tmp/podcast-pg"})
+    # An instance folder of this session's own: a shared one would share its queue and secrets
+    # with every other test run on the machine.
+    instance = tmp_path_factory.mktemp("pg-instance")
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x", "INSTANCE_PATH": str(instance)})
     with app.app_context():
         from flask_migrate import upgrade
 
