@@ -97,6 +97,15 @@ def _parse_argon2_profile(value: str) -> str:
     return name
 
 
+def _parse_flag(value: str) -> bool:
+    value = value.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"", "0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be 1 or 0")
+
+
 @dataclass(frozen=True)
 class Setting:
     """One environment variable: its parser and a default (None: computed from the instance)."""
@@ -128,6 +137,9 @@ SETTINGS: dict[str, Setting] = {
     "PASSWORD_HASHING": Setting(
         "PODCAST_PASSWORD_HASHING", _parse_argon2_profile, "RFC_9106_LOW_MEMORY"
     ),
+    "WEBSUB_HUB": Setting("PODCAST_WEBSUB_HUB", _parse_optional_url, ""),
+    # Tests only: lets webhooks reach receivers on 127.0.0.1 and private networks.
+    "WEBHOOK_ALLOW_PRIVATE": Setting("PODCAST_WEBHOOK_ALLOW_PRIVATE", _parse_flag, "0"),
 }
 
 
@@ -148,6 +160,8 @@ class Settings:
     JOB_LEASE_SECONDS: int
     REPLACED_MEDIA_GRACE_DAYS: int
     PASSWORD_HASHING: str
+    WEBSUB_HUB: str | None
+    WEBHOOK_ALLOW_PRIVATE: bool
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -95,6 +95,15 @@ class ShowType(enum.StrEnum):
     SERIAL = "serial"
 
 
+class EpisodeEvent(enum.StrEnum):
+    """What webhooks are told happened to an episode's public face."""
+
+    PUBLISHED = "episode.published"
+    UPDATED = "episode.updated"
+    UNPUBLISHED = "episode.unpublished"
+    DELETED = "episode.deleted"
+
+
 class Role(enum.StrEnum):
     """What a user may do: admins also manage users."""
 
@@ -251,6 +260,9 @@ class Episode(Model):
     )
     # Chapters typed in the form override those read from the audio; None: use the audio's.
     chapters: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # Scheduled for a future time and not yet announced: the release sweep announces it once
+    # its time comes (and clears this in the same statement, so only one sweep does).
+    release_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -397,3 +409,40 @@ class IdempotencyKey(Model):
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     location: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class Webhook(Model):
+    """A URL told about the show's episode changes, each POST signed with its own secret."""
+
+    __tablename__ = "webhook"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("show.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    show: Mapped[Show] = relationship()
+    deliveries: Mapped[list[WebhookDelivery]] = relationship(
+        back_populates="webhook", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class WebhookDelivery(Model):
+    """One attempt at delivering one event to a webhook: the delivery log admins read."""
+
+    __tablename__ = "webhook_delivery"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook.id", ondelete="CASCADE"), index=True
+    )
+    # The X-Podcast-Delivery header: the same on every attempt, so receivers can deduplicate.
+    delivery_id: Mapped[str] = mapped_column(String(36), index=True)
+    event: Mapped[str] = mapped_column(String(32))
+    attempt: Mapped[int] = mapped_column(Integer)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    webhook: Mapped[Webhook] = relationship(back_populates="deliveries")

@@ -11,4 +11,5 @@ pytest_plugins = [
     "support.s3",
     "support.pipeline",
     "support.live_server",
+    "support.receivers",
 ]

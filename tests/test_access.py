@@ -24,14 +24,17 @@ from support.data import PASSWORD, SAMPLE_MP3
 
 from podcast.extensions import db
 from podcast.jobs import Job, enqueue
-from podcast.models import ApiToken, Episode, EpisodeStatus, Guest, Show, User
+from podcast.models import ApiToken, Episode, EpisodeStatus, Guest, Show, User, Webhook
 from podcast.services import accounts
 from podcast.services.accounts import create_token
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments, create_episode
 from podcast.services.uploads import Upload
+from podcast.services.webhooks import create_webhook
 
 PUBLIC, ADMIN, USERS, API, LOGOUT = "public", "admin", "users", "api", "logout"
+API_ADMIN = "api_admin"  # the API for admins only: a producer's token gets 403
+HOOK_URL = "https://93.184.216.34/hooks/podcast"
 WRONG_TOKEN = {"Authorization": "Bearer pod_wrong"}
 CALLERS = ["anonymous", "wrong_token", "producer_token", "producer", "admin"]
 VTT = b"WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nWelcome to Majlis.\n"
@@ -139,6 +142,23 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/api/v1/tokens", "GET"): Route(API, "/api/v1/tokens"),
     # {own_token}: the caller's own token when it has one (revoking it is the caller's right).
     ("/api/v1/tokens/<int:token_id>", "DELETE"): Route(API, "/api/v1/tokens/{own_token}"),
+    ("/admin/show/webhooks", "GET"): Route(USERS, "/admin/show/webhooks"),
+    ("/admin/show/webhooks", "POST"): Route(
+        USERS, "/admin/show/webhooks", {"url": HOOK_URL + "/new"}
+    ),
+    ("/admin/show/webhooks/<int:webhook_id>", "GET"): Route(
+        USERS, "/admin/show/webhooks/{webhook}"
+    ),
+    ("/admin/show/webhooks/<int:webhook_id>/delete", "POST"): Route(
+        USERS, "/admin/show/webhooks/{webhook}/delete", {}
+    ),
+    ("/api/v1/webhooks", "GET"): Route(API_ADMIN, "/api/v1/webhooks"),
+    ("/api/v1/webhooks", "POST"): Route(API_ADMIN, "/api/v1/webhooks", {"url": HOOK_URL + "/2"}),
+    ("/api/v1/webhooks/<int:webhook_id>", "GET"): Route(API_ADMIN, "/api/v1/webhooks/{webhook}"),
+    ("/api/v1/webhooks/<int:webhook_id>", "DELETE"): Route(API_ADMIN, "/api/v1/webhooks/{webhook}"),
+    ("/api/v1/webhooks/<int:webhook_id>/deliveries", "GET"): Route(
+        API_ADMIN, "/api/v1/webhooks/{webhook}/deliveries"
+    ),
 }
 CASES = sorted(ROUTES)
 
@@ -186,6 +206,7 @@ def targets(show: Show, storage: Any, make_guest: Any, make_user: Any) -> dict[s
         "guest_slug": on_air.slug,
         "user": other.id,
         "token": _token_of(other),
+        "webhook": create_webhook(db.session, show, HOOK_URL, allow_private=False).id,
     }
 
 
@@ -204,6 +225,7 @@ def _fingerprint() -> tuple[Any, ...]:
         db.session.execute(select(Guest.id, Guest.name)).all(),
         db.session.execute(select(User.id, User.active, User.role)).all(),
         db.session.execute(select(ApiToken.id, ApiToken.revoked_at)).all(),
+        db.session.execute(select(Webhook.id, Webhook.url, Webhook.secret)).all(),
         db.session.scalar(select(func.count()).select_from(Episode)),
         db.session.execute(select(Job.id, Job.state, Job.max_attempts)).all(),
     )
@@ -227,7 +249,7 @@ def _send(client: FlaskClient, method: str, route: Route, ids: dict[str, Any], h
     url = route.url.format(**ids, own_token=own or ids["token"])
     if route.body == "episode-form":
         return client.open(url, method=method, headers=headers, data=episode_form())
-    if route.kind == API and route.body is not None:
+    if route.kind in (API, API_ADMIN) and route.body is not None:
         return client.open(url, method=method, headers=headers, json=route.body)
     return client.open(url, method=method, headers=headers, data=route.body)
 
@@ -251,6 +273,8 @@ def _expect(route: Route, method: str, caller: str) -> str:
         return "ok" if session and method == "GET" else "login"
     if route.kind == API:
         return "ok" if caller == "producer_token" else "unauthorized"
+    if route.kind == API_ADMIN:
+        return "forbidden" if caller == "producer_token" else "unauthorized"
     if not session and route.url in ADMIN_FETCH:
         return "session_expired"  # the form's scripts get JSON they can show, not a redirect
     if not session:
@@ -289,7 +313,7 @@ def test_access(client, no_csrf, login, api_token, targets, rule, method, caller
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
         assert response.get_json()["error"]["code"] == "unauthorized"
     cache = response.headers.get("Cache-Control", "")
-    if route.kind in (ADMIN, USERS, API) and 200 <= status < 300:
+    if route.kind in (ADMIN, USERS, API, API_ADMIN) and 200 <= status < 300:
         # What a session or a token sees must never sit in a shared cache.
         assert "no-store" in cache or "private" in cache, cache
     if "public" in cache:

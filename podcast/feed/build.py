@@ -97,6 +97,7 @@ class FeedLinks(Protocol):
 
     feed: str
     site: str
+    hub: str | None  # the WebSub hub to declare, if any
     # Everything the URLs depend on: item fragments rendered under another are not reused.
     signature: Hashable
 
@@ -186,6 +187,8 @@ def _channel(
         fg.pubDate(items[0].publish_at)
     artwork = links.media(show.artwork.key) if show.artwork else None
     podcast, ext = fg.podcast, fg.podcast20
+    if links.hub:
+        ext.hub(links.hub)
     if artwork:
         fg.image(url=artwork, title=title, link=site)
         ext.itunes_image(artwork)

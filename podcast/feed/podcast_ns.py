@@ -21,6 +21,7 @@ from podcast.feed.text import feed_text
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
 PSC_NS = "http://podlove.org/simple-chapters"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 MEDIA_TYPES = {"podcast", "music", "video", "film", "audiobook", "newsletter", "blog"}
 NODE_LIMIT = 128  # the namespace's limit for person, funding and season names
 
@@ -92,6 +93,7 @@ class Podcast20Extension(BaseExtension):
         self._txt: list[tuple[str, str | None]] = []
         self._explicit: bool | None = None
         self._image: str | None = None
+        self._hub: str | None = None
 
     def extend_ns(self) -> dict[str, str]:
         """Bind the literal prefixes Podcast Index's parser looks for."""
@@ -131,9 +133,18 @@ class Podcast20Extension(BaseExtension):
         """Set the channel's itunes:image, whatever the URL's suffix."""
         self._image = url
 
+    def hub(self, url: str) -> None:
+        """Declare the WebSub hub (<atom:link rel="hub">); feedgen writes only rel="self" in RSS."""
+        self._hub = url
+
     def extend_rss(self, rss_root: Any) -> Any:
         """Append the channel tags to <channel>."""
         channel = rss_root[0]
+        if self._hub:
+            link = _element(channel, ATOM_NS, "link", href=self._hub, rel="hub")
+            own = channel.find(f"{{{ATOM_NS}}}link[@rel='self']")
+            if own is not None:  # beside rel="self", where WebSub subscribers look
+                own.addnext(link)
         if self._image:
             _element(channel, ITUNES_NS, "image", href=self._image)
         if self._explicit is not None:

@@ -19,6 +19,7 @@ from huey.api import Huey
 from huey.consumer import Consumer
 
 from podcast.errors import ConfigError
+from podcast.jobs.registry import PERIODIC, load_handlers
 from podcast.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,11 @@ class Queue:
         self.huey.periodic_task(crontab(**DAILY_CHECK), name="podcast.daily_check")(
             self._daily_check_task
         )
+        load_handlers()  # which also registers the periodic work
+        for work in PERIODIC.values():
+            self.huey.periodic_task(crontab(**work.schedule), name=work.name)(
+                self._periodic(work.run)
+            )
         self.huey.signal(signals.SIGNAL_INTERRUPTED)(self._interrupted)
 
     def _run_job_task(self, job_id: int) -> None:
@@ -105,6 +111,13 @@ class Queue:
     def _daily_check_task(self) -> None:
         with self.app.app_context():
             CALLBACKS[DAILY]()
+
+    def _periodic(self, run: Callable[[datetime], None]) -> Callable[[], None]:
+        def task() -> None:
+            with self.app.app_context():
+                run(utcnow())
+
+        return task
 
     def _interrupted(self, signal: str, task: Any, *args: Any, **kwargs: Any) -> None:
         """A worker stopping now (SIGTERM) puts its running jobs back instead of losing them."""

@@ -5,15 +5,20 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from podcast.jobs.runner import JobContext
 
-# Modules that register handlers, imported before a job is queued or run. A module that adds
-# job kinds adds its name here (handlers are not imported with podcast.jobs, so services can
-# import podcast.jobs without an import cycle).
-HANDLER_MODULES: list[str] = ["podcast.jobs.builtin"]
+# Modules that register handlers (or periodic work), imported before a job is queued or run. A
+# module that adds job kinds adds its name here (handlers are not imported with podcast.jobs,
+# so services can import podcast.jobs without an import cycle).
+HANDLER_MODULES: list[str] = [
+    "podcast.jobs.builtin",
+    "podcast.notify.delivery",
+    "podcast.notify.release",
+]
 DEFAULT_TIMEOUT_SECONDS = 60 * 60
 
 HandlerFunction = Callable[["JobContext", dict[str, Any]], "dict[str, Any] | None"]
@@ -30,6 +35,35 @@ class Handler:
 
 
 HANDLERS: dict[str, Handler] = {}
+
+
+PeriodicFunction = Callable[[datetime], None]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """Work every worker does on a schedule (Huey crontab fields, UTC), given the time."""
+
+    name: str
+    run: PeriodicFunction
+    schedule: dict[str, str]
+
+
+PERIODIC: dict[str, Periodic] = {}
+
+
+def periodic(name: str, **schedule: str) -> Callable[[PeriodicFunction], PeriodicFunction]:
+    """Register `run(now)` for every worker to call on this schedule (`minute="*"`: each minute).
+
+    Every worker on every host runs it, so it must be safe to run several times at once (claim
+    rows with a conditional UPDATE, or enqueue with a dedupe_key).
+    """
+
+    def register(run: PeriodicFunction) -> PeriodicFunction:
+        PERIODIC[name] = Periodic(name, run, dict(schedule))
+        return run
+
+    return register
 
 
 def handler(

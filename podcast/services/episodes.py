@@ -19,6 +19,7 @@ from podcast.models import (
     Show,
     utcnow,
 )
+from podcast.notify.events import UNSEEN, episode_changed, public_face
 from podcast.services import queries
 from podcast.services.episode_input import EpisodeInput, chapter_start_error
 from podcast.services.fields import UNSET
@@ -243,6 +244,7 @@ def create_episode(
         _set_guests(episode, guests or [])
         session.add(episode)
         bump_revision(show, now, public=_listed(episode))
+        episode_changed(session, episode, UNSEEN, now)
         session.commit()
     return episode
 
@@ -261,7 +263,7 @@ def update_episode(
     """Edit an episode; replaced files are kept for `grace` (the views pass
     PODCAST_REPLACED_MEDIA_GRACE_DAYS), or deleted once the change is committed."""
     now = now or utcnow()
-    was_listed = episode.is_public(now)
+    before = public_face(episode, now)
     with removing_new_objects_on_failure(session, storage) as new_keys:
         guests = _resolve_guests(session, data)
         _apply_fields(episode, data)
@@ -282,24 +284,29 @@ def update_episode(
             _set_guests(episode, guests)
         episode.updated_at = now
         doomed = retire(session, replaced, episode_id=episode.id, now=now, grace=grace)
-        bump_revision(episode.show, now, public=was_listed or _listed(episode))
+        bump_revision(episode.show, now, public=before.in_feed or _listed(episode))
+        episode_changed(session, episode, before, now)
         session.commit()
     delete_objects(storage, doomed)
     return episode
 
 
-def delete_episode(session: Session, storage: Storage, episode: Episode) -> list[str]:
+def delete_episode(
+    session: Session, storage: Storage, episode: Episode, *, now: datetime | None = None
+) -> list[str]:
     """Delete an episode and its files; returns the keys removed from storage."""
+    now = now or utcnow()
     assets = [a for a in (episode.audio, episode.image, episode.transcript) if a is not None]
     keys = [asset.key for asset in assets]
     show = episode.show
-    was_listed = episode.is_public()
-    session.delete(episode)
-    session.flush()
-    for asset in assets:
-        session.delete(asset)
-    bump_revision(show, public=was_listed)
+    before = public_face(episode, now)
     try:
+        episode_changed(session, episode, before, now, deleted=True)
+        session.delete(episode)
+        session.flush()
+        for asset in assets:
+            session.delete(asset)
+        bump_revision(show, now, public=before.in_feed)
         session.commit()
     except BaseException:
         session.rollback()

@@ -19,6 +19,8 @@ from podcast.models import (
     Guest,
     Show,
     ShowChange,
+    Webhook,
+    WebhookDelivery,
     utcnow,
 )
 
@@ -381,3 +383,37 @@ def show_changes(show_id: int, limit: int = 50) -> list[ShowChange]:
         .limit(limit)
     )
     return list(db.session.scalars(statement))
+
+
+def get_webhook(session: Session, webhook_id: int) -> Webhook | None:
+    """The webhook with this id, or None."""
+    return session.get(Webhook, webhook_id)
+
+
+def show_webhooks(session: Session, show_id: int) -> list[Webhook]:
+    """The show's webhooks, oldest first."""
+    statement = select(Webhook).where(Webhook.show_id == show_id).order_by(Webhook.id)
+    return list(session.scalars(statement))
+
+
+def webhook_deliveries(
+    session: Session, webhook_id: int, *, limit: int, before: int | None = None
+) -> list[WebhookDelivery]:
+    """The webhook's delivery log, newest first; `before` pages on (an id from the last page)."""
+    statement = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
+    if before is not None:
+        statement = statement.where(WebhookDelivery.id < before)
+    return list(session.scalars(statement.order_by(WebhookDelivery.id.desc()).limit(limit)))
+
+
+def last_deliveries(session: Session, webhook_ids: list[int]) -> dict[int, WebhookDelivery]:
+    """The latest logged attempt of each of these webhooks (absent when none yet)."""
+    if not webhook_ids:
+        return {}
+    latest = (
+        select(func.max(WebhookDelivery.id))
+        .where(WebhookDelivery.webhook_id.in_(webhook_ids))
+        .group_by(WebhookDelivery.webhook_id)
+    )
+    rows = session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(latest)))
+    return {row.webhook_id: row for row in rows}

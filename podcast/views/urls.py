@@ -7,7 +7,7 @@ from collections.abc import Hashable
 from typing import Any
 from urllib.parse import quote
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 
 from podcast import current
 from podcast.models import Episode, Guest, MediaAsset
@@ -16,8 +16,12 @@ _URL_SAFE = re.compile(r"[A-Za-z0-9._~/-]*\Z").match
 
 
 def absolute(endpoint: str, **values: Any) -> str:
-    """The canonical URL of an endpoint: PODCAST_SITE_URL plus its path."""
-    return current_app.config["PODCAST_SITE_URL"] + url_for(endpoint, **values)
+    """The canonical URL of an endpoint: PODCAST_SITE_URL plus its path (in a request or not)."""
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:  # a job in the worker or a command: no request to take a URL adapter from
+        path = current_app.url_map.bind("").build(endpoint, values)
+    return current_app.config["PODCAST_SITE_URL"] + path
 
 
 def media_url(asset: MediaAsset | str | None) -> str | None:
@@ -61,6 +65,7 @@ class FeedUrls:
         self._storage = current.storage()
         self.feed = feed_url()
         self.site = absolute("public.index")
+        self.hub = current.settings().WEBSUB_HUB
         self._episode = self._pattern("public.episode", "slug")
         self._guest = self._pattern("public.guest", "slug")
         self._media = self._pattern("media.serve", "key")

@@ -56,6 +56,12 @@ class UserForm(FlaskForm):
     role = SelectField("Role", choices=ROLES)
 
 
+class WebhookForm(FlaskForm):
+    """A new webhook: the URL that receives the POSTs."""
+
+    url = StringField("Receiver URL")
+
+
 class NewGuestForm(Form):
     """A guest typed right into the episode form."""
 

@@ -24,6 +24,7 @@ _ERRORS = {
     "409": "The change conflicts with other records.",
     "413": "The upload is larger than the limit.",
     "415": "The body's content type is not one this operation takes.",
+    "403": "Only admins may do this.",
     "422": "Invalid fields; `error.fields` names each one.",
     "503": "Media storage is unavailable; nothing was saved.",
 }
@@ -111,6 +112,7 @@ _NO_CONTENT = {"204": {"description": "Deleted."}}
 def _paths() -> dict[str, Any]:
     episode_id, guest_id = [_path_id("episode_id")], [_path_id("guest_id")]
     token_id = [_path_id("token_id")]
+    webhook_id = [_path_id("webhook_id")]
     episode_body = {"multipart/form-data": "EpisodePatchForm", "application/json": "EpisodePatch"}
     create_body = {"multipart/form-data": "EpisodeCreateForm", "application/json": "EpisodeCreate"}
     status_filter = {"name": "status", "in": "query", "schema": {"enum": STATUSES}}
@@ -210,6 +212,35 @@ def _paths() -> dict[str, Any]:
                 tag="tokens",
             ),
         },
+        "/webhooks": {
+            "get": _operation(
+                "listWebhooks", "The show's webhooks, with their secrets (admins).",
+                _ok("200", "WebhookList", "Every webhook of the show."), "401 403 404",
+                tag="webhooks",
+            ),
+            "post": _operation(
+                "createWebhook", "Add a webhook; the answer carries its new signing secret.",
+                _ok("201", "Webhook", "Created."), "400 401 403 404 415 422",
+                body={"application/json": "WebhookCreate"}, tag="webhooks",
+            ),
+        },
+        "/webhooks/{webhook_id}": {
+            "get": _operation(
+                "getWebhook", "One webhook.", _ok("200", "Webhook", "The webhook."),
+                "401 403 404", parameters=webhook_id, tag="webhooks",
+            ),
+            "delete": _operation(
+                "deleteWebhook", "Remove a webhook and its delivery log.", _NO_CONTENT,
+                "401 403 404", parameters=webhook_id, tag="webhooks",
+            ),
+        },
+        "/webhooks/{webhook_id}/deliveries": {
+            "get": _operation(
+                "listWebhookDeliveries", "The delivery log, newest first: one entry per attempt.",
+                _ok("200", "WebhookDeliveryList", "A page of attempts."), "401 403 404 422",
+                parameters=[*webhook_id, *_LIST_PARAMETERS], tag="webhooks",
+            ),
+        },
         "/openapi.json": {
             "get": {
                 "operationId": "openapi",
@@ -225,6 +256,42 @@ def _paths() -> dict[str, Any]:
             }
         },
     }  # fmt: skip
+
+
+def _webhooks() -> dict[str, Any]:
+    """What the service POSTs to each webhook (OpenAPI 3.1 `webhooks`)."""
+    header = {"in": "header", "required": True, "schema": {"type": "string"}}
+    return {
+        "episodeEvent": {
+            "post": {
+                "operationId": "episodeEvent",
+                "summary": "An episode was published, updated, unpublished or deleted.",
+                "description": WEBHOOK_NOTE,
+                "tags": ["webhooks"],
+                "security": [],
+                "parameters": [
+                    {**header, "name": "X-Podcast-Signature",
+                     "description": "sha256=<hex HMAC-SHA256 of the raw body>."},
+                    {**header, "name": "X-Podcast-Delivery",
+                     "description": "The delivery's id; the same on every retry."},
+                    {**header, "name": "X-Podcast-Event", "description": "The event's name."},
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": ref("WebhookEvent")}},
+                },
+                "responses": {
+                    "2XX": {"description": "Taken; any other answer (or none) is retried."}
+                },
+            }
+        }
+    }  # fmt: skip
+
+
+WEBHOOK_NOTE = (
+    "Verify the signature over the raw body before parsing it; drop a delivery id you have "
+    "seen. A delivery that gets no 2xx within a few seconds is retried with growing delays."
+)
 
 
 @lru_cache(maxsize=1)
@@ -243,9 +310,11 @@ def _document() -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}],
         "tags": [
-            {"name": name} for name in ("episodes", "guests", "show", "jobs", "tokens", "meta")
+            {"name": name}
+            for name in ("episodes", "guests", "show", "jobs", "tokens", "webhooks", "meta")
         ],
         "paths": _paths(),
+        "webhooks": _webhooks(),
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {

@@ -7,11 +7,12 @@ from zoneinfo import available_timezones
 
 from podcast.feed.categories import category_choices
 from podcast.jobs.records import JobState
-from podcast.models import EpisodeStatus, EpisodeType, ShowType
+from podcast.models import EpisodeEvent, EpisodeStatus, EpisodeType, ShowType
 from podcast.services.episode_input import DESCRIPTION_MAX, NUMBER_MAX, SUMMARY_MAX, TITLE_MAX
 from podcast.services.fields import DATE_MAX, DATE_MIN, values_of
 from podcast.services.guests import BIO_MAX, NAME_MAX
 from podcast.services.shows import DIRECTORIES, TEXT_FIELDS, URL_FIELDS
+from podcast.services.webhooks import URL_MAX
 
 MAX_ID = 2**31 - 1
 MAX_LIMIT = 100
@@ -20,6 +21,7 @@ STATUSES = values_of(EpisodeStatus)
 EPISODE_TYPES = values_of(EpisodeType)
 SHOW_TYPES = values_of(ShowType)
 JOB_STATES = values_of(JobState)
+EVENTS = values_of(EpisodeEvent)
 
 
 def ref(name: str) -> dict[str, str]:
@@ -353,5 +355,61 @@ SCHEMAS: dict[str, Any] = {
     "GuestPatch": _object(GUEST_FIELDS_JSON),
     "GuestPatchForm": _object(GUEST_FIELDS_MULTIPART, minProperties=1),
     "ShowPatch": _object(SHOW_FIELDS_JSON),
+    "WebhookCreate": _object(
+        {
+            "url": _text(
+                URL_MAX,
+                HTTP_URL,
+                description="Receives a POST per event; must resolve to a public address.",
+            )
+        },
+        ["url"],
+    ),
+    "Webhook": _output(
+        {
+            "id": ID,
+            "show_id": ID,
+            "url": _STRING,
+            "secret": {
+                "type": "string",
+                "description": "HMAC-SHA256 key (its UTF-8 bytes) of X-Podcast-Signature.",
+            },
+            "created_at": _TIMESTAMP,
+            "deliveries": {"type": "string", "description": "This webhook's delivery log."},
+        }
+    ),
+    "WebhookList": _output(
+        {"items": {"type": "array", "items": ref("Webhook")}, "next": _URL_OR_NULL}
+    ),
+    "WebhookDelivery": _output(
+        {
+            "id": ID,
+            "delivery_id": {"type": "string", "description": "X-Podcast-Delivery, every attempt."},
+            "event": {"enum": EVENTS},
+            "attempt": {"type": "integer", "minimum": 1},
+            "status_code": {"type": ["integer", "null"], "description": "null: no answer."},
+            "error": {"type": ["string", "null"], "description": "Why the attempt failed."},
+            "created_at": _TIMESTAMP,
+        }
+    ),
+    "WebhookDeliveryList": _output(
+        {"items": {"type": "array", "items": ref("WebhookDelivery")}, "next": _URL_OR_NULL}
+    ),
+    "WebhookEvent": _output(
+        {
+            "event": {"enum": EVENTS},
+            "delivery_id": {"type": "string", "description": "The same on every retry."},
+            "occurred_at": _TIMESTAMP,
+            "episode": {
+                "description": "The episode as the API shows it; for episode.deleted, only "
+                "id, guid, slug and title.",
+                "anyOf": [
+                    ref("Episode"),
+                    _output({"id": ID, "guid": _STRING, "slug": _STRING, "title": _STRING}),
+                ],
+            },
+            "show": ref("Show"),
+        }
+    ),
     "ShowPatchForm": _object(_show_multipart(), minProperties=1),
 }

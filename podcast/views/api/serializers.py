@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask import url_for
+
 from podcast.jobs.records import Job
-from podcast.models import ApiToken, Episode, Guest, MediaAsset, Show
+from podcast.models import ApiToken, Episode, Guest, MediaAsset, Show, Webhook, WebhookDelivery
 from podcast.services.accounts import token_state
 from podcast.services.markup import render_markdown
 from podcast.views.urls import absolute, episode_url, feed_url, guest_url, media_url
@@ -139,4 +141,29 @@ def token_json(token: ApiToken, *, current: int | None = None) -> dict[str, Any]
         "expires_at": timestamp(token.expires_at),
         "revoked_at": timestamp(token.revoked_at),
         "current": token.id == current,
+    }
+
+
+def webhook_delivery_json(delivery: WebhookDelivery) -> dict[str, Any]:
+    """One logged delivery attempt."""
+    return {
+        "id": delivery.id,
+        "delivery_id": delivery.delivery_id,
+        "event": delivery.event,
+        "attempt": delivery.attempt,
+        "status_code": delivery.status_code,
+        "error": delivery.error or None,
+        "created_at": timestamp(delivery.created_at),
+    }
+
+
+def webhook_json(webhook: Webhook) -> dict[str, Any]:
+    """A webhook with its signing secret (only admins see webhooks)."""
+    return {
+        "id": webhook.id,
+        "show_id": webhook.show_id,
+        "url": webhook.url,
+        "secret": webhook.secret,
+        "created_at": timestamp(webhook.created_at),
+        "deliveries": url_for("api.list_webhook_deliveries", webhook_id=webhook.id, _external=True),
     }

@@ -1,0 +1,105 @@
+"""Admin: the show's webhooks and their delivery logs (admins only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from podcast import current
+from podcast.errors import PodcastError
+from podcast.extensions import db
+from podcast.models import Show, Webhook
+from podcast.services import queries
+from podcast.services.webhooks import create_webhook, delete_webhook
+from podcast.views.admin.common import (
+    admin_required,
+    apply_errors,
+    bp,
+    rerenders_on_stale_form,
+    should_process,
+    stale_form,
+)
+from podcast.views.admin.forms import ActionForm, WebhookForm
+
+LOG_PAGE = 50
+
+
+def _show_or_404() -> Show:
+    show = current.show()
+    if show is None:
+        abort(404)
+    return show
+
+
+def _webhook_or_404(webhook_id: int) -> Webhook:
+    webhook = queries.get_webhook(db.session, webhook_id)
+    if webhook is None or webhook.show_id != _show_or_404().id:
+        abort(404)
+    return webhook
+
+
+@bp.route("/show/webhooks", methods=["GET", "POST"])
+@admin_required
+@rerenders_on_stale_form
+def webhooks() -> Any:
+    """List the show's webhooks with their last delivery, and add one."""
+    show = _show_or_404()
+    form = WebhookForm()
+    error, status = None, 200
+    if stale_form():
+        error = "Your session expired; check and submit again."
+    elif should_process(form):
+        try:
+            webhook = create_webhook(
+                db.session,
+                show,
+                form.url.data or "",
+                allow_private=current.settings().WEBHOOK_ALLOW_PRIVATE,
+            )
+        except PodcastError as exc:
+            db.session.rollback()
+            error = apply_errors(form, exc) or "Please correct the field marked below."
+            status = exc.status
+        else:
+            flash(f"Added the webhook {webhook.url}. Verify its POSTs with the secret below.")
+            return redirect(url_for("admin.webhooks"))
+    hooks = queries.show_webhooks(db.session, show.id)
+    last = queries.last_deliveries(db.session, [hook.id for hook in hooks])
+    return render_template(
+        "admin/webhooks.html",
+        show=show,
+        webhooks=hooks,
+        last=last,
+        form=form,
+        action_form=ActionForm(),
+        error=error,
+    ), status
+
+
+@bp.get("/show/webhooks/<int:webhook_id>")
+@admin_required
+def webhook_log(webhook_id: int) -> Any:
+    """One webhook's delivery log, newest first: time, event, attempt, status, error."""
+    webhook = _webhook_or_404(webhook_id)
+    before = request.args.get("before", type=int)
+    rows = queries.webhook_deliveries(db.session, webhook.id, limit=LOG_PAGE + 1, before=before)
+    older = rows[LOG_PAGE - 1].id if len(rows) > LOG_PAGE else None
+    return render_template(
+        "admin/webhook_log.html",
+        show=webhook.show,
+        webhook=webhook,
+        deliveries=rows[:LOG_PAGE],
+        older=older,
+    )
+
+
+@bp.post("/show/webhooks/<int:webhook_id>/delete")
+@admin_required
+def webhook_delete(webhook_id: int) -> Any:
+    """Remove a webhook and its log."""
+    webhook = _webhook_or_404(webhook_id)
+    url = webhook.url
+    delete_webhook(db.session, webhook)
+    flash(f"Removed the webhook {url}.")
+    return redirect(url_for("admin.webhooks"))

@@ -1,0 +1,86 @@
+"""API routes for the show's webhooks (admins only): list, add, get, remove, delivery log."""
+
+from __future__ import annotations
+
+from flask import Response, g, jsonify, url_for
+
+from podcast import current
+from podcast.errors import ForbiddenError, NotFoundError
+from podcast.extensions import db
+from podcast.models import Show, Webhook
+from podcast.services import queries, webhooks
+from podcast.views.api.base import (
+    ID_RULE,
+    bp,
+    created,
+    known_id,
+    no_content,
+    page_arguments,
+    page_response,
+)
+from podcast.views.api.serializers import webhook_delivery_json, webhook_json
+from podcast.views.api.validation import read_body
+
+
+def _admin_show() -> Show:
+    if not g.api_user.is_admin:
+        raise ForbiddenError("Only admins manage webhooks.")
+    show = current.show()
+    if show is None:
+        raise NotFoundError("There is no show yet; set it up (podcast load-episodes) first.")
+    return show
+
+
+def _webhook_or_404(webhook_id: int) -> Webhook:
+    show = _admin_show()
+    webhook = queries.get_webhook(db.session, webhook_id) if known_id(webhook_id) else None
+    if webhook is None or webhook.show_id != show.id:
+        raise NotFoundError(f"There is no webhook {webhook_id}.")
+    return webhook
+
+
+@bp.get("/webhooks")
+def list_webhooks() -> Response:
+    """The show's webhooks, oldest first, with their secrets."""
+    show = _admin_show()
+    items = [webhook_json(w) for w in queries.show_webhooks(db.session, show.id)]
+    return jsonify({"items": items, "next": None})
+
+
+@bp.post("/webhooks")
+def create_webhook() -> Response:
+    """Add a webhook; its secret is made here and returned."""
+    show = _admin_show()
+    body = read_body("WebhookCreate")
+    webhook = webhooks.create_webhook(
+        db.session,
+        show,
+        body.fields["url"],
+        allow_private=current.settings().WEBHOOK_ALLOW_PRIVATE,
+    )
+    location = url_for("api.get_webhook", webhook_id=webhook.id, _external=True)
+    return created(webhook_json(webhook), location)
+
+
+@bp.get(f"/webhooks/<{ID_RULE}:webhook_id>")
+def get_webhook(webhook_id: int) -> Response:
+    """One webhook."""
+    return jsonify(webhook_json(_webhook_or_404(webhook_id)))
+
+
+@bp.delete(f"/webhooks/<{ID_RULE}:webhook_id>")
+def delete_webhook(webhook_id: int) -> Response:
+    """Remove a webhook and its delivery log."""
+    webhooks.delete_webhook(db.session, _webhook_or_404(webhook_id))
+    return no_content()
+
+
+@bp.get(f"/webhooks/<{ID_RULE}:webhook_id>/deliveries")
+def list_webhook_deliveries(webhook_id: int) -> Response:
+    """The webhook's delivery log, newest first: one entry per attempt."""
+    webhook = _webhook_or_404(webhook_id)
+    limit, cursor = page_arguments()
+    rows = queries.webhook_deliveries(db.session, webhook.id, limit=limit + 1, before=cursor)
+    return page_response(
+        rows, limit, webhook_delivery_json, "api.list_webhook_deliveries", webhook_id=webhook.id
+    )
