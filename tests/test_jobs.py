@@ -252,3 +252,18 @@ def test_jobs_status_says_how_the_queue_stands(app, runner):
     assert "running with an expired lease (worker lost): 0" in output
     assert "queue 'podcast' (PODCAST_QUEUE_URL): " in output
     assert failed.id
+
+
+def test_the_workers_scheduler_queues_the_daily_check_at_its_time(app):
+    from datetime import datetime
+
+    from podcast.jobs.builtin import STORAGE_CHECK
+    from podcast.jobs.registry import load_handlers
+
+    load_handlers()  # as `podcast worker` does before it builds the queue
+    huey = get_queue(app).huey
+    assert huey.read_periodic(datetime(2026, 12, 2, 3, 16)) == []
+    (due,) = huey.read_periodic(datetime(2026, 12, 2, 3, 17))
+    huey.execute(due)
+    db.session.expire_all()
+    assert [job.kind for job in db.session.scalars(select(Job))] == [STORAGE_CHECK]

@@ -10,17 +10,17 @@ from sqlalchemy.exc import IntegrityError
 
 from podcast.errors import ValidationError
 from podcast.extensions import db
-from podcast.jobs import queue
 from podcast.jobs.outbox import enqueue
-from podcast.jobs.registry import handler
+from podcast.jobs.registry import handler, periodic
 from podcast.jobs.runner import JobContext
-from podcast.models import utcnow
 
 PING = "ping"
 STORAGE_CHECK = "storage_check"
 PING_MAX_SECONDS = 3600
 # Objects younger than this are uploads in flight, not orphans (as `podcast check`).
 CHECK_OLDER_THAN_SECONDS = 3600
+# The daily storage check is queued at this UTC time.
+DAILY_CHECK = {"hour": "3", "minute": "17"}
 
 
 @handler(PING, label="Worker check")
@@ -75,7 +75,7 @@ def queue_daily_check(now: datetime) -> None:
         db.session.rollback()
 
 
-@queue.on(queue.DAILY)
-def _daily() -> None:
-    """Huey's daily periodic task lands here."""
-    queue_daily_check(utcnow())
+@periodic("podcast.daily_check", **DAILY_CHECK)
+def _daily(now: datetime) -> None:
+    """Every day: queue the storage check (once, whichever worker's scheduler is first)."""
+    queue_daily_check(now)

@@ -28,20 +28,18 @@ QUEUE_NAME = "podcast"
 EXTENSION_KEY = "podcast.queue"
 REDIS_CONNECT_TIMEOUT = 2.0
 REDIS_SOCKET_TIMEOUT = 10.0
-# The daily storage check runs at this UTC time on whichever worker gets there first.
-DAILY_CHECK = {"hour": "3", "minute": "17"}
 _lock = threading.Lock()
 # What the queue's tasks call, registered by the modules that own the work (the runner, the
 # built-in jobs): the queue only carries messages and never imports them.
 CALLBACKS: dict[str, Callable[..., object]] = {}
-RUN, DAILY, INTERRUPTED = "run", "daily", "interrupted"
+RUN, INTERRUPTED = "run", "interrupted"
 
 
 _Callback = TypeVar("_Callback", bound=Callable[..., object])
 
 
 def on(event: str) -> Callable[[_Callback], _Callback]:
-    """Register what the queue calls for an event: RUN(job_id), DAILY(), INTERRUPTED(job_id)."""
+    """Register what the queue calls for an event: RUN(job_id) or INTERRUPTED(job_id)."""
 
     def register(function: _Callback) -> _Callback:
         CALLBACKS[event] = function
@@ -86,7 +84,7 @@ def _build_huey(url: str) -> Huey:
 
 
 class Queue:
-    """The app's Huey, with the one task that runs jobs and the periodic daily check."""
+    """The app's Huey, with the one task that runs jobs and the registered periodic work."""
 
     def __init__(self, app: Flask) -> None:
         self.app = app
@@ -94,9 +92,6 @@ class Queue:
         self.variable = queue_variable(app)
         self.huey = _build_huey(self.url)
         self._run_job = self.huey.task(name="podcast.run_job")(self._run_job_task)
-        self.huey.periodic_task(crontab(**DAILY_CHECK), name="podcast.daily_check")(
-            self._daily_check_task
-        )
         load_handlers()  # which also registers the periodic work
         for work in PERIODIC.values():
             self.huey.periodic_task(crontab(**work.schedule), name=work.name)(
@@ -107,10 +102,6 @@ class Queue:
     def _run_job_task(self, job_id: int) -> None:
         with self.app.app_context():
             CALLBACKS[RUN](job_id)
-
-    def _daily_check_task(self) -> None:
-        with self.app.app_context():
-            CALLBACKS[DAILY]()
 
     def _periodic(self, run: Callable[[datetime], None]) -> Callable[[], None]:
         def task() -> None:
