@@ -255,3 +255,16 @@ def test_every_worker_sweeps_for_due_releases_every_minute(app, show, make_episo
     [sweep] = [task for task in huey.read_periodic(utcnow()) if task.name == "podcast.release_due"]
     huey.execute(sweep)
     assert events() == ["episode.published"]
+
+
+def test_podcast_check_fix_unpublishing_a_broken_episode_tells_the_webhooks(
+    show, make_episode, storage, receiver
+):
+    from podcast.services.maintenance import check_storage
+
+    hook(show, receiver())
+    episode = make_episode()
+    storage.delete(episode.audio.key)  # the object is lost
+    result = check_storage(db.session, storage, fix=True, older_than=0)
+    assert result.unpublished == [episode.title]
+    assert events() == ["episode.published", "episode.unpublished"]

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from podcast.errors import NotFoundError
 from podcast.models import Episode, EpisodeStatus, Guest, MediaAsset, Show, utcnow
+from podcast.notify.events import episode_changed, public_face
 from podcast.services import replaced
 from podcast.services.uploads import TEMP_PREFIX, delete_objects
 from podcast.storage import Storage
@@ -126,12 +127,15 @@ def check_storage(
     result.temp_files = [str(p) for p in temp_files]
     if result.missing_objects:
         missing = set(result.missing_objects)
-        for episode in session.scalars(select(Episode).join(Episode.audio)):
+        for episode in session.scalars(select(Episode).join(Episode.audio)).all():
             audio_key = episode.audio.key if episode.audio else None
             if audio_key in missing and episode.status != EpisodeStatus.DRAFT:
                 result.unpublished.append(episode.title)
                 if fix:
+                    moment = utcnow()
+                    before = public_face(episode, moment)
                     episode.status = EpisodeStatus.DRAFT
+                    episode_changed(session, episode, before, moment)  # webhooks hear of it
     if fix:
         for asset in _unattached_assets(session):
             if asset.key in result.stale_assets:
