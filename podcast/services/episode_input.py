@@ -1,9 +1,9 @@
 """Turn raw episode fields (form strings or JSON values) into a checked, frozen EpisodeInput.
 
 The one parser for the form, the API and the seed folder. A new episode field: its attribute
-on EpisodeInput and its parsing in parse_episode_input here, its column in models.py (and a
-migration); then the API (views/api/schemas.py, serializers.py) and the admin form
-(views/admin/forms.py, episodes.py, the template). README's Layout section lists them.
+on EpisodeInput, its parsing in parse_episode_input and its name in PLAIN_FIELDS here; its
+column in models.py (and a migration); its JSON Schema in views/api/schemas.py; the admin form
+field (views/admin/forms.py and the template). README's Layout section lists them.
 """
 
 from __future__ import annotations
@@ -65,6 +65,12 @@ class EpisodeInput:
     def given(self, name: str) -> bool:
         """True when the field was supplied."""
         return getattr(self, name) is not UNSET
+
+
+# Fields the admin form and the API pass through as they are, by name (text, whole numbers,
+# flags): the form fills and reads them, the API returns them. The other fields have rules of
+# their own (status and publish_at, guests, chapters, episode_type).
+PLAIN_FIELDS = ("title", "summary", "description", "season", "number", "explicit")
 
 
 def _text(value: Any, name: str, limit: int, *, required: bool, errors: dict[str, str]) -> Any:

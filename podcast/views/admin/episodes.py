@@ -12,7 +12,7 @@ from podcast.errors import PodcastError, TooLargeError, ValidationError
 from podcast.extensions import db
 from podcast.models import Episode, EpisodeStatus, MediaAsset, Show, utcnow
 from podcast.services import queries
-from podcast.services.episode_input import EpisodeInput, parse_episode_input
+from podcast.services.episode_input import PLAIN_FIELDS, EpisodeInput, parse_episode_input
 from podcast.services.episodes import (
     Attachments,
     create_episode,
@@ -66,13 +66,8 @@ def _initial(episode: Episode | None, show: Show) -> dict[str, Any]:
         return {"episode_type": "full"}
     moment = local_time(episode.publish_at, show.timezone)
     return {
-        "title": episode.title,
-        "summary": episode.summary,
-        "description": episode.description,
+        **{name: getattr(episode, name) for name in PLAIN_FIELDS},
         "episode_type": episode.episode_type.value,
-        "season": "" if episode.season is None else str(episode.season),
-        "number": "" if episode.number is None else str(episode.number),
-        "explicit": episode.explicit,
         "publish_at": moment.strftime(PUBLISH_AT_FORMAT) if moment else "",
         "chapters": chapter_lines(episode.chapters),
     }
@@ -108,13 +103,8 @@ def _new_guests(form: EpisodeForm, errors: dict[str, str]) -> list[GuestData]:
 def _episode_input(form: EpisodeForm, action: str, timezone: str) -> EpisodeInput:
     """The form's fields checked by the service's own parser (it is the authority)."""
     raw = {
-        "title": form.title.data,
-        "summary": form.summary.data,
-        "description": form.description.data,
-        "season": form.season.data,
-        "number": form.number.data,
+        **{name: form[name].data for name in PLAIN_FIELDS},
         "episode_type": form.episode_type.data,
-        "explicit": bool(form.explicit.data),
         "status": "draft" if action == "draft" else "published",
         "publish_at": form.publish_at.data,
         "guests": form.guest_ids(),

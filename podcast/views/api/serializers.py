@@ -10,6 +10,7 @@ from flask import url_for
 from podcast.jobs.records import Job
 from podcast.models import ApiToken, Episode, Guest, MediaAsset, Show, Webhook, WebhookDelivery
 from podcast.services.accounts import token_state
+from podcast.services.episode_input import PLAIN_FIELDS
 from podcast.services.markup import render_markdown
 from podcast.views.urls import absolute, episode_url, feed_url, guest_url, media_url
 
@@ -52,16 +53,11 @@ def episode_json(episode: Episode) -> dict[str, Any]:
         "id": episode.id,
         "slug": episode.slug,
         "guid": episode.guid,
-        "title": episode.title,
-        "summary": episode.summary or "",
-        "description": episode.description or "",
+        **{name: getattr(episode, name) for name in PLAIN_FIELDS},
         "description_html": str(render_markdown(episode.description)),
         "status": episode.status.value,
         "publish_at": timestamp(episode.publish_at),
-        "season": episode.season,
-        "number": episode.number,
         "episode_type": episode.episode_type.value,
-        "explicit": bool(episode.explicit),
         "duration_seconds": audio.duration_seconds if audio is not None else None,
         "audio": _audio(audio),
         "image": media_url(episode.image),
