@@ -258,6 +258,8 @@ class Episode(Model):
     transcript_id: Mapped[int | None] = mapped_column(
         ForeignKey("media_asset.id", ondelete="SET NULL")
     )
+    # The transcript's language (BCP 47) when it is not the show's; None: the show's.
+    transcript_language: Mapped[str | None] = mapped_column(String(16))
     # Chapters typed in the form override those read from the audio; None: use the audio's.
     chapters: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     # Scheduled for a future time and not yet announced: the release sweep announces it once

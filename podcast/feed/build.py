@@ -64,6 +64,7 @@ class FeedItem:
     chapters: Chapters | None = None
     image_key: str | None = None
     has_transcript: bool = False
+    transcript_language: str | None = None  # None: the show's
     guests: tuple[ItemGuest, ...] = ()
 
     @property
@@ -277,7 +278,8 @@ def _item(fg: FeedGenerator, item: FeedItem, shared: Shared) -> None:
         ext.chapters(links.chapters(item.slug), CHAPTERS_MIME)
         ext.psc_chapters([(float(c["start"]), str(c.get("title", ""))) for c in chapters])
     if item.has_transcript:
-        ext.transcript(links.transcript(item.slug), TRANSCRIPT_MIME, language=shared.language)
+        language = item.transcript_language or shared.language
+        ext.transcript(links.transcript(item.slug), TRANSCRIPT_MIME, language=language)
 
 
 def _generator() -> FeedGenerator:

@@ -156,6 +156,7 @@ def load_items(session: Session, now: datetime) -> list[FeedItem]:
             Episode.publish_at,
             Episode.updated_at,
             Episode.chapters,
+            Episode.transcript_language,
             audio.key.label("audio_key"),
             audio.size_bytes.label("audio_size"),
             audio.mime_type.label("audio_mime"),

@@ -21,9 +21,11 @@ from podcast.models import CHAPTER_START_MAX, EpisodeStatus, EpisodeType
 from podcast.services import jsontext
 from podcast.services.fields import (
     DATE_RANGE_SENTENCE,
+    LANGUAGE_SENTENCE,
     UNSET,
     choose_sentence,
     date_in_range,
+    is_language,
     parse_bool,
 )
 from podcast.services.guests import GuestData
@@ -38,6 +40,7 @@ CHAPTERS_FORMAT = (
     'Give chapters one a line ("0:00 Intro", "12:30 The report") or as JSON: '
     '[{"start": 0, "title": "Intro"}].'
 )
+TRANSCRIPT_LANGUAGE_SENTENCE = f"{LANGUAGE_SENTENCE[:-1]}, or empty for the show's."
 _CHAPTER_LINE = re.compile(r"((?:\d+:){0,2}\d+(?:\.\d+)?)\s+(\S.*)")
 
 
@@ -60,6 +63,7 @@ class EpisodeInput:
     publish_at: Any = UNSET
     guest_ids: Any = UNSET
     chapters: Any = UNSET
+    transcript_language: Any = UNSET
     new_guests: tuple[GuestData, ...] = ()
 
     def given(self, name: str) -> bool:
@@ -215,6 +219,20 @@ def _chapters(value: Any, errors: dict[str, str]) -> Any:
     return sorted(chapters, key=lambda c: c["start"])
 
 
+def _language(value: Any, errors: dict[str, str]) -> Any:
+    """A transcript language: a BCP 47 tag, or None (empty) for the show's."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors["transcript_language"] = "Must be text."
+        return UNSET
+    value = value.strip()
+    if value and not is_language(value):
+        errors["transcript_language"] = TRANSCRIPT_LANGUAGE_SENTENCE
+        return UNSET
+    return value or None
+
+
 def parse_episode_input(raw: Mapping[str, Any], *, partial: bool, timezone: str) -> EpisodeInput:
     """Check the raw fields; raises ValidationError naming every bad field at once."""
     errors: dict[str, str] = {}
@@ -270,6 +288,8 @@ def parse_episode_input(raw: Mapping[str, Any], *, partial: bool, timezone: str)
         values["guest_ids"] = _id_list(raw.get("guests"), errors)
     if "chapters" in raw:
         values["chapters"] = _chapters(raw.get("chapters"), errors)
+    if present("transcript_language"):
+        values["transcript_language"] = _language(raw.get("transcript_language"), errors)
     if errors:
         names = ", ".join(sorted(errors))
         raise ValidationError(f"Please correct: {names}.", fields=errors)

@@ -4,6 +4,7 @@ range of dates."""
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,12 @@ class _Unset:
     def __bool__(self) -> bool:
         return False
 
+
+# A language: a BCP 47 tag of the common form (en, ru, uz-Latn); ECMA-262 too (the API schema).
+LANGUAGE_PATTERN = "^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
+LANGUAGE_MAX = 16
+LANGUAGE_SENTENCE = "An ISO 639 code such as en, ru or uz-Latn."
+_LANGUAGE = re.compile(LANGUAGE_PATTERN[1:-1])
 
 # A field the input did not give (PATCH): the stored value stays.
 UNSET: Any = _Unset()
@@ -37,6 +44,11 @@ def parse_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).strip().lower() in {"1", "true", "on", "yes", "y"}
+
+
+def is_language(value: str) -> bool:
+    """True for a language tag this service takes (LANGUAGE_PATTERN, at most LANGUAGE_MAX)."""
+    return len(value) <= LANGUAGE_MAX and _LANGUAGE.fullmatch(value) is not None
 
 
 def values_of(choices: type[enum.StrEnum]) -> list[str]:

@@ -17,7 +17,13 @@ from podcast.errors import ForbiddenError, ValidationError
 from podcast.feed.categories import parse_category
 from podcast.models import MediaAsset, Show, ShowChange, ShowType, User, utcnow
 from podcast.services import queries
-from podcast.services.fields import UNSET, choose_sentence, parse_bool
+from podcast.services.fields import (
+    LANGUAGE_SENTENCE,
+    UNSET,
+    choose_sentence,
+    is_language,
+    parse_bool,
+)
 from podcast.services.markup import has_control_characters, xml_safe
 from podcast.services.uploads import (
     Upload,
@@ -28,7 +34,6 @@ from podcast.services.uploads import (
 from podcast.storage import Storage
 
 PODCAST_NAMESPACE_GUID = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
-_LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TEXT_FIELDS = {
     "title": 255, "subtitle": 255, "author": 255, "owner_name": 255, "copyright": 255,
@@ -197,8 +202,8 @@ def parse_show_input(raw: Mapping[str, Any]) -> ShowInput:
             values["owner_email"] = value
     if "language" in raw:
         value = str(raw["language"] or "").strip()
-        if not _LANGUAGE.match(value) or len(value) > 16:
-            errors["language"] = "An ISO 639 code such as en, ru or uz-Latn."
+        if not is_language(value):
+            errors["language"] = LANGUAGE_SENTENCE
         else:
             values["language"] = value
     if "timezone" in raw:

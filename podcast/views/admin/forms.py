@@ -88,6 +88,7 @@ class EpisodeForm(FlaskForm):
     remove_image = BooleanField("Remove the current image")
     transcript = FileField("Transcript (SRT or WebVTT)")
     remove_transcript = BooleanField("Remove the current transcript")
+    transcript_language = StringField("Transcript language (ISO code such as ru or uz-Latn)")
     guests = FieldList(SelectField("Guest", choices=[], validate_choice=False), min_entries=0)
     new_guests = FieldList(FormField(NewGuestForm), min_entries=0)
     publish_at = StringField("Publish date and time")

@@ -9,7 +9,13 @@ from podcast.feed.categories import category_choices
 from podcast.jobs.records import JobState
 from podcast.models import EpisodeEvent, EpisodeStatus, EpisodeType, ShowType
 from podcast.services.episode_input import DESCRIPTION_MAX, NUMBER_MAX, SUMMARY_MAX, TITLE_MAX
-from podcast.services.fields import DATE_MAX, DATE_MIN, values_of
+from podcast.services.fields import (
+    DATE_MAX,
+    DATE_MIN,
+    LANGUAGE_MAX,
+    LANGUAGE_PATTERN,
+    values_of,
+)
 from podcast.services.guests import BIO_MAX, NAME_MAX
 from podcast.services.shows import DIRECTORIES, TEXT_FIELDS, URL_FIELDS
 from podcast.services.webhooks import URL_MAX
@@ -53,7 +59,8 @@ NO_NUL = "^[^\\u0000]*$"
 NOT_BLANK = f"^[^\\u0000]*[^{_SPACE}\\u0000][^\\u0000]*$"
 HTTP_URL = f"^(https?://[^{_SPACE}\\u0000]+)?$"
 EMAIL = f"^[^@{_SPACE}\\u0000]+@[^@{_SPACE}\\u0000]+\\.[^@{_SPACE}\\u0000]+$"
-LANGUAGE = "^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
+LANGUAGE = LANGUAGE_PATTERN
+LANGUAGE_OR_EMPTY = f"^({LANGUAGE_PATTERN[1:-1]})?$"
 
 
 def _text(max_length: int | None = None, pattern: str = NO_NUL, **extra: Any) -> dict[str, Any]:
@@ -98,6 +105,12 @@ _HOST = {
     },
 }
 
+_TRANSCRIPT_LANGUAGE = _text(
+    LANGUAGE_MAX,
+    LANGUAGE_OR_EMPTY,
+    description="The transcript's language (BCP 47, such as ru or uz-Latn); empty or null: "
+    "the show's.",
+)
 EPISODE_FIELDS_JSON: dict[str, Any] = {
     "title": _text(TITLE_MAX, ONE_LINE_REQUIRED, description="One line."),
     "summary": _nullable(_text(SUMMARY_MAX)),
@@ -113,6 +126,7 @@ EPISODE_FIELDS_JSON: dict[str, Any] = {
     "explicit": {"type": "boolean"},
     "guests": {"type": "array", "items": ID, "description": "Guest ids in speaking order."},
     "chapters": _nullable({"type": "array", "items": ref("Chapter")}),
+    "transcript_language": _nullable(_TRANSCRIPT_LANGUAGE),
     "image": {"type": "null", "description": "null removes the episode's image."},
     "transcript": {"type": "null", "description": "null removes the transcript."},
 }
@@ -131,6 +145,7 @@ EPISODE_FIELDS_MULTIPART: dict[str, Any] = {
     "season": _WHOLE,
     "number": _WHOLE,
     "chapters": {"type": "array", "items": ref("Chapter"), "description": "One JSON part."},
+    "transcript_language": _TRANSCRIPT_LANGUAGE,
     "audio": {**_BINARY, "description": "MP3 or M4A (AAC)."},
     "image": {**_BINARY, "description": "Square JPEG or PNG, 1400 to 3000 px."},
     "transcript": {**_BINARY, "description": "SRT or WebVTT."},
@@ -262,6 +277,10 @@ SCHEMAS: dict[str, Any] = {
             "audio": _nullable(ref("Audio")),
             "image": _URL_OR_NULL,
             "transcript": {**_URL_OR_NULL, "description": "WebVTT URL, or null."},
+            "transcript_language": {
+                "type": ["string", "null"],
+                "description": "The transcript's language (BCP 47); null: the show's.",
+            },
             "chapters": {"type": "array", "items": ref("ChapterOut")},
             "guests": {"type": "array", "items": ref("Guest")},
             "url": {"type": "string", "description": "The episode's public page."},

@@ -20,7 +20,8 @@ from werkzeug.datastructures import FileStorage
 
 from podcast.errors import PodcastError, ValidationError
 from podcast.services import jsontext
-from podcast.services.episode_input import chapter_start_error
+from podcast.services.episode_input import TRANSCRIPT_LANGUAGE_SENTENCE, chapter_start_error
+from podcast.services.fields import LANGUAGE_SENTENCE
 from podcast.services.uploads import Upload
 from podcast.views.api import openapi, schemas
 
@@ -107,7 +108,8 @@ _PATTERN_MESSAGES = {
     schemas.NOT_BLANK: "Required (and without NUL characters).",
     schemas.HTTP_URL: "Must be a full URL starting with https:// or http://.",
     schemas.EMAIL: "A valid email address.",
-    schemas.LANGUAGE: "An ISO 639 code such as en, ru or uz-Latn.",
+    schemas.LANGUAGE: LANGUAGE_SENTENCE,
+    schemas.LANGUAGE_OR_EMPTY: TRANSCRIPT_LANGUAGE_SENTENCE,
 }
 
 
