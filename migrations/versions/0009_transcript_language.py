@@ -1,7 +1,7 @@
 """An episode's transcript language, when it is not the show's (issue 11)
 
 Revision ID: 0009_transcript_language
-Revises: 0004_replaced_media
+Revises: 0007_notifications
 Create Date: 2026-12-02 02:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0009_transcript_language"
-down_revision = "0004_replaced_media"
+down_revision = "0007_notifications"
 branch_labels = None
 depends_on = None
 
