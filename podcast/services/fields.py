@@ -23,6 +23,7 @@ LANGUAGE_PATTERN = "^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
 LANGUAGE_MAX = 16
 LANGUAGE_SENTENCE = "An ISO 639 code such as en, ru or uz-Latn."
 _LANGUAGE = re.compile(LANGUAGE_PATTERN[1:-1])
+URL_MAX = 500  # every stored URL (website, links, funding, directories) fits this column
 
 # A field the input did not give (PATCH): the stored value stays.
 UNSET: Any = _Unset()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from podcast.errors import ConflictError, ValidationError
 from podcast.models import Episode, EpisodeGuest, Guest, MediaAsset, utcnow
+from podcast.services.fields import URL_MAX
 from podcast.services.markup import has_control_characters, xml_safe
 from podcast.services.shows import bump_current_show
 from podcast.services.slugs import unique_slug
@@ -43,8 +44,8 @@ def _url(value: Any, name: str, errors: dict[str, str]) -> str:
     text = str(value or "").strip()
     if text and (not text.startswith(("https://", "http://")) or has_control_characters(text)):
         errors[name] = "Must start with https:// or http://."
-    elif len(text) > 500:
-        errors[name] = "At most 500 characters."
+    elif len(text) > URL_MAX:
+        errors[name] = f"At most {URL_MAX} characters."
     return text
 
 

@@ -20,6 +20,7 @@ from podcast.services import queries
 from podcast.services.fields import (
     LANGUAGE_SENTENCE,
     UNSET,
+    URL_MAX,
     choose_sentence,
     is_language,
     parse_bool,
@@ -39,6 +40,8 @@ TEXT_FIELDS = {
     "title": 255, "subtitle": 255, "author": 255, "owner_name": 255, "copyright": 255,
     "funding_label": 128, "apple_verify": 128,
 }  # fmt: skip
+DESCRIPTION_BYTES_MAX = 4000  # Apple's limit for the show's description
+EMAIL_MAX = 255
 URL_FIELDS = ("website", "funding_url", "new_feed_url")
 # The subscribe links a show may list, in the order pages show them, with their names.
 DIRECTORIES = {
@@ -168,7 +171,7 @@ def _check_url(value: Any, name: str, errors: dict[str, str]) -> str:
     text = str(value or "").strip()
     if text and (not re.match(r"^https?://[^\s]+$", text) or has_control_characters(text)):
         errors[name] = "Must be a full URL starting with https://."
-    return text[:500]
+    return text[:URL_MAX]
 
 
 def parse_show_input(raw: Mapping[str, Any]) -> ShowInput:
@@ -190,8 +193,8 @@ def parse_show_input(raw: Mapping[str, Any]) -> ShowInput:
         value = xml_safe(str(raw["description"] or "").replace("\r\n", "\n").strip())
         if not value:
             errors["description"] = "Required: Apple refuses a show without a description."
-        elif len(value.encode()) > 4000:
-            errors["description"] = "At most 4000 bytes (Apple's limit)."
+        elif len(value.encode()) > DESCRIPTION_BYTES_MAX:
+            errors["description"] = f"At most {DESCRIPTION_BYTES_MAX} bytes (Apple's limit)."
         else:
             values["description"] = value
     if "owner_email" in raw:

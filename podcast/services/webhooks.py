@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from podcast.errors import ValidationError
 from podcast.models import Show, Webhook, utcnow
 from podcast.outbound import OutboundError, check_url
+from podcast.services.fields import URL_MAX
 
-URL_MAX = 500
 MAX_PER_SHOW = 20
 SECRET_BYTES = 32  # 64 hex characters
 

@@ -14,11 +14,17 @@ from podcast.services.fields import (
     DATE_MIN,
     LANGUAGE_MAX,
     LANGUAGE_PATTERN,
+    URL_MAX,
     values_of,
 )
 from podcast.services.guests import BIO_MAX, NAME_MAX
-from podcast.services.shows import DIRECTORIES, TEXT_FIELDS, URL_FIELDS
-from podcast.services.webhooks import URL_MAX
+from podcast.services.shows import (
+    DESCRIPTION_BYTES_MAX,
+    DIRECTORIES,
+    EMAIL_MAX,
+    TEXT_FIELDS,
+    URL_FIELDS,
+)
 
 MAX_ID = 2**31 - 1
 MAX_LIMIT = 100
@@ -91,7 +97,7 @@ _LINK = {
     "required": ["url"],
     "properties": {
         "label": _text(),
-        "url": _text(500, HTTP_URL, description="https:// or http:// URL."),
+        "url": _text(URL_MAX, HTTP_URL, description="https:// or http:// URL."),
     },
 }
 _HOST = {
@@ -154,14 +160,14 @@ EPISODE_FIELDS_MULTIPART: dict[str, Any] = {
 GUEST_FIELDS_JSON: dict[str, Any] = {
     "name": _text(NAME_MAX, ONE_LINE_REQUIRED),
     "bio": _nullable(_text(BIO_MAX, description="Markdown.")),
-    "website": _nullable(_text(500, HTTP_URL)),
+    "website": _nullable(_text(URL_MAX, HTTP_URL)),
     "links": _nullable({"type": "array", "items": ref("Link")}),
     "photo": {"type": "null", "description": "null removes the photo."},
 }
 GUEST_FIELDS_MULTIPART: dict[str, Any] = {
     "name": GUEST_FIELDS_JSON["name"],
     "bio": _text(BIO_MAX, description="Markdown."),
-    "website": _text(500, HTTP_URL),
+    "website": _text(URL_MAX, HTTP_URL),
     "links": {"type": "array", "items": ref("Link"), "description": "One JSON part."},
     "photo": {**_BINARY, "description": "JPEG or PNG, 100 to 6000 px a side."},
 }
@@ -170,10 +176,12 @@ SHOW_FIELDS_JSON: dict[str, Any] = {
     **{name: _text(limit, ONE_LINE) for name, limit in TEXT_FIELDS.items()},
     "title": _text(TEXT_FIELDS["title"], ONE_LINE_REQUIRED),
     "description": _text(
-        4000, NOT_BLANK, description="Markdown; at most 4000 bytes in UTF-8 (Apple's limit)."
+        DESCRIPTION_BYTES_MAX,
+        NOT_BLANK,
+        description=f"Markdown; at most {DESCRIPTION_BYTES_MAX} bytes in UTF-8 (Apple's limit).",
     ),
-    "owner_email": _text(255, EMAIL),
-    "language": _text(16, LANGUAGE, description="ISO 639 code such as en or uz-Latn."),
+    "owner_email": _text(EMAIL_MAX, EMAIL),
+    "language": _text(LANGUAGE_MAX, LANGUAGE, description="ISO 639 code such as en or uz-Latn."),
     "timezone": {"enum": sorted(available_timezones()), "description": "IANA time zone."},
     "categories": {
         "type": "array",
@@ -181,7 +189,7 @@ SHOW_FIELDS_JSON: dict[str, Any] = {
         "items": {"enum": category_choices()},
         "description": "Apple Podcasts categories, 'Category' or 'Category > Subcategory'.",
     },
-    **{name: _text(500, HTTP_URL) for name in URL_FIELDS},
+    **{name: _text(URL_MAX, HTTP_URL) for name in URL_FIELDS},
     "explicit": {"type": "boolean"},
     "locked": {"type": "boolean"},
     "complete": {"type": "boolean"},
@@ -189,7 +197,7 @@ SHOW_FIELDS_JSON: dict[str, Any] = {
     "directory_links": {
         "type": "object",
         "description": "Subscribe links by directory; other names are ignored.",
-        "properties": {name: _text(500, HTTP_URL) for name in DIRECTORIES},
+        "properties": {name: _text(URL_MAX, HTTP_URL) for name in DIRECTORIES},
         "additionalProperties": {"type": "string"},
     },
     "hosts": {"type": "array", "items": ref("Host")},
