@@ -1,4 +1,5 @@
-"""What the running app holds, declared once: its settings, storage, feed cache and the show.
+"""What the running app holds, declared once: its settings, storage, feed cache, login
+throttle and the show.
 
 Views and commands ask here; services never do (they are handed the session, storage and
 limits as plain values). The show is read once per request and forgotten when the next begins.
