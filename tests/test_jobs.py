@@ -271,3 +271,21 @@ def test_the_workers_scheduler_queues_the_daily_check_at_its_time(app):
     huey.execute(due)
     db.session.expire_all()
     assert [job.kind for job in db.session.scalars(select(Job))] == [STORAGE_CHECK]
+
+
+def test_the_queue_is_placed_by_its_settings(tmp_path):
+    from podcast.config import load_settings
+    from podcast.errors import ConfigError
+
+    base = {"PODCAST_SECRET_KEY": "x"}
+    assert f"sqlite:///{tmp_path / 'queue.db'}" == load_settings(tmp_path, base).QUEUE_URL
+    redis = {**base, "PODCAST_REDIS_URL": "redis://cache:6379/2"}
+    assert load_settings(tmp_path, redis).QUEUE_URL == "redis://cache:6379/2"
+    both = {**redis, "PODCAST_QUEUE_URL": "sqlite:////var/lib/podcast/queue.db"}
+    assert load_settings(tmp_path, both).QUEUE_URL == "sqlite:////var/lib/podcast/queue.db"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path, {**base, "PODCAST_QUEUE_URL": "amqp://rabbit/"})
+    assert caught.value.message == (
+        "PODCAST_QUEUE_URL='amqp://rabbit/' is not valid: "
+        "it must be sqlite:///path/to/queue.db or a redis:// URL."
+    )
