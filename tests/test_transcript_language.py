@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 from lxml import etree
+from lxml import html as lxml_html
 from support.api import episode_form
 
 from podcast import PROJECT_ROOT
@@ -111,6 +112,8 @@ def test_admin_form_sets_the_language_and_names_a_bad_one(client, login, no_csrf
     assert 'value="kk"' in client.get(url).get_data(as_text=True)
     assert client.post(url, data={**fields, "transcript_language": ""}).status_code == 302
     assert stored(episode) is None and feed_language(client) == "en"
+    form = lxml_html.fromstring(client.get(url).get_data(as_text=True))
+    assert form.get_element_by_id("transcript_language").get("value", "") == ""
 
 
 @pytest.mark.parametrize(("value", "loaded"), [('"tg"', True), (f'"{BAD}"', False)])

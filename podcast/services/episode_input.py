@@ -72,9 +72,11 @@ class EpisodeInput:
 
 
 # Fields the admin form and the API pass through as they are, by name (text, whole numbers,
-# flags): the form fills and reads them, the API returns them. The other fields have rules of
-# their own (status and publish_at, guests, chapters, episode_type).
-PLAIN_FIELDS = ("title", "summary", "description", "season", "number", "explicit")
+# flags, codes): the form fills and reads them, the API returns them. The other fields have rules
+# of their own (status and publish_at, guests, chapters, episode_type).
+PLAIN_FIELDS = (
+    "title", "summary", "description", "season", "number", "explicit", "transcript_language",
+)  # fmt: skip
 
 
 def _text(value: Any, name: str, limit: int, *, required: bool, errors: dict[str, str]) -> Any:

@@ -70,7 +70,6 @@ def _initial(episode: Episode | None, show: Show) -> dict[str, Any]:
         "episode_type": episode.episode_type.value,
         "publish_at": moment.strftime(PUBLISH_AT_FORMAT) if moment else "",
         "chapters": chapter_lines(episode.chapters),
-        "transcript_language": episode.transcript_language or "",
     }
 
 
@@ -110,7 +109,6 @@ def _episode_input(form: EpisodeForm, action: str, timezone: str) -> EpisodeInpu
         "publish_at": form.publish_at.data,
         "guests": form.guest_ids(),
         "chapters": form.chapters.data or "",
-        "transcript_language": form.transcript_language.data or "",
     }
     errors: dict[str, str] = {}
     new_guests = _new_guests(form, errors)

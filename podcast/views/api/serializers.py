@@ -62,7 +62,6 @@ def episode_json(episode: Episode) -> dict[str, Any]:
         "audio": _audio(audio),
         "image": media_url(episode.image),
         "transcript": media_url(episode.transcript),
-        "transcript_language": episode.transcript_language,
         "chapters": [
             {"start": float(c["start"]), "title": str(c["title"])}
             for c in episode.effective_chapters
