@@ -160,3 +160,17 @@ def test_check_spares_young_objects(runner, storage) -> None:
     result = runner.invoke(args=["check", "--fix"])
     assert result.exit_code == 0
     assert storage.exists("episodes/inflight/audio-y.mp3")
+
+
+def test_an_episode_check_moves_to_draft_leaves_the_feed(runner, client, storage, make_episode):
+    """The cached feed must not keep listing an episode whose audio check --fix unpublished."""
+    make_episode("Kept")
+    lost = make_episode("Lost")
+    assert b"<title>Lost</title>" in client.get("/feed.xml").data  # rendered and cached
+    storage.local_path(lost.audio.key).unlink()
+
+    fixed = runner.invoke(args=["check", "--fix", "--older-than", "0"])
+    assert fixed.exit_code == 0, fixed.output
+    feed = client.get("/feed.xml").data
+    assert b"<title>Lost</title>" not in feed
+    assert b"<title>Kept</title>" in feed

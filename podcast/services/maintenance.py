@@ -16,6 +16,7 @@ from podcast.errors import NotFoundError
 from podcast.models import Episode, EpisodeStatus, Guest, MediaAsset, Show, utcnow
 from podcast.notify.events import episode_changed, public_face
 from podcast.services import replaced
+from podcast.services.shows import bump_revision
 from podcast.services.uploads import TEMP_PREFIX, delete_objects
 from podcast.storage import Storage
 
@@ -135,6 +136,7 @@ def check_storage(
                     moment = utcnow()
                     before = public_face(episode, moment)
                     episode.status = EpisodeStatus.DRAFT
+                    bump_revision(episode.show, moment)  # the cached feed must drop it
                     episode_changed(session, episode, before, moment)  # webhooks hear of it
     if fix:
         for asset in _unattached_assets(session):
