@@ -13,6 +13,7 @@ from functools import cached_property
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from podcast.errors import ConflictError, NotFoundError, UnauthorizedError, ValidationError
@@ -213,11 +214,7 @@ def token_state(row: ApiToken, now: datetime | None = None) -> str:
 def authenticate_token(
     session: Session, token: str, now: datetime | None = None
 ) -> tuple[User, ApiToken]:
-    """The active user owning this bearer token and its row; UnauthorizedError says why not.
-
-    Its last use is written when the one stored is a minute old or more: a burst of requests
-    writes once, not once each.
-    """
+    """The active user owning this bearer token and its row; UnauthorizedError says why not."""
     now = now or utcnow()
     row = None
     if token and len(token) <= 200:
@@ -234,12 +231,22 @@ def authenticate_token(
     user = row.user
     if not user.active:
         raise UnauthorizedError("The account this API token belongs to is deactivated.")
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+    return user, row
+
+
+def record_token_use(session: Session, token_id: int, now: datetime | None = None) -> None:
+    """Write a token's last use if the stored one is a minute old or more, once per burst.
+
+    Best effort, in a transaction of its own after the request's work: a database that is busy
+    or gone costs the request nothing (its last use is written next time).
+    """
+    now = now or utcnow()
+    try:
         # Conditional, so concurrent requests of the same minute write the row once.
         session.execute(
             update(ApiToken)
             .where(
-                ApiToken.id == row.id,
+                ApiToken.id == token_id,
                 or_(
                     ApiToken.last_used_at.is_(None),
                     ApiToken.last_used_at <= now - LAST_USED_RESOLUTION,
@@ -248,7 +255,8 @@ def authenticate_token(
             .values(last_used_at=now)
         )
         session.commit()
-    return user, row
+    except DBAPIError:
+        session.rollback()
 
 
 def user_for_token(session: Session, token: str) -> User | None:

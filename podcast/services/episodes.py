@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
@@ -218,10 +219,13 @@ def create_episode(
     max_bytes: int,
     now: datetime | None = None,
     guid: str | None = None,
+    before_commit: Callable[[Episode], None] | None = None,
 ) -> Episode:
     """Create an episode with its files; on any failure no row and no object remain.
 
     `guid` keeps an episode's identity when it comes from elsewhere (the seed folder).
+    `before_commit` sees the flushed episode inside the transaction: an answer built there is
+    built from what is committed, and what it adds is committed with it.
     """
     now = now or utcnow()
     with removing_new_objects_on_failure(session, storage) as new_keys:
@@ -245,6 +249,9 @@ def create_episode(
         session.add(episode)
         bump_revision(show, now, public=_listed(episode))
         episode_changed(session, episode, UNSEEN, now)
+        if before_commit is not None:
+            session.flush()
+            before_commit(episode)
         session.commit()
     return episode
 

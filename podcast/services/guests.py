@@ -113,6 +113,7 @@ def save_guest(
     *,
     photo: Upload | None = None,
     remove_photo: bool = False,
+    before_commit: Callable[[Guest], None] | None = None,
 ) -> Guest:
     """Create (guest None) or update a guest and its photo in one commit, the same from the
     form, the API and the seed folder.
@@ -120,7 +121,8 @@ def save_guest(
     The steps, in order: the fields were checked by parse_guest_input; a new photo is checked and
     stored (refused: nothing changed); fields and photo are applied and committed together
     (failed: the new file is deleted); the replaced photo's file goes after the commit. The
-    slug never changes, so links keep working.
+    slug never changes, so links keep working. `before_commit` sees the flushed guest inside
+    the transaction (an answer built there is built from what is committed).
     """
     replaced: MediaAsset | None = None
     with removing_new_objects_on_failure(session, storage) as new_keys:
@@ -143,6 +145,9 @@ def save_guest(
                 session.delete(replaced)
         guest.updated_at = utcnow()
         bump_current_show(session)
+        if before_commit is not None:
+            session.flush()
+            before_commit(guest)
         session.commit()
     if replaced is not None and storage is not None:
         delete_objects(storage, [replaced.key])

@@ -8,7 +8,12 @@ from flask import Blueprint, Response, g, jsonify, request, url_for
 
 from podcast.errors import UnauthorizedError, ValidationError
 from podcast.extensions import csrf, db
-from podcast.services.accounts import authenticate_token
+from podcast.models import utcnow
+from podcast.services.accounts import (
+    LAST_USED_RESOLUTION,
+    authenticate_token,
+    record_token_use,
+)
 from podcast.views.api import openapi, schemas
 from podcast.views.errors import error_json
 
@@ -28,10 +33,23 @@ def _require_token() -> Response | None:
     if scheme.lower() != "bearer" or not token:
         return _unauthorized("Send an API token: Authorization: Bearer <token>.", token)
     try:
-        g.api_user, g.api_token = authenticate_token(db.session, token)
+        g.api_user, row = authenticate_token(db.session, token)
+        g.api_token_id, g.api_token_last_used = row.id, row.last_used_at
     except UnauthorizedError as exc:
         return _unauthorized(exc.message, token)
     return None
+
+
+@bp.after_request
+def _record_token_use(response: Response) -> Response:
+    """The token's last use, written after the work (at most once a minute, never failing it)."""
+    if "api_token_id" not in g:
+        return response
+    # Values read at authentication: the rows may be expired now, and the database gone.
+    token_id, last_used = g.pop("api_token_id"), g.pop("api_token_last_used")
+    if last_used is None or utcnow() - last_used >= LAST_USED_RESOLUTION:
+        record_token_use(db.session, token_id)
+    return response
 
 
 def _unauthorized(message: str, token: str) -> Response:

@@ -15,10 +15,10 @@ from podcast.services import queries
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments
 from podcast.services.fields import choose_sentence
+from podcast.views.api.answers import CreateAnswer
 from podcast.views.api.base import (
     ID_RULE,
     bp,
-    created,
     known_id,
     no_content,
     page_arguments,
@@ -80,21 +80,31 @@ def list_episodes() -> Response:
 
 @bp.post("/episodes")
 def create_episode() -> Response:
-    """Create an episode; on any failure nothing is stored."""
+    """Create an episode; on any failure nothing is stored. An Idempotency-Key makes it safe to
+    retry: the same key and body get the first answer again, never a second episode."""
     show = _show()
     body = read_body("EpisodeCreate", "EpisodeCreateForm")
+    answer = CreateAnswer("createEpisode", body, _created_episode)
+    replayed = answer.replay()
+    if replayed is not None:
+        return replayed
     data = parse_episode_input(_fields(body), partial=False, timezone=show.timezone)
-    episode = publishing.create_episode(
+    publishing.create_episode(
         db.session,
         current.storage(),
         show,
         data,
         _attachments(body),
         max_bytes=current.max_upload_bytes(),
+        before_commit=answer.seal,
     )
+    return answer.response()
+
+
+def _created_episode(episode: Episode) -> tuple[dict[str, Any], str]:
     location = url_for("api.get_episode", episode_id=episode.id, _external=True)
     warnings = publishing.numbering_warnings(db.session, episode)
-    return created({**episode_json(episode), "warnings": warnings}, location)
+    return {**episode_json(episode), "warnings": warnings}, location
 
 
 @bp.get(f"/episodes/<{ID_RULE}:episode_id>")

@@ -11,10 +11,10 @@ from podcast.errors import NotFoundError
 from podcast.extensions import db
 from podcast.models import Guest
 from podcast.services import guests, queries
+from podcast.views.api.answers import CreateAnswer
 from podcast.views.api.base import (
     ID_RULE,
     bp,
-    created,
     known_id,
     no_content,
     page_arguments,
@@ -49,13 +49,19 @@ def list_guests() -> Response:
 
 @bp.post("/guests")
 def create_guest() -> Response:
-    """Create a guest with a unique slug."""
+    """Create a guest with a unique slug; an Idempotency-Key makes a retry safe."""
     body = read_body("GuestCreate")
-    guest = guests.save_guest(
-        db.session, current.storage(), None, guests.parse_guest_input(_fields(body))
-    )
-    location = url_for("api.get_guest", guest_id=guest.id, _external=True)
-    return created(guest_json(guest), location)
+    answer = CreateAnswer("createGuest", body, _created_guest)
+    replayed = answer.replay()
+    if replayed is not None:
+        return replayed
+    data = guests.parse_guest_input(_fields(body))
+    guests.save_guest(db.session, current.storage(), None, data, before_commit=answer.seal)
+    return answer.response()
+
+
+def _created_guest(guest: Guest) -> tuple[dict[str, Any], str]:
+    return guest_json(guest), url_for("api.get_guest", guest_id=guest.id, _external=True)
 
 
 @bp.get(f"/guests/<{ID_RULE}:guest_id>")

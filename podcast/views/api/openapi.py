@@ -106,6 +106,19 @@ _JOB_FILTERS = [
     {"name": "show", "in": "query", "description": "A show's id.", "schema": ID},
     {"name": "state", "in": "query", "schema": {"enum": JOB_STATES}},
 ]
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retry safe: for 24 hours, the same key with the same body gets the first "
+        "answer again (with `Idempotent-Replayed: true`) instead of a second resource; the same "
+        "key with another body is a 422 (`idempotency_key_reused`), and one saved by a request "
+        "running at the same time a 409."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+}
+_CREATED = "Created (or, for a known Idempotency-Key, the first answer again)."
 _NO_CONTENT = {"204": {"description": "Deleted."}}
 
 
@@ -125,8 +138,8 @@ def _paths() -> dict[str, Any]:
             ),
             "post": _operation(
                 "createEpisode", "Create an episode: multipart with audio, or JSON for a draft.",
-                _ok("201", "EpisodeSaved", "Created."), "400 401 409 413 415 422 503",
-                body=create_body, tag="episodes",
+                _ok("201", "EpisodeSaved", _CREATED), "400 401 409 413 415 422 503",
+                body=create_body, parameters=[_IDEMPOTENCY_KEY], tag="episodes",
             ),
         },
         "/episodes/{episode_id}": {
@@ -151,8 +164,9 @@ def _paths() -> dict[str, Any]:
                 "401 422", parameters=_LIST_PARAMETERS, tag="guests",
             ),
             "post": _operation(
-                "createGuest", "Create a guest.", _ok("201", "Guest", "Created."),
-                "400 401 415 422", body={"application/json": "GuestCreate"}, tag="guests",
+                "createGuest", "Create a guest.", _ok("201", "Guest", _CREATED),
+                "400 401 409 415 422", body={"application/json": "GuestCreate"},
+                parameters=[_IDEMPOTENCY_KEY], tag="guests",
             ),
         },
         "/guests/{guest_id}": {

@@ -18,7 +18,7 @@ def list_tokens() -> Response:
     limit, cursor = page_arguments()
     rows = queries.api_tokens(g.api_user.id, before=cursor, limit=limit + 1)
     return page_response(
-        rows, limit, lambda row: token_json(row, current=g.api_token.id), "api.list_tokens"
+        rows, limit, lambda row: token_json(row, current=g.api_token_id), "api.list_tokens"
     )
 
 
