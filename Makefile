@@ -7,7 +7,6 @@ HOST ?= 127.0.0.1
 WORKERS ?= 2
 JOB_WORKERS ?= 1
 PYTEST_WORKERS ?= 2
-JOB_WORKERS ?= 1
 
 .PHONY: serve test lint format bench clean
 
