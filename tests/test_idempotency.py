@@ -197,3 +197,34 @@ def test_a_key_saved_meanwhile_by_another_request_is_a_409(client, show, api_tok
     with pytest.raises(ConflictError, match="send it again"):
         idempotency.remember(db.session, request, idempotency.SavedResponse(201, {}, ""))
     db.session.rollback()
+
+
+def test_a_change_saved_before_the_database_went_away_is_never_called_unsaved(flaky_db) -> None:
+    # PATCH answers with the episode read again after the commit: when the database is gone by
+    # then, the answer must say the change was saved, not "Nothing was saved; try again".
+    app, (cut, restore) = flaky_db
+    headers = seed_show_and_token()
+    client = app.test_client()
+    created = client.post("/api/v1/guests", headers=headers, json={"name": "Janette"})
+    assert created.status_code == 201
+    guest_id = created.get_json()["id"]
+    episode = _post_episode(client, headers, guests=str(guest_id)).get_json()
+
+    def cut_after_update(session: Any, _context: Any) -> None:
+        if any(isinstance(obj, Episode) for obj in session.dirty):
+            event.listen(db.session, "after_commit", lambda _s: cut(), once=True)
+
+    event.listen(db.session, "after_flush", cut_after_update, once=True)
+    try:
+        response = client.patch(
+            f"/api/v1/episodes/{episode['id']}", headers=headers, json={"summary": "Changed"}
+        )
+    finally:
+        if event.contains(db.session, "after_flush", cut_after_update):
+            event.remove(db.session, "after_flush", cut_after_update)
+    restore()
+    assert response.status_code == 503, response.get_json()
+    message = response.get_json()["error"]["message"]
+    assert "Nothing was saved" not in message and "was saved" in message
+    db.session.expire_all()
+    assert db.session.get(Episode, episode["id"]).summary == "Changed"

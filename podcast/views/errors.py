@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, has_request_context, jsonify, render_template, request
+from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from podcast.errors import PodcastError
@@ -24,6 +26,16 @@ def error_json(
     response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
     response.status_code = status
     return response
+
+
+_COMMITTED = "podcast.committed"
+
+
+@event.listens_for(Session, "after_commit")
+def _note_commit(session: Session) -> None:
+    """Remember that this request saved something: a later database error must not deny it."""
+    if has_request_context():
+        request.environ[_COMMITTED] = True
 
 
 def register(app: Flask) -> None:
@@ -73,7 +85,13 @@ def register(app: Flask) -> None:
         # The services roll back on failure; say so, instead of a bare "internal error".
         app.logger.error("database error on %s %s", request.method, request.path, exc_info=exc)
         db.session.rollback()  # the page below may read (the signed-in user) on this session
-        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        if request.environ.get(_COMMITTED):
+            status, code = 503, "database_unavailable"
+            message = (
+                "The change was saved, but the database became unavailable before the answer "
+                "was ready: read the resource again (GET) before sending the change again."
+            )
+        elif isinstance(exc, OperationalError) or exc.connection_invalidated:
             status, code = 503, "database_unavailable"
             message = (
                 "The database is unavailable right now. Nothing was saved; try again in a moment."
