@@ -18,8 +18,8 @@ from podcast.services.slugs import unique_slug
 from podcast.services.uploads import (
     Upload,
     delete_objects,
-    ingest_image,
     removing_new_objects_on_failure,
+    swap_image,
 )
 from podcast.storage import Storage
 
@@ -131,18 +131,10 @@ def save_guest(
         else:
             _apply(guest, data)
         if photo is not None or remove_photo:
-            asset = None
-            if photo is not None:
-                if storage is None:
-                    raise ValueError("save_guest needs the storage to store a photo")
-                asset = ingest_image(
-                    storage, photo, owner=guest.slug, field="photo", artwork=False,
-                    max_bytes=PHOTO_MAX_BYTES, collection="guests",
-                )  # fmt: skip
-                new_keys.append(asset.key)
-            replaced, guest.photo = guest.photo, asset
-            if replaced is not None:
-                session.delete(replaced)
+            replaced = swap_image(
+                session, storage, guest, "photo", photo, new_keys,
+                owner=guest.slug, artwork=False, max_bytes=PHOTO_MAX_BYTES, collection="guests",
+            )  # fmt: skip
         guest.updated_at = utcnow()
         bump_current_show(session)
         if before_commit is not None:

@@ -29,8 +29,8 @@ from podcast.services.markup import has_control_characters, xml_safe
 from podcast.services.uploads import (
     Upload,
     delete_objects,
-    ingest_image,
     removing_new_objects_on_failure,
+    swap_image,
 )
 from podcast.storage import Storage
 
@@ -308,16 +308,11 @@ def save_show(
             session.add(change)
         show.updated_at = utcnow()
         if artwork is not None:
-            if storage is None:
-                raise ValueError("save_show needs the storage to store artwork")
-            asset = ingest_image(
-                storage, artwork, owner=show.podcast_guid, field="artwork", artwork=True,
-                max_bytes=ARTWORK_MAX_BYTES, collection="show",
+            replaced = swap_image(
+                session, storage, show, "artwork", artwork, new_keys,
+                owner=show.podcast_guid, artwork=True, max_bytes=ARTWORK_MAX_BYTES,
+                collection="show",
             )  # fmt: skip
-            new_keys.append(asset.key)
-            replaced, show.artwork = show.artwork, asset
-            if replaced is not None:
-                session.delete(replaced)
         if not creating or artwork is not None:
             bump_revision(show)
         session.commit()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol, runtime_checkable
+from typing import IO, Any, Protocol, runtime_checkable
 
 from sqlalchemy.orm import Session
 
@@ -263,6 +263,37 @@ def delete_objects(storage: Storage, keys: list[str]) -> None:
             storage.delete(key)
         except Exception:  # storage may be down; the orphan is found by `podcast check`
             log.warning("could not delete %s from storage; `podcast check --fix` will", key)
+
+
+def swap_image(
+    session: Session,
+    storage: Storage | None,
+    holder: Any,
+    attribute: str,
+    upload: Upload | None,
+    new_keys: list[str],
+    *,
+    owner: str,
+    artwork: bool,
+    max_bytes: int,
+    collection: str,
+) -> MediaAsset | None:
+    """Put the checked, stored `upload` (None: nothing) in holder.attribute; return the replaced
+    row, deleted in the session, whose object the caller deletes once the commit succeeded."""
+    asset = None
+    if upload is not None:
+        if storage is None:
+            raise ValueError(f"storing a {attribute} needs the storage")
+        asset = ingest_image(
+            storage, upload, owner=owner, field=attribute, artwork=artwork,
+            max_bytes=max_bytes, collection=collection,
+        )  # fmt: skip
+        new_keys.append(asset.key)
+    replaced: MediaAsset | None = getattr(holder, attribute)
+    setattr(holder, attribute, asset)
+    if replaced is not None:
+        session.delete(replaced)
+    return replaced
 
 
 @contextmanager
