@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import http.server
 import inspect
 import io
 import os
 import re
+import threading
 from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
@@ -442,3 +444,39 @@ def test_an_upload_failure_whose_chain_was_cut_still_says_why() -> None:
     found = _client_error_behind(cut)
     assert isinstance(found, ClientError)
     assert found.response["Error"]["Code"] == "InvalidAccessKeyId"
+
+
+class _NotS3(http.server.BaseHTTPRequestHandler):
+    """A web server that answers every request 200 with an HTML page, as a wrong endpoint does."""
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        body = b"<html><body>Welcome to nginx!</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _answer
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize("size", [1000, 10 * MIB], ids=["single", "multipart"])
+def test_an_endpoint_that_is_not_s3_is_named_in_the_error(size: int) -> None:
+    """A 200 without S3's fields (wrong endpoint, a proxy, a server shutting down) is no 500."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotS3)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        storage = S3Storage("b", endpoint_url=f"http://127.0.0.1:{server.server_port}")
+        with pytest.raises(StorageUnavailableError, match="did not answer as S3 does"):
+            storage.put(
+                "episodes/x/audio.mp3", io.BytesIO(os.urandom(size)), content_type="audio/mpeg"
+            )
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -23,6 +23,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 from podcast.errors import NotFoundError
 from podcast.storage.base import (
@@ -145,6 +146,11 @@ class S3Storage:
             else:
                 cause = "the connection to the storage service failed"
             raise _unavailable(cause, write=write) from exc
+        except (KeyError, ResponseParserError) as exc:
+            # An answer without the fields every S3 reply has: the endpoint (or a proxy in front
+            # of it, or a server shutting down) is not speaking S3.
+            cause = "the storage endpoint did not answer as S3 does; check PODCAST_S3_ENDPOINT_URL"
+            raise _unavailable(cause, write=write) from exc
 
     def put(
         self,
@@ -198,16 +204,16 @@ class S3Storage:
         try:
             with self._translated(key):
                 head = self.client.head_object(Bucket=self.bucket, Key=self._full(key))
+                return ObjectInfo(
+                    key=key,
+                    size=int(head["ContentLength"]),
+                    etag=str(head.get("ETag", "")).strip('"'),
+                    last_modified=head["LastModified"].astimezone(UTC),
+                    content_type=head.get("ContentType") or DEFAULT_CONTENT_TYPE,
+                )
         except NotFoundError:
             self.check()  # HeadObject answers a bare 404 for a missing bucket too.
             raise
-        return ObjectInfo(
-            key=key,
-            size=int(head["ContentLength"]),
-            etag=str(head.get("ETag", "")).strip('"'),
-            last_modified=head["LastModified"].astimezone(UTC),
-            content_type=head.get("ContentType") or DEFAULT_CONTENT_TYPE,
-        )
 
     def exists(self, key: str) -> bool:
         """Tell whether an object is stored at key."""
