@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -97,6 +98,13 @@ def _parse_argon2_profile(value: str) -> str:
     return name
 
 
+def _parse_handle(value: str) -> str:
+    value = value.strip()
+    if value and not re.fullmatch(r"[a-z][a-z0-9-]{0,38}[a-z0-9]", value):
+        raise ValueError("must be a show's handle (lowercase ASCII letters, digits, hyphens)")
+    return value
+
+
 def _parse_flag(value: str) -> bool:
     value = value.strip().lower()
     if value in {"1", "true", "yes", "on"}:
@@ -138,6 +146,9 @@ SETTINGS: dict[str, Setting] = {
         "PODCAST_PASSWORD_HASHING", _parse_argon2_profile, "RFC_9106_LOW_MEMORY"
     ),
     "WEBSUB_HUB": Setting("PODCAST_WEBSUB_HUB", _parse_optional_url, ""),
+    # The handle of the show that keeps the one-show URLs (/feed.xml, /episodes/<slug>);
+    # unset: the first show created.
+    "PRIMARY_SHOW": Setting("PODCAST_PRIMARY_SHOW", _parse_handle, ""),
     # Tests only: lets webhooks reach receivers on 127.0.0.1 and private networks.
     "WEBHOOK_ALLOW_PRIVATE": Setting("PODCAST_WEBHOOK_ALLOW_PRIVATE", _parse_flag, "0"),
 }
@@ -161,6 +172,7 @@ class Settings:
     REPLACED_MEDIA_GRACE_DAYS: int
     PASSWORD_HASHING: str
     WEBSUB_HUB: str | None
+    PRIMARY_SHOW: str
     WEBHOOK_ALLOW_PRIVATE: bool
     extra: dict[str, Any] = field(default_factory=dict)
 

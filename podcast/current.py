@@ -70,9 +70,10 @@ def replaced_media_grace() -> timedelta:
 
 
 def show() -> Show | None:
-    """The show this service publishes, read once per request (None before it is set up)."""
+    """The primary show (PODCAST_PRIMARY_SHOW, else the first), read once per request; None
+    before any show is set up."""
     if _SHOW_KEY not in g:
-        setattr(g, _SHOW_KEY, queries.current_show(db.session))
+        setattr(g, _SHOW_KEY, queries.primary_show(db.session, settings().PRIMARY_SHOW))
     return g.get(_SHOW_KEY)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -123,11 +124,13 @@ def enum_column(cls: type[enum.StrEnum], name: str) -> Enum:
 
 
 class Show(Model):
-    """The podcast itself: what the channel of the feed says."""
+    """One podcast of the network: what the channel of its feed says."""
 
     __tablename__ = "show"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # ASCII, lowercase, chosen at creation, never changed nor reused: /shows/<handle>/...
+    handle: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(255))
     subtitle: Mapped[str] = mapped_column(String(255), default="")
     description: Mapped[str] = mapped_column(Text, default="")
@@ -156,6 +159,8 @@ class Show(Model):
     new_feed_url: Mapped[str] = mapped_column(String(500), default="")
     apple_verify: Mapped[str] = mapped_column(String(128), default="")
     podcast_guid: Mapped[str] = mapped_column(String(36))
+    # Archived: pages say so, the feed stays up marked complete, new episodes are refused.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped in the same transaction as any public content change: caches compare it.
     revision: Mapped[int] = mapped_column(Integer, default=1)
     # When what listeners see last changed (edits, deletes, unpublishing; not drafts). Only ever
@@ -165,6 +170,34 @@ class Show(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     artwork: Mapped[MediaAsset | None] = relationship(foreign_keys=[artwork_id])
+
+    @property
+    def archived(self) -> bool:
+        """True once an admin archived the show."""
+        return self.archived_at is not None
+
+
+class ShowMember(Model):
+    """A producer's membership of a show: they see, edit and publish its episodes."""
+
+    __tablename__ = "show_member"
+
+    show_id: Mapped[int] = mapped_column(
+        ForeignKey("show.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RetiredHandle(Model):
+    """The handle of a deleted show: its URLs were public once, so it is never given again."""
+
+    __tablename__ = "retired_handle"
+
+    handle: Mapped[str] = mapped_column(String(40), primary_key=True)
+    retired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class MediaAsset(Model):
@@ -234,12 +267,16 @@ class Episode(Model):
     __table_args__ = (
         CheckConstraint("season IS NULL OR season >= 1", name="season_positive"),
         CheckConstraint("number IS NULL OR number >= 1", name="number_positive"),
+        # Slugs are unique within a show; the same title may exist in two shows.
+        UniqueConstraint("show_id", "slug", name="uq_episode_show_slug"),
+        # A show's next release and its newest episodes, whatever the number of shows.
+        Index("ix_episode_show_publish", "show_id", "publish_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     show_id: Mapped[int] = mapped_column(ForeignKey("show.id", ondelete="CASCADE"), index=True)
     guid: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: str(uuid.uuid4()))
-    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    slug: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(255))
     summary: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str] = mapped_column(Text, default="")
@@ -340,6 +377,7 @@ class User(UserMixin, Model):
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+    memberships: Mapped[list[ShowMember]] = relationship(cascade="all, delete-orphan")
 
     @property
     def is_active(self) -> bool:

@@ -11,7 +11,7 @@ from support.api import episode_form, seed_show_and_token
 
 from podcast.extensions import db
 from podcast.models import EpisodeStatus
-from podcast.services.queries import current_show
+from podcast.services.queries import primary_show
 
 OUT_OF_RANGE = [
     "0001-01-01T00:00:00Z",
@@ -90,7 +90,7 @@ def test_backup_import_refuses_a_date_outside_the_range(app, runner, tmp_path) -
     result = runner.invoke(args=["import", str(tmp_path / "backup")])
     assert result.exit_code == 1
     assert "created_at" in result.output and "1900" in result.output, result.output
-    assert current_show(db.session) is None
+    assert primary_show(db.session) is None
 
 
 # Rows stored before the rule: each shown in a time zone that moves it out of Python's range.

@@ -140,6 +140,6 @@ def test_seed_loader_reports_a_bomb_cover_and_loads_no_half_show(app, runner, tm
     result = runner.invoke(args=["load-episodes", str(root)])
     assert result.exit_code == 1
     assert "too large" in result.output, result.output
-    from podcast.services.queries import current_show
+    from podcast.services.queries import primary_show
 
-    assert current_show(db.session) is None
+    assert primary_show(db.session) is None

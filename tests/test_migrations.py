@@ -98,3 +98,57 @@ def test_episode_files_get_their_guid_from_their_key_once(tmp_path: Path) -> Non
         "episodes/5f0c-guid/audio-abc.mp3": "5f0c-guid",
         "guests/dilfuza/photo-abc.jpg": None,
     }
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_the_single_show_becomes_the_first_show_of_the_network(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'network.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("empty_postgres")
+    )
+    app = make_app(tmp_path, url)
+    with app.app_context():
+        upgrade(revision="0009_transcript_language")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    'INSERT INTO "show" (title, subtitle, description, author, owner_name,'
+                    " owner_email, language, timezone, categories, explicit, show_type,"
+                    " copyright, website, funding_url, funding_label, directory_links, hosts,"
+                    " locked, complete, new_feed_url, apple_verify, podcast_guid, revision,"
+                    " created_at, updated_at) VALUES ('Majlis', '', 'd', '', '', '', 'en', 'UTC',"
+                    " '[]', false, 'episodic', '', '', '', '', '{}', '[]', true, false, '', '',"
+                    " 'guid-1', 7, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
+            for email, role in (("p@example.org", "producer"), ("a@example.org", "admin")):
+                conn.execute(
+                    text(
+                        "INSERT INTO user_account (email, password_hash, role, active, created_at,"
+                        " session_generation) VALUES (:e, 'x', :r, true, '2026-01-01 00:00:00', 0)"
+                    ),
+                    {"e": email, "r": role},
+                )
+        upgrade()
+        with db.engine.connect() as conn:
+            show = conn.execute(
+                text('SELECT handle, title, podcast_guid, revision, archived_at FROM "show"')
+            ).one()
+            members = (
+                conn.execute(
+                    text(
+                        "SELECT email FROM show_member JOIN user_account"
+                        " ON user_account.id = show_member.user_id"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        db.engine.dispose()
+    assert tuple(show) == ("majlis", "Majlis", "guid-1", 7, None)
+    assert members == ["p@example.org"]  # producers keep their show; admins need no membership

@@ -49,11 +49,11 @@ def load_episodes_command(directory: str | None, if_empty: bool) -> None:
     """Load the show, guests and episodes from DIR (default: episodes/); safe to run twice."""
     from podcast.config import PROJECT_ROOT
     from podcast.extensions import db
-    from podcast.services.queries import current_show
+    from podcast.services.queries import primary_show
     from podcast.services.seed import load_folder
     from podcast.views.urls import feed_url
 
-    if if_empty and current_show(db.session) is not None:
+    if if_empty and primary_show(db.session) is not None:
         click.echo("The database already has a show; nothing loaded.")
         return
     root = Path(directory) if directory else PROJECT_ROOT / "episodes"

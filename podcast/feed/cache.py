@@ -19,7 +19,7 @@ from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from podcast.feed.build import (
@@ -74,73 +74,101 @@ class RenderedFeed:
 
 
 class FeedCache:
-    """Holds the latest rendered feed; `renders` counts renders (tests and bench read it)."""
+    """Holds each show's latest rendered feed; `renders` counts renders (tests and bench
+    read it)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entry: RenderedFeed | None = None
-        self._fragments: dict[Any, str] = {}  # each item's XML from the last render
+        self._guard = threading.Lock()
+        self._locks: dict[int, threading.Lock] = {}
+        self._entries: dict[int, RenderedFeed] = {}
+        self._fragments: dict[int, dict[Any, str]] = {}  # each item's XML from the last render
         self.renders = 0
 
     def clear(self) -> None:
-        """Forget the rendered feed."""
-        with self._lock:
-            self._entry = None
+        """Forget every rendered feed."""
+        with self._guard:
+            self._entries.clear()
             self._fragments.clear()
+
+    def _lock_of(self, show_id: int) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(show_id, threading.Lock())
 
     def get(
         self, session: Session, state: FeedState, now: datetime, links: Callable[[], FeedLinks]
     ) -> RenderedFeed:
-        """The feed for this state: the cached one when the key matches, else a new render
-        (`links` is asked for the URLs only then)."""
-        entry = self._entry
+        """The show's feed for this state: the cached one when the key matches, else a new
+        render (`links` is asked for the URLs only then)."""
+        entry = self._entries.get(state.show_id)
         if entry is not None and entry.key == state.key:
             return entry
-        with self._lock:  # one render per process, not one per waiting thread
-            entry = self._entry
+        # One render per show and process, not one per waiting thread; other shows go on.
+        with self._lock_of(state.show_id):
+            entry = self._entries.get(state.show_id)
             if entry is not None and entry.key == state.key:
                 return entry
-            entry = _render(session, state, now, links(), self._fragments)
+            fragments = self._fragments.setdefault(state.show_id, {})
+            entry = _render(session, state, now, links(), fragments)
             self.renders += 1
             # A write committed while rendering: serve this one but do not keep it under the
             # old key (revision only grows, so an unchanged key proves nothing slipped in).
-            after = feed_state(session, now)
+            after = feed_state(session, now, show_id=state.show_id)
             if after is not None and after.key == state.key:
-                self._entry = entry
+                self._entries[state.show_id] = entry
             return entry
 
 
-@lru_cache(maxsize=1)
-def _state_statement() -> Any:
-    """Built once: per request only the bound time changes (SQLAlchemy caches the SQL too)."""
+@lru_cache(maxsize=3)
+def _state_statement(by: str) -> Any:
+    """Built once per kind (by handle, by id, the first show): per request only the bound
+    values change (SQLAlchemy caches the SQL too)."""
     now = bindparam("now", type_=UTCDateTime())
-    # The next moment any episode's publish_at passes. Given the revision, the set of public
-    # episodes can only change at such a moment, so (revision, next release) is a complete key.
-    # Unfiltered, the publish_at index alone answers it; a future draft merely costs one
-    # re-render of identical bytes.
-    next_release = select(func.min(Episode.publish_at)).where(Episode.publish_at > now)
-    return (
-        select(Show.id, Show.revision, Show.updated_at, next_release.scalar_subquery())
-        .order_by(Show.id)
-        .limit(1)
+    # The next moment any of the show's episodes' publish_at passes. Given the revision, the
+    # set of public episodes can only change at such a moment, so (revision, next release) is
+    # a complete key. The (show_id, publish_at) index answers it whatever the number of shows;
+    # a future draft merely costs one re-render of identical bytes.
+    next_release = (
+        select(func.min(Episode.publish_at))
+        .where(Episode.show_id == Show.id, Episode.publish_at > now)
+        .correlate(Show)
     )
+    statement = select(Show.id, Show.revision, Show.updated_at, next_release.scalar_subquery())
+    if by == "handle":
+        return statement.where(Show.handle == bindparam("handle"))
+    if by == "id":
+        return statement.where(Show.id == bindparam("show_id"))
+    return statement.order_by(Show.id).limit(1)
 
 
-def feed_state(session: Session, now: datetime | None = None) -> FeedState | None:
-    """Read the feed's cache key and the next release time in one small query (None: no show).
+def feed_state(
+    session: Session,
+    now: datetime | None = None,
+    *,
+    handle: str | None = None,
+    show_id: int | None = None,
+) -> FeedState | None:
+    """Read a show's feed cache key and next release time in one small query (None: no such
+    show). The show is named by handle or id; neither: the first show.
 
     On a connection of its own, outside the session's transaction: it must see the latest
     commit, even one made while this request rendered.
     """
+    values: dict[str, Any] = {"now": now or utcnow()}
+    by = "first"
+    if handle:
+        by, values["handle"] = "handle", handle
+    elif show_id is not None:
+        by, values["show_id"] = "id", show_id
     with session.get_bind().engine.connect() as conn:
-        row = conn.execute(_state_statement(), {"now": now or utcnow()}).first()
+        row = conn.execute(_state_statement(by), values).first()
     return None if row is None else FeedState(*row)
 
 
-def load_items(session: Session, now: datetime) -> list[FeedItem]:
-    """The public episodes at `now`, newest first, as plain values: two queries, no ORM objects."""
+def load_items(session: Session, now: datetime, show_id: int) -> list[FeedItem]:
+    """The show's public episodes at `now`, newest first, as plain values: two queries, no ORM
+    objects."""
     audio, image = aliased(MediaAsset), aliased(MediaAsset)
-    visible = queries.is_visible(now)
+    visible = and_(queries.is_visible(now), Episode.show_id == show_id)
     rows = session.execute(
         select(
             Episode.id,
@@ -201,7 +229,7 @@ def _render(
     session: Session, state: FeedState, now: datetime, links: FeedLinks, fragments: dict[Any, str]
 ) -> RenderedFeed:
     show = session.get_one(Show, state.show_id)
-    items = load_items(session, now)
+    items = load_items(session, now, show.id)
     body = render_feed(show, items, links, fragments)
     digest = hashlib.sha256(body).hexdigest()[:32]
     # The same moment the feed states as lastBuildDate: one content time, only moving forward.
@@ -218,10 +246,15 @@ def _render(
 
 
 def current_feed(
-    cache: FeedCache, session: Session, links: Callable[[], FeedLinks], now: datetime
+    cache: FeedCache,
+    session: Session,
+    links: Callable[[], FeedLinks],
+    now: datetime,
+    handle: str | None = None,
 ) -> tuple[RenderedFeed, FeedState] | None:
-    """The feed valid at `now` and the state it was checked against (None: no show yet)."""
-    state = feed_state(session, now)
+    """The feed of the show with `handle` (None or "": the first show) valid at `now`, and
+    the state it was checked against (None: no such show)."""
+    state = feed_state(session, now, handle=handle)
     if state is None:
         return None
     return cache.get(session, state, now, links), state

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podcast.errors import NotFoundError, ValidationError
+from podcast.errors import ConflictError, NotFoundError, ValidationError
 from podcast.models import (
     Episode,
     EpisodeGuest,
@@ -228,6 +228,11 @@ def create_episode(
     built from what is committed, and what it adds is committed with it.
     """
     now = now or utcnow()
+    if show.archived:
+        raise ConflictError(
+            f"The show '{show.title}' is archived: it takes no new episodes. "
+            "An admin can bring it back from its settings."
+        )
     with removing_new_objects_on_failure(session, storage) as new_keys:
         guests = _resolve_guests(session, data)
         guid = guid or _guid_for_new_episode(session, files)
@@ -236,7 +241,12 @@ def create_episode(
         _apply_fields(episode, data)
         episode.slug = unique_slug(
             episode.title,
-            lambda s: session.scalar(select(Episode.id).where(Episode.slug == s)) is not None,
+            lambda s: (
+                session.scalar(
+                    select(Episode.id).where(Episode.show_id == show.id, Episode.slug == s)
+                )
+                is not None
+            ),
             fallback="episode",
         )
         has_audio = files.audio is not None or files.staged_audio_id is not None

@@ -13,7 +13,7 @@ from podcast.errors import ConflictError, ValidationError
 from podcast.models import Episode, EpisodeGuest, Guest, MediaAsset, utcnow
 from podcast.services.fields import URL_MAX
 from podcast.services.markup import has_control_characters, xml_safe
-from podcast.services.shows import bump_current_show
+from podcast.services.shows import bump_shows_of_guest
 from podcast.services.slugs import unique_slug
 from podcast.services.uploads import (
     Upload,
@@ -136,7 +136,7 @@ def save_guest(
                 owner=guest.slug, artwork=False, max_bytes=PHOTO_MAX_BYTES, collection="guests",
             )  # fmt: skip
         guest.updated_at = utcnow()
-        bump_current_show(session)
+        bump_shows_of_guest(session, guest.id)
         if before_commit is not None:
             session.flush()
             before_commit(guest)
@@ -163,7 +163,6 @@ def delete_guest(session: Session, guest: Guest) -> None:
             f"({listed}); remove them from those first."
         )
     session.delete(guest)
-    bump_current_show(session)
     session.commit()
 
 

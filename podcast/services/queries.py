@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,17 +38,41 @@ def is_visible(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def current_show(session: Session) -> Show | None:
-    """The show this service publishes (the first one), its artwork loaded; None before setup."""
-    return session.scalar(select(Show).options(joinedload(Show.artwork)).order_by(Show.id).limit(1))
+def primary_show(session: Session, handle: str = "") -> Show | None:
+    """The primary show (the one with `handle` when it exists, else the first one), its
+    artwork loaded; None before any show is set up. The old one-show URLs belong to it."""
+    statement = select(Show).options(joinedload(Show.artwork))
+    if handle:
+        found = session.scalar(statement.where(Show.handle == handle))
+        if found is not None:
+            return found
+    return session.scalar(statement.order_by(Show.id).limit(1))
 
 
-def public_episodes(now: datetime | None = None) -> Select[Episode]:
-    """Visible episodes, newest first, with audio, image and guests loaded in bulk."""
+def show_by_handle(session: Session, handle: str) -> Show | None:
+    """The show with this handle, its artwork loaded; None when there is none."""
+    return session.scalar(
+        select(Show).options(joinedload(Show.artwork)).where(Show.handle == handle)
+    )
+
+
+def shows_of_guest(guest_id: int) -> Select[Show]:
+    """The shows with an episode (any status) the guest is on."""
+    on_guest = select(Episode.show_id).join(EpisodeGuest).where(EpisodeGuest.guest_id == guest_id)
+    return select(Show).where(Show.id.in_(on_guest)).order_by(Show.id)
+
+
+def _in_show(show_id: int | None) -> ColumnElement[bool]:
+    return true() if show_id is None else Episode.show_id == show_id
+
+
+def public_episodes(now: datetime | None = None, show_id: int | None = None) -> Select[Episode]:
+    """Visible episodes of one show (None: of every show), newest first, with audio, image
+    and guests loaded in bulk."""
     now = now or utcnow()
     return (
         select(Episode)
-        .where(is_visible(now))
+        .where(is_visible(now), _in_show(show_id))
         .options(
             selectinload(Episode.audio),
             selectinload(Episode.image),
@@ -66,9 +91,11 @@ def _contains(column: Any, word: str) -> ColumnElement[bool]:
     return func.lower(column).contains(word, autoescape=True)
 
 
-def search_public_episodes(query: str, now: datetime | None = None) -> Select[Episode]:
+def search_public_episodes(
+    query: str, now: datetime | None = None, show_id: int | None = None
+) -> Select[Episode]:
     """Visible episodes whose title, summary, notes or guest names contain the words of `query`."""
-    statement = public_episodes(now)
+    statement = public_episodes(now, show_id)
     for word in query.split()[:8]:
         word = word.lower()
         guest_match = select(EpisodeGuest.episode_id).join(Guest).where(_contains(Guest.name, word))
@@ -104,16 +131,18 @@ def numbering_twins(session: Session, episode: Episode) -> list[Episode]:
     )
 
 
-def public_episode(slug: str, now: datetime | None = None) -> Episode | None:
-    """The visible episode with this slug, or None (drafts and future episodes are None)."""
-    return db.session.scalar(public_episodes(now).where(Episode.slug == slug))
+def public_episode(slug: str, show_id: int, now: datetime | None = None) -> Episode | None:
+    """The show's visible episode with this slug, or None (drafts and future episodes are None)."""
+    return db.session.scalar(public_episodes(now, show_id).where(Episode.slug == slug))
 
 
-def next_scheduled_at(now: datetime | None = None) -> datetime | None:
-    """When the next scheduled episode becomes public (caches must expire then)."""
+def next_scheduled_at(now: datetime | None = None, show_id: int | None = None) -> datetime | None:
+    """When the next scheduled episode of a show (None: of any) becomes public (caches must
+    expire then)."""
     now = now or utcnow()
     return db.session.scalar(
         select(func.min(Episode.publish_at)).where(
+            _in_show(show_id),
             Episode.status.in_(VISIBLE_STATUSES),
             Episode.publish_at > now,
             Episode.audio_id.is_not(None),
@@ -223,15 +252,25 @@ def _lean(statement: Select[Episode], *, full: bool) -> Select[Episode]:
     )
 
 
-def episode_listing(session: Session, query: str, number: int, now: datetime | None = None) -> Page:
-    """A page of the public episodes, or of those matching the search words."""
-    statement = search_public_episodes(query, now) if query else public_episodes(now)
+def episode_listing(
+    session: Session,
+    query: str,
+    number: int,
+    now: datetime | None = None,
+    show_id: int | None = None,
+) -> Page:
+    """A page of a show's public episodes, or of those matching the search words."""
+    statement = (
+        search_public_episodes(query, now, show_id) if query else public_episodes(now, show_id)
+    )
     return paginate(session, _lean(statement, full=False), number)
 
 
-def episode_page(session: Session, slug: str, now: datetime | None = None) -> Episode | None:
-    """The visible episode with this slug and all its page shows, in two queries."""
-    statement = public_episodes(now).where(Episode.slug == slug)
+def episode_page(
+    session: Session, slug: str, show_id: int, now: datetime | None = None
+) -> Episode | None:
+    """The show's visible episode with this slug and all its page shows, in two queries."""
+    statement = public_episodes(now, show_id).where(Episode.slug == slug)
     return session.scalar(_lean(statement, full=True))
 
 
@@ -251,7 +290,9 @@ def neighbours(
     when, ident = episode.publish_at, episode.id
     older = or_(Episode.publish_at < when, and_(Episode.publish_at == when, Episode.id < ident))
     newer = or_(Episode.publish_at > when, and_(Episode.publish_at == when, Episode.id > ident))
-    base = select(Episode.slug, Episode.title).where(is_visible(now))
+    base = select(Episode.slug, Episode.title).where(
+        is_visible(now), Episode.show_id == episode.show_id
+    )
     previous = session.execute(
         base.where(older).order_by(Episode.publish_at.desc(), Episode.id.desc()).limit(1)
     ).first()
@@ -300,11 +341,13 @@ def sitemap_rows(session: Session, now: datetime | None = None) -> tuple[list[An
 # The producers' side: the admin's lists and the API's pages, drafts included.
 
 
-def admin_episodes(session: Session) -> list[Episode]:
-    """Every episode, newest (publish date, else creation) first, with audio and guests."""
+def admin_episodes(session: Session, show_ids: Collection[int] | None = None) -> list[Episode]:
+    """Every episode of the shows (None: of every show), newest (publish date, else creation)
+    first, with audio and guests."""
     return list(
         session.scalars(
             select(Episode)
+            .where(true() if show_ids is None else Episode.show_id.in_(show_ids))
             .options(
                 selectinload(Episode.audio),
                 selectinload(Episode.appearances).joinedload(EpisodeGuest.guest),
@@ -348,17 +391,27 @@ def _api_episodes() -> Select[Episode]:
     )
 
 
-def api_episode(session: Session, episode_id: int) -> Episode | None:
-    """One episode, whatever its status, with all the API shows of it."""
-    return session.scalar(_api_episodes().where(Episode.id == episode_id))
+def api_episode(
+    session: Session, episode_id: int, show_ids: Collection[int] | None = None
+) -> Episode | None:
+    """One episode, whatever its status, with all the API shows of it; None when it is not in
+    one of `show_ids` (None: any show), so another show's episode looks missing."""
+    statement = _api_episodes().where(Episode.id == episode_id)
+    if show_ids is not None:
+        statement = statement.where(Episode.show_id.in_(show_ids))
+    return session.scalar(statement)
 
 
 def api_episodes_page(
-    session: Session, limit: int, before_id: int | None, status: EpisodeStatus | None
+    session: Session,
+    limit: int,
+    before_id: int | None,
+    status: EpisodeStatus | None,
+    show_id: int | None = None,
 ) -> list[Episode]:
-    """Up to `limit` + 1 episodes (the extra one says there is more), newest id first, below
-    the cursor `before_id`, of one status when given."""
-    statement = _api_episodes().order_by(Episode.id.desc())
+    """Up to `limit` + 1 episodes of a show (the extra one says there is more), newest id
+    first, below the cursor `before_id`, of one status when given."""
+    statement = _api_episodes().where(_in_show(show_id)).order_by(Episode.id.desc())
     if status is not None:
         statement = statement.where(Episode.status == status)
     if before_id is not None:

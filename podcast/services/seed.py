@@ -49,7 +49,7 @@ def read_front_matter(path: Path) -> tuple[dict[str, Any], str]:
 def _load_show(
     session: Session, storage: Storage, root: Path, feed_url: str, report: LoadReport
 ) -> Show:
-    existing = queries.current_show(session)
+    existing = queries.primary_show(session)
     if existing is not None:
         report.skipped.append(f"show “{existing.title}” (already loaded)")
         return existing

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from podcast.errors import ForbiddenError, ValidationError
@@ -25,6 +26,7 @@ from podcast.services.fields import (
     is_language,
     parse_bool,
 )
+from podcast.services.handles import handle_from_title, handle_problem
 from podcast.services.markup import has_control_characters, xml_safe
 from podcast.services.uploads import (
     Upload,
@@ -60,6 +62,7 @@ DIRECTORIES = {
 class ShowInput:
     """The show's checked settings, from parse_show_input; UNSET: leave as it is."""
 
+    handle: Any = UNSET  # a new show's only; never changes afterwards
     title: Any = UNSET
     subtitle: Any = UNSET
     description: Any = UNSET
@@ -160,10 +163,14 @@ def bump_revision(show: Show, now: datetime | None = None, *, public: bool = Tru
         show.content_at = max(show.content_at, now) if show.content_at else now
 
 
-def bump_current_show(session: Session, now: datetime | None = None) -> None:
-    """The show's public content changed (a guest's page or name): bump it, if it exists yet."""
-    show = queries.current_show(session)
-    if show is not None:
+def bump_shows_of_guest(
+    session: Session, guest_id: int | None, now: datetime | None = None
+) -> None:
+    """A guest's public details changed: bump every show with an episode they are on (their
+    feeds name them); the other shows' feeds keep their bytes and ETags."""
+    if guest_id is None:
+        return
+    for show in session.scalars(queries.shows_of_guest(guest_id)):
         bump_revision(show, now)
 
 
@@ -178,6 +185,9 @@ def parse_show_input(raw: Mapping[str, Any]) -> ShowInput:
     """Check the given settings (form or JSON); raises ValidationError naming every bad one."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
+    if "handle" in raw:
+        handle = str(raw["handle"] or "").strip()
+        values["handle"] = handle.lower() if handle.isascii() else handle
     for name, limit in TEXT_FIELDS.items():
         if name in raw:
             value = str(raw[name] or "").strip()
@@ -284,9 +294,14 @@ def save_show(
     artwork: Upload | None = None,
     feed_url: str = "",
     actor: Actor = COMMAND_LINE,
+    feed_url_of: Callable[[str], str] | None = None,
 ) -> Show:
-    """Create (show None, its podcast:guid derived once from `feed_url`) or update the show and
-    its artwork in one commit, the same from the form, the API and the seed folder.
+    """Create (show None, its podcast:guid derived once from `feed_url`, or from
+    `feed_url_of(handle)`) or update a show and its artwork in one commit, the same from the
+    form, the API, the command line and the seed folder.
+
+    A new show's handle is the one given (checked: free, not reserved, never used before) or
+    one made from its title; an existing show's handle never changes.
 
     The steps, in order: the settings were checked by parse_show_input; new artwork is checked
     (Apple's rule) and stored (refused: nothing changed); settings and artwork are applied and
@@ -295,13 +310,16 @@ def save_show(
     for an admin (ForbiddenError otherwise, before anything is stored), recorded in ShowChange.
     """
     changes = _guard_admin_only(show, data, actor)
+    settings = data.given()
+    handle = _checked_handle(session, show, settings.pop("handle", None), settings)
     replaced: MediaAsset | None = None
     with removing_new_objects_on_failure(session, storage) as new_keys:
         creating = show is None
         if show is None:
-            show = Show(title="", podcast_guid=podcast_guid_for(feed_url))
+            feed_url = feed_url_of(handle) if feed_url_of is not None else feed_url
+            show = Show(title="", handle=handle, podcast_guid=podcast_guid_for(feed_url))
             session.add(show)
-        for name, value in data.given().items():
+        for name, value in settings.items():
             setattr(show, name, value)
         for change in changes:
             change.show = show
@@ -315,10 +333,38 @@ def save_show(
             )  # fmt: skip
         if not creating or artwork is not None:
             bump_revision(show)
-        session.commit()
+        try:
+            session.commit()
+        except IntegrityError:
+            if not creating:
+                raise
+            # Another request created a show with this handle between the check and now.
+            raise ValidationError(
+                "Please correct: handle.",
+                fields={"handle": f"'{handle}' is taken by another show."},
+            ) from None
     if replaced is not None and storage is not None:
         delete_objects(storage, [replaced.key])
     return show
+
+
+def _checked_handle(
+    session: Session, show: Show | None, given: str | None, settings: dict[str, Any]
+) -> str:
+    """The handle a save keeps or gives; ValidationError on the field when it cannot."""
+    if show is not None:
+        if given is not None and given != show.handle:
+            raise ValidationError(
+                "Please correct: handle.",
+                fields={"handle": "A show's handle never changes: its feed and pages live there."},
+            )
+        return show.handle
+    if not given:
+        return handle_from_title(session, str(settings.get("title") or ""))
+    problem = handle_problem(session, given)
+    if problem is not None:
+        raise ValidationError("Please correct: handle.", fields={"handle": problem})
+    return given
 
 
 def create_show(session: Session, raw: Mapping[str, Any], feed_url: str) -> Show:

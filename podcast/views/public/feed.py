@@ -22,7 +22,9 @@ FEED_CONTENT_TYPE = "application/rss+xml; charset=utf-8"
 
 def current_feed(now: datetime | None = None) -> tuple[cache.RenderedFeed, cache.FeedState] | None:
     """The feed valid at `now` (default: this moment), rendered with this site's URLs."""
-    return cache.current_feed(current.feed_cache(), db.session, FeedUrls, now or utcnow())
+    return cache.current_feed(
+        current.feed_cache(), db.session, FeedUrls, now or utcnow(), current.settings().PRIMARY_SHOW
+    )
 
 
 @bp.route("/feed.xml")

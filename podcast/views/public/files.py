@@ -27,10 +27,11 @@ def _conditional(response: Response) -> Response:
 @bp.route("/episodes/<slug>/chapters.json")
 def chapters(slug: str) -> Response:
     """The episode's chapters in the JSON chapters 1.2 format."""
-    episode = queries.public_episode(slug)
+    show = current.show()
+    episode = queries.public_episode(slug, show.id) if show is not None else None
     if episode is None or not episode.effective_chapters:
         abort(404)
-    body = json.dumps(json_chapters(episode, current.show()), ensure_ascii=False).encode()
+    body = json.dumps(json_chapters(episode, show), ensure_ascii=False).encode()
     response = Response(body, mimetype=CHAPTERS_MIME)
     response.set_etag(hashlib.sha256(body).hexdigest()[:32])
     return _conditional(response)
@@ -39,7 +40,8 @@ def chapters(slug: str) -> Response:
 @bp.route("/episodes/<slug>/transcript.vtt")
 def transcript(slug: str) -> Response:
     """The episode's transcript as WebVTT, its cue text escaped whenever it was stored."""
-    episode = queries.public_episode(slug)
+    show = current.show()
+    episode = queries.public_episode(slug, show.id) if show is not None else None
     body = presenters.transcript_vtt(episode.transcript) if episode is not None else None
     if body is None:
         abort(404)

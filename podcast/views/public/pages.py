@@ -22,7 +22,7 @@ def _public_caching(response: Response) -> Response:
     # never past the moment a scheduled episode becomes public.
     if response.status_code == 200 and "Cache-Control" not in response.headers:
         max_age = 60
-        due = queries.next_scheduled_at()
+        due = queries.next_scheduled_at()  # any show's: a page may list several
         if due is not None:
             max_age = max(0, min(max_age, int((due - utcnow()).total_seconds())))
         response.headers["Cache-Control"] = f"public, max-age={max_age}"
@@ -36,10 +36,10 @@ def index() -> str:
     if number is None:
         abort(404, description="There is no such page of episodes.")
     query = presenters.search_terms(request.args.get("q"))
-    page = queries.episode_listing(db.session, query, number)
+    show = current.show()
+    page = queries.episode_listing(db.session, query, number, show_id=show.id if show else -1)
     if number > 1 and not page.items:
         abort(404, description="There is no such page of episodes.")
-    show = current.show()
     return render_template(
         "public/index.html",
         show=show,
@@ -53,8 +53,8 @@ def index() -> str:
 @bp.route("/episodes/<slug>")
 def episode(slug: str) -> str:
     """One episode: player, chapters, notes, guests, transcript, and its neighbours."""
-    item = queries.episode_page(db.session, slug)
     show = current.show()
+    item = queries.episode_page(db.session, slug, show.id) if show is not None else None
     if item is None or show is None:
         abort(404, description=NOT_PUBLISHED)
     cues = presenters.transcript_cues(item.transcript)
