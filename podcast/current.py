@@ -29,6 +29,7 @@ FEED_CACHE_KEY = "podcast.feed.cache"
 THROTTLE_KEY = "podcast.throttle"
 PASSWORDS_KEY = "podcast.passwords"
 _SHOW_KEY = "_podcast_show"
+HANDLES_KEY = "_podcast_show_handles"  # views.urls keeps every show's handle there
 
 
 def settings() -> Settings:
@@ -78,5 +79,6 @@ def show() -> Show | None:
 
 
 def forget_show() -> None:
-    """Drop the remembered show (a new request, or the show was just created)."""
+    """Drop the remembered show and handles (a new request, or a show was just created)."""
     g.pop(_SHOW_KEY, None)
+    g.pop(HANDLES_KEY, None)

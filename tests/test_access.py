@@ -33,6 +33,7 @@ from podcast.services.uploads import Upload
 from podcast.services.webhooks import create_webhook
 
 PUBLIC, ADMIN, USERS, API, LOGOUT = "public", "admin", "users", "api", "logout"
+MOVED = "moved"  # an address from before several shows: 301 to the show's own, for everyone
 API_ADMIN = "api_admin"  # the API for admins only: a producer's token gets 403
 HOOK_URL = "https://93.184.216.34/hooks/podcast"
 WRONG_TOKEN = {"Authorization": "Bearer pod_wrong"}
@@ -53,7 +54,16 @@ class Route:
 # until it is added here with the access it should have.
 ROUTES: dict[tuple[str, str], Route] = {
     ("/", "GET"): Route(PUBLIC, "/"),
-    ("/episodes/<slug>", "GET"): Route(PUBLIC, "/episodes/{slug}"),
+    ("/episodes/<slug>", "GET"): Route(MOVED, "/episodes/{slug}"),
+    ("/shows/<handle>/", "GET"): Route(PUBLIC, "/shows/majlis/"),
+    ("/shows/<handle>/feed.xml", "GET"): Route(MOVED, "/shows/majlis/feed.xml"),
+    ("/shows/<handle>/episodes/<slug>", "GET"): Route(PUBLIC, "/shows/majlis/episodes/{slug}"),
+    ("/shows/<handle>/episodes/<slug>/chapters.json", "GET"): Route(
+        PUBLIC, "/shows/majlis/episodes/{slug}/chapters.json"
+    ),
+    ("/shows/<handle>/episodes/<slug>/transcript.vtt", "GET"): Route(
+        PUBLIC, "/shows/majlis/episodes/{slug}/transcript.vtt"
+    ),
     ("/episodes/<slug>/chapters.json", "GET"): Route(PUBLIC, "/episodes/{slug}/chapters.json"),
     ("/episodes/<slug>/transcript.vtt", "GET"): Route(PUBLIC, "/episodes/{slug}/transcript.vtt"),
     ("/guests/<slug>", "GET"): Route(PUBLIC, "/guests/{guest_slug}"),
@@ -265,6 +275,8 @@ def _sent_to_login(response: Any) -> bool:
 def _expect(route: Route, method: str, caller: str) -> str:
     """The outcome this caller must get: ok, login, forbidden, unauthorized, logged_in_home."""
     session = caller in ("producer", "admin")
+    if route.kind == MOVED:
+        return "moved"
     if route.kind == PUBLIC:
         if route.url == "/login" and method == "GET" and session:
             return "logged_in_home"  # a logged-in user is sent on to the dashboard
@@ -299,6 +311,9 @@ def test_access(client, no_csrf, login, api_token, targets, rule, method, caller
         else:  # a form post: saved (redirect), re-shown with errors, or refused as invalid
             assert status < 500 and status not in (401, 403), (status, body[:300])
             assert not _sent_to_login(response) or route.kind == LOGOUT
+    elif outcome == "moved":
+        assert status == 301, (status, body[:300])
+        assert client.get(response.location, headers=headers).status_code == 200
     elif outcome == "logged_in_home":
         assert status == 302 and response.location.startswith("/admin/")
     elif outcome == "login":
@@ -348,7 +363,7 @@ def test_get_on_a_delete_page_only_asks(client, login, targets) -> None:
     assert page.status_code == 200
     form = lxml.html.fromstring(page.data).xpath("//form[@method='post' or @method='POST']")
     assert form, "the delete page asks with a form that posts"
-    assert client.get(f"/episodes/{targets['slug']}").status_code == 200
+    assert client.get(f"/shows/majlis/episodes/{targets['slug']}").status_code == 200
 
 
 def test_get_on_logout_keeps_the_session(client, login, targets) -> None:
@@ -375,7 +390,7 @@ def test_form_posts_without_csrf_token_change_nothing(client, login, targets, ru
     response = client.post(route.url.format(**targets), data=route.body)
     assert response.status_code == 400
     assert _fingerprint() == before
-    assert client.get(f"/episodes/{targets['slug']}").status_code == 200
+    assert client.get(f"/shows/majlis/episodes/{targets['slug']}").status_code == 200
 
 
 def _csrf_token(client: FlaskClient, url: str) -> str:
@@ -392,7 +407,7 @@ def test_the_same_post_with_its_token_works(client, login, targets) -> None:
     )
     assert response.status_code == 302
     assert db.session.get(Episode, targets["episode"]).status == EpisodeStatus.DRAFT
-    assert client.get(f"/episodes/{targets['slug']}").status_code == 404
+    assert client.get(f"/shows/majlis/episodes/{targets['slug']}").status_code == 404
 
 
 def test_logout_without_csrf_token_keeps_the_session(client, login, targets) -> None:
@@ -464,7 +479,7 @@ def test_anonymous_actions_are_sent_to_login_and_change_nothing(client, targets,
     else:
         assert response.status_code == 302
         assert response.location.startswith("/login")
-    assert client.get(f"/episodes/{targets['slug']}").status_code == 200
+    assert client.get(f"/shows/majlis/episodes/{targets['slug']}").status_code == 200
 
 
 @pytest.mark.parametrize("url", PAGES)

@@ -22,9 +22,9 @@ PUBLIC_PAGES = [
     "/",
     "/?q=equality",
     "/?q=nothing-matches-this",
-    "/episodes/sexual-violence-in-central-asia",
+    "/shows/majlis/episodes/sexual-violence-in-central-asia",
     "/guests/janette-akhilgova",
-    "/episodes/no-such-episode",
+    "/shows/majlis/episodes/no-such-episode",
     "/login",
 ]
 ADMIN_PAGES = [

@@ -231,8 +231,8 @@ def test_same_title_gets_its_own_slug_and_cyrillic_is_transliterated(
     assert post(client, title="Выборы", audio=mp3()).status_code == 302
     slugs = sorted(db.session.scalars(select(Episode.slug)))
     assert slugs == ["vybory", "vybory-2"]
-    assert client.get("/episodes/vybory").status_code == 200
-    assert client.get("/episodes/vybory-2").status_code == 200
+    assert client.get("/shows/majlis/episodes/vybory").status_code == 200
+    assert client.get("/shows/majlis/episodes/vybory-2").status_code == 200
 
 
 def test_markdown_and_bios_are_sanitized_on_the_public_pages(client, login, no_csrf, show) -> None:
@@ -252,13 +252,13 @@ def test_markdown_and_bios_are_sanitized_on_the_public_pages(client, login, no_c
         },
     )
     assert response.status_code == 302
-    for url in ("/episodes/sanitized", "/guests/risky-guest"):
+    for url in ("/shows/majlis/episodes/sanitized", "/guests/risky-guest"):
         doc = lxml_html.fromstring(client.get(url).get_data(as_text=True))
         main = doc.xpath("//main")[0]
         assert not main.xpath(".//script"), url
         assert not main.xpath(".//*[@onclick or @onerror]"), url
         assert not [h for h in main.xpath(".//a/@href") if h.lower().startswith("javascript")]
-    episode_page = lxml_html.fromstring(client.get("/episodes/sanitized").get_data(as_text=True))
+    episode_page = lxml_html.fromstring(client.get("/shows/majlis/episodes/sanitized").get_data(as_text=True))
     assert episode_page.xpath("//main//strong[text()='kept']")
     guest_page = lxml_html.fromstring(client.get("/guests/risky-guest").get_data(as_text=True))
     assert guest_page.xpath("//main//em[text()='ok']")

@@ -46,7 +46,7 @@ def test_save_draft_with_audio_keeps_it_off_the_site(client, login, no_csrf, sho
     (episode,) = episodes()
     assert episode.status == EpisodeStatus.DRAFT
     assert episode.audio is not None and abs(episode.audio.duration_seconds - 18) < 1
-    assert client.get(f"/episodes/{episode.slug}").status_code == 404
+    assert client.get(f"/shows/majlis/episodes/{episode.slug}").status_code == 404
     dashboard = page(client.get("/admin/"))
     row = dashboard.xpath(ROWS)[0]
     assert "Draft" in row.text_content()
@@ -85,7 +85,7 @@ def test_publish_with_guests_in_order_and_a_new_guest(
     assert [g.name for g in episode.guests] == [
         "Alisher Ilkhamov", "Zarina Ergasheva", "Дильфуза Куролова",
     ]  # fmt: skip
-    public = client.get(f"/episodes/{episode.slug}")
+    public = client.get(f"/shows/majlis/episodes/{episode.slug}")
     assert public.status_code == 200
     text = page(public).text_content()
     assert "Water Wars" in text and "Дильфуза Куролова" in text
@@ -107,7 +107,7 @@ def test_publish_with_a_future_date_schedules_in_the_show_time_zone(
     assert episode.status == EpisodeStatus.SCHEDULED
     # Europe/Prague is UTC+1 in January.
     assert episode.publish_at == datetime(2031, 1, 15, 8, 0, tzinfo=UTC)
-    assert client.get(f"/episodes/{episode.slug}").status_code == 404
+    assert client.get(f"/shows/majlis/episodes/{episode.slug}").status_code == 404
     row = page(client.get("/admin/")).xpath(ROWS)[0].text_content()
     assert "Scheduled for 2031-01-15 09:00" in row
     form = page(client.get(f"/admin/episodes/{episode.id}/edit"))
@@ -123,7 +123,7 @@ def test_dashboard_lists_newest_first_with_links(client, login, make_episode) ->
     titles = [row.xpath(".//td//a")[0].text_content() for row in dashboard.xpath(ROWS)]
     assert titles == ["Idea", "Newer", "Older"]
     links = [a.get("href") for a in dashboard.xpath(ROWS + "//a")]
-    assert "/episodes/newer" in links and not any(link.endswith("/episodes/idea") for link in links)
+    assert "/shows/majlis/episodes/newer" in links and not any(link.endswith("/shows/majlis/episodes/idea") for link in links)
 
 
 def test_staged_upload_reports_what_was_read_and_is_used_by_the_form(
@@ -214,12 +214,12 @@ def test_edit_replaces_audio_and_keeps_the_old_file_for_its_grace_period(
 
 def test_unpublish_takes_the_episode_off_the_site(client, login, no_csrf, make_episode) -> None:
     episode = make_episode("Going away")
-    assert client.get("/episodes/going-away").status_code == 200
+    assert client.get("/shows/majlis/episodes/going-away").status_code == 200
     login()
     response = client.post(f"/admin/episodes/{episode.id}/unpublish")
     assert response.status_code == 302
     assert episodes()[0].status == EpisodeStatus.DRAFT
-    assert client.get("/episodes/going-away").status_code == 404
+    assert client.get("/shows/majlis/episodes/going-away").status_code == 404
 
 
 def test_delete_confirmation_names_what_goes_and_delete_removes_it(

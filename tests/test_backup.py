@@ -39,7 +39,7 @@ def test_round_trip_gives_the_same_feed_byte_for_byte(app, runner, tmp_path):
         assert result.exit_code == 0, result.output
         assert "media files restored" in result.output
         assert _feed(restored) == original
-        page = restored.test_client().get("/episodes/sexual-violence-in-central-asia")
+        page = restored.test_client().get("/shows/majlis/episodes/sexual-violence-in-central-asia")
         assert "Subhiya Mastonshoeva" in page.get_data(as_text=True)
         # Every media file the feed names is served by the restored instance.
         for asset in manifest["media"]:

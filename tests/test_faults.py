@@ -275,7 +275,7 @@ def test_outage_during_delete_hides_the_episode_and_check_removes_its_files(
     assert response.status_code == 204
     assert any(key in record.getMessage() for record in caplog.records)
     assert client.get(f"{API}/{created['id']}", headers=headers).status_code == 404
-    assert client.get(f"/episodes/{created['slug']}").status_code == 404
+    assert client.get(f"/shows/majlis/episodes/{created['slug']}").status_code == 404
     assert created["guid"] not in client.get("/feed.xml").get_data(as_text=True)
     assert episode_count() == 0 and asset_count() == 0
 

@@ -111,14 +111,14 @@ def test_pages_render_dates_already_stored_out_of_range(
     login("admin")
     paths = ["/admin/", f"/admin/episodes/{episode.id}/edit", "/", "/?q=ancient", "/feed.xml"]
     if status == EpisodeStatus.PUBLISHED:
-        paths += [f"/episodes/{episode.slug}", "/sitemap.xml"]
+        paths += [f"/shows/majlis/episodes/{episode.slug}", "/sitemap.xml"]
     for path in paths:
         response = client.get(path)
         assert response.status_code == 200, (path, response.status_code)
     assert "Ancient history" in client.get("/admin/").get_data(as_text=True)
     if status == EpisodeStatus.PUBLISHED:
         assert "Ancient history" in client.get("/?q=ancient").get_data(as_text=True)
-        assert "Ancient history" in client.get(f"/episodes/{episode.slug}").get_data(as_text=True)
+        assert "Ancient history" in client.get(f"/shows/majlis/episodes/{episode.slug}").get_data(as_text=True)
     headers = {"Authorization": "Bearer " + _token()}
     api = client.get(f"/api/v1/episodes/{episode.id}", headers=headers)
     assert api.status_code == 200 and api.get_json()["publish_at"].startswith(f"{moment.year:04d}")

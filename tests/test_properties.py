@@ -72,7 +72,7 @@ def test_any_episode_text_keeps_feed_and_pages_valid(client, make_episode, title
         assert exc.fields and set(exc.fields) <= {"title", "summary", "description"}
         return
     _assert_feed_parses(client)
-    page = client.get(f"/episodes/{episode.slug}")
+    page = client.get(f"/shows/majlis/episodes/{episode.slug}")
     assert page.status_code == 200
     _assert_clean_html(page.get_data(as_text=True))
     assert episode.slug.isascii() and episode.slug

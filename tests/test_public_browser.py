@@ -169,7 +169,7 @@ def test_episode_page_plays_without_javascript(browser, live_url, episode, shots
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/episodes/{slug}", "/guests/janette-akhilgova"],
+    ["/", "/shows/majlis/episodes/{slug}", "/guests/janette-akhilgova"],
     ids=["home", "episode", "guest"],
 )
 def test_phone_width_has_no_horizontal_scroll(browser, live_url, episode, shots, path):

@@ -186,7 +186,7 @@ def test_episode_page_has_player_chapters_notes_guests_transcript(
         transcript=VTT,
         publish_at="2026-11-20T10:00:00+01:00",
     )
-    doc = page(client, f"/episodes/{episode.slug}")
+    doc = page(client, f"/shows/majlis/episodes/{episode.slug}")
     assert texts(doc, "//h1") == ["Silence and Impunity"]
     meta = texts(doc, "//header//p[@class='meta']")[0]
     assert "20 November 2026" in meta and "0:18" in meta
@@ -215,7 +215,7 @@ def test_episode_page_has_player_chapters_notes_guests_transcript(
         "0:08 Janette Akhilgova Thank you, Bruce. Салом!",
     ]
     assert doc.xpath("//p[@class='cue'][2]/a/@data-seek") == ["8.5"]
-    assert doc.xpath(f"//a[@href='/episodes/{episode.slug}/transcript.vtt']")
+    assert doc.xpath(f"//a[@href='/shows/majlis/episodes/{episode.slug}/transcript.vtt']")
 
 
 def test_episode_page_links_previous_and_next(client, publish):
@@ -223,26 +223,26 @@ def test_episode_page_links_previous_and_next(client, publish):
     second = publish("Second", publish_at="2026-01-08T09:00:00+00:00")
     third = publish("Third", publish_at="2026-01-15T09:00:00+00:00")
     publish("Draft after", status="draft")
-    middle = page(client, f"/episodes/{second.slug}")
+    middle = page(client, f"/shows/majlis/episodes/{second.slug}")
     assert middle.xpath("//nav[@class='neighbours']/a[@rel='prev']/@href") == [
-        f"/episodes/{first.slug}"
+        f"/shows/majlis/episodes/{first.slug}"
     ]
     assert middle.xpath("//nav[@class='neighbours']/a[@rel='next']/@href") == [
-        f"/episodes/{third.slug}"
+        f"/shows/majlis/episodes/{third.slug}"
     ]
-    newest = page(client, f"/episodes/{third.slug}")
+    newest = page(client, f"/shows/majlis/episodes/{third.slug}")
     assert not newest.xpath("//nav[@class='neighbours']/a[@rel='next']")
 
 
 def test_episode_page_shares_og_twitter_and_json_ld(client, publish, make_guest):
     guest = make_guest("Subhiya Mastonshoeva")
     episode = publish("Shared", summary="What it is about.", guests=[guest.id], number=3)
-    doc = page(client, f"/episodes/{episode.slug}")
+    doc = page(client, f"/shows/majlis/episodes/{episode.slug}")
 
     def meta(name: str) -> list[str]:
         return doc.xpath(f"//meta[@property='{name}' or @name='{name}']/@content")
 
-    url = f"{SITE}/episodes/{episode.slug}"
+    url = f"{SITE}/shows/majlis/episodes/{episode.slug}"
     assert doc.xpath("//link[@rel='canonical']/@href") == [url]
     assert meta("og:title") == ["Shared"] and meta("og:url") == [url]
     assert meta("og:description") == ["What it is about."]
@@ -272,7 +272,7 @@ def test_home_has_podcast_series_json_ld(client, show):
 def test_notes_and_bios_are_sanitized_but_keep_formatting(client, publish, make_guest):
     guest = make_guest("Bio Person", bio=EVIL)
     episode = publish("Evil notes", description=EVIL, guests=[guest.id])
-    for url, scope in ((f"/episodes/{episode.slug}", "//main"), ("/guests/bio-person", "//main")):
+    for url, scope in ((f"/shows/majlis/episodes/{episode.slug}", "//main"), ("/guests/bio-person", "//main")):
         response = client.get(url)
         doc = lxml.html.fromstring(response.get_data(as_text=True))
         body = doc.xpath(scope)[0]
@@ -295,7 +295,7 @@ def test_unpublished_and_unknown_episodes_are_a_helpful_404(client, publish, kin
         slug = publish("Later", status="scheduled", publish_at="2099-01-01T00:00:00Z").slug
     else:
         slug = "no-such-episode"
-    doc = page(client, f"/episodes/{slug}", 404)
+    doc = page(client, f"/shows/majlis/episodes/{slug}", 404)
     assert texts(doc, "//h1") == ["Page not found"]
     assert doc.xpath("//main//a[@href='/']")
     assert doc.xpath("//main//form[@role='search']//input[@name='q']")
@@ -306,11 +306,11 @@ def test_unpublished_and_unknown_episodes_are_a_helpful_404(client, publish, kin
 def test_scheduled_episode_appears_by_itself_at_its_time(client, publish, monkeypatch):
     release = datetime(2099, 1, 1, 9, 0, tzinfo=UTC)
     episode = publish("Coming soon", status="scheduled", publish_at=release.isoformat())
-    page(client, f"/episodes/{episode.slug}", 404)
+    page(client, f"/shows/majlis/episodes/{episode.slug}", 404)
     assert "Coming soon" not in client.get("/").get_data(as_text=True)
     later = release + timedelta(seconds=1)
     monkeypatch.setattr(queries, "utcnow", lambda: later)
-    assert texts(page(client, f"/episodes/{episode.slug}"), "//h1") == ["Coming soon"]
+    assert texts(page(client, f"/shows/majlis/episodes/{episode.slug}"), "//h1") == ["Coming soon"]
     assert "Coming soon" in texts(page(client, "/"), "//h3")
 
 
@@ -353,9 +353,9 @@ def test_every_page_has_strict_headers_feed_link_and_no_inline_code(client, publ
     for url, status in (
         ("/", 200),
         ("/?q=headers", 200),
-        (f"/episodes/{episode.slug}", 200),
+        (f"/shows/majlis/episodes/{episode.slug}", 200),
         (f"/guests/{guest.slug}", 200),
-        ("/episodes/missing", 404),
+        ("/shows/majlis/episodes/missing", 404),
     ):
         response = client.get(url)
         assert response.status_code == status, url
@@ -393,7 +393,7 @@ def test_sitemap_and_robots(client, publish, make_guest):
     locations = tree.xpath("//s:url/s:loc/text()", namespaces=ns)
     assert locations == [
         f"{SITE}/",
-        f"{SITE}/episodes/{episode.slug}",
+        f"{SITE}/shows/majlis/episodes/{episode.slug}",
         f"{SITE}/guests/{guest.slug}",
     ]
     assert draft.slug not in response.get_data(as_text=True)
@@ -411,12 +411,12 @@ def test_episode_page_runs_the_same_queries_whatever_the_guests(client, publish,
     one = publish("One guest", guests=[make_guest("Solo Guest").id], transcript=VTT)
     many = [make_guest(f"Guest Number {i}") for i in range(8)]
     several = publish("Eight guests", guests=[g.id for g in many], transcript=VTT)
-    client.get(f"/episodes/{one.slug}")  # warm the transcript cache for both runs alike
-    client.get(f"/episodes/{several.slug}")
+    client.get(f"/shows/majlis/episodes/{one.slug}")  # warm the transcript cache for both runs alike
+    client.get(f"/shows/majlis/episodes/{several.slug}")
     with counting_queries() as few:
-        assert client.get(f"/episodes/{one.slug}").status_code == 200
+        assert client.get(f"/shows/majlis/episodes/{one.slug}").status_code == 200
     with counting_queries() as lots:
-        assert client.get(f"/episodes/{several.slug}").status_code == 200
+        assert client.get(f"/shows/majlis/episodes/{several.slug}").status_code == 200
     assert len(lots) == len(few) <= 10
 
 

@@ -148,7 +148,7 @@ def _public_pages(world: World) -> list[str]:
     return [
         "/",
         f"/?q={p.word}",
-        f"/episodes/{p.slug}",
+        f"/shows/majlis/episodes/{p.slug}",
         f"/episodes/{p.slug}/chapters.json",
         f"/episodes/{p.slug}/transcript.vtt",
         f"/guests/{p.guest_slug}",
@@ -160,7 +160,7 @@ def _public_pages(world: World) -> list[str]:
 
 def _hidden_urls(item: Item) -> list[str]:
     return [
-        f"/episodes/{item.slug}",
+        f"/shows/majlis/episodes/{item.slug}",
         f"/episodes/{item.slug}/chapters.json",
         f"/episodes/{item.slug}/transcript.vtt",
         f"/?q={item.word}",
@@ -175,7 +175,7 @@ def _assert_invisible(client: FlaskClient, world: World, item: Item) -> None:
         for marker in item.markers():
             assert marker.lower() not in body, f"{marker!r} of a hidden episode is on {url}"
     for url in (
-        f"/episodes/{item.slug}",
+        f"/shows/majlis/episodes/{item.slug}",
         f"/episodes/{item.slug}/chapters.json",
         f"/episodes/{item.slug}/transcript.vtt",
         f"/guests/{item.guest_slug}",
@@ -187,14 +187,14 @@ def _assert_invisible(client: FlaskClient, world: World, item: Item) -> None:
     # The search for its own word finds nothing (the list shows no episode card at all).
     search = lxml.html.fromstring(_text(client, f"/?q={item.word}"))
     linked = {a.get("href") for a in search.iter("a")}
-    assert f"/episodes/{item.slug}" not in linked
-    assert not any(h and h.startswith("/episodes/") for h in linked)
+    assert f"/shows/majlis/episodes/{item.slug}" not in linked
+    assert not any(h and h.startswith("/shows/majlis/episodes/") for h in linked)
     by_guest = lxml.html.fromstring(_text(client, f"/?q={item.guest_name.split()[-1]}"))
-    assert not any((a.get("href") or "").startswith("/episodes/") for a in by_guest.iter("a"))
+    assert not any((a.get("href") or "").startswith("/shows/majlis/episodes/") for a in by_guest.iter("a"))
 
 
 def _neighbour_links(client: FlaskClient, slug: str) -> dict[str, str]:
-    page = lxml.html.fromstring(_text(client, f"/episodes/{slug}"))
+    page = lxml.html.fromstring(_text(client, f"/shows/majlis/episodes/{slug}"))
     return {a.get("rel"): a.get("href") for a in page.iter("a") if a.get("rel") in {"prev", "next"}}
 
 
@@ -213,16 +213,19 @@ def _sitemap(client: FlaskClient) -> set[str]:
 def _assert_visible(client: FlaskClient, item: Item) -> None:
     """`item` is on the list, in search, the feed, the sitemap; its pages and files answer."""
     home = lxml.html.fromstring(_text(client, "/"))
-    assert f"/episodes/{item.slug}" in {a.get("href") for a in home.iter("a")}
+    assert f"/shows/majlis/episodes/{item.slug}" in {a.get("href") for a in home.iter("a")}
     assert item.title in _text(client, f"/?q={item.word}")
-    page = _text(client, f"/episodes/{item.slug}")
+    page = _text(client, f"/shows/majlis/episodes/{item.slug}")
     assert item.title in page and item.guest_name in page and "story goes on" in page
     chapters = json.loads(client.get(f"/episodes/{item.slug}/chapters.json").data)
     assert [c["title"] for c in chapters["chapters"]] == ["Opening", "Interview"]
+    assert client.get(f"/shows/majlis/episodes/{item.slug}/chapters.json").data == client.get(
+        f"/episodes/{item.slug}/chapters.json"
+    ).data  # the show's own URL and the one its feed has always carried
     assert item.word in _text(client, f"/episodes/{item.slug}/transcript.vtt")
     assert item.title in _text(client, f"/guests/{item.guest_slug}")
     assert _feed_entries(client).get(item.guid) == item.title
-    assert f"https://podcast.example.org/episodes/{item.slug}" in _sitemap(client)
+    assert f"https://podcast.example.org/shows/majlis/episodes/{item.slug}" in _sitemap(client)
     assert f"https://podcast.example.org/guests/{item.guest_slug}" in _sitemap(client)
 
 
@@ -312,8 +315,8 @@ def test_scheduled_episode_appears_everywhere_at_its_time(client, world) -> None
     _reach_the_scheduled_time(s)
 
     _assert_visible(client, s)
-    assert _neighbour_links(client, p.slug) == {"next": f"/episodes/{s.slug}"}
-    assert _neighbour_links(client, s.slug) == {"prev": f"/episodes/{p.slug}"}
+    assert _neighbour_links(client, p.slug) == {"next": f"/shows/majlis/episodes/{s.slug}"}
+    assert _neighbour_links(client, s.slug) == {"prev": f"/shows/majlis/episodes/{p.slug}"}
     # A podcast app revalidating its copy gets the new feed, not a 304.
     again = client.get("/feed.xml", headers={"If-None-Match": before.headers["ETag"]})
     assert again.status_code == 200
@@ -332,7 +335,7 @@ def test_unpublished_episode_leaves_every_public_surface(client, world, storage)
         db.session, storage, episode, EpisodeInput(status=EpisodeStatus.DRAFT), max_bytes=2**30
     )
     for url in (
-        f"/episodes/{p.slug}",
+        f"/shows/majlis/episodes/{p.slug}",
         f"/guests/{p.guest_slug}",
         f"/episodes/{p.slug}/chapters.json",
     ):

@@ -53,6 +53,7 @@ class FeedState:
     revision: int
     updated_at: datetime
     next_due: datetime | None
+    first_show_id: int  # the primary show's, unless PODCAST_PRIMARY_SHOW names another
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -132,7 +133,14 @@ def _state_statement(by: str) -> Any:
         .where(Episode.show_id == Show.id, Episode.publish_at > now)
         .correlate(Show)
     )
-    statement = select(Show.id, Show.revision, Show.updated_at, next_release.scalar_subquery())
+    first = aliased(Show)
+    statement = select(
+        Show.id,
+        Show.revision,
+        Show.updated_at,
+        next_release.scalar_subquery(),
+        select(func.min(first.id)).scalar_subquery(),
+    )
     if by == "handle":
         return statement.where(Show.handle == bindparam("handle"))
     if by == "id":

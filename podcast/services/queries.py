@@ -56,6 +56,30 @@ def show_by_handle(session: Session, handle: str) -> Show | None:
     )
 
 
+def show_handles(session: Session) -> dict[int, str]:
+    """Every show's handle by id (pages link episodes of several shows)."""
+    return dict(session.execute(select(Show.id, Show.handle)).all())
+
+
+def network(session: Session, now: datetime | None = None) -> list[tuple[Show, Episode | None]]:
+    """Every show (oldest first), its artwork loaded, with its newest public episode."""
+    now = now or utcnow()
+    shows = session.scalars(select(Show).options(joinedload(Show.artwork)).order_by(Show.id)).all()
+    rank = (
+        func.row_number()
+        .over(partition_by=Episode.show_id, order_by=(Episode.publish_at.desc(), Episode.id.desc()))
+        .label("rank")
+    )
+    ranked = select(Episode.id, rank).where(is_visible(now)).subquery()
+    newest = {
+        episode.show_id: episode
+        for episode in session.scalars(
+            select(Episode).join(ranked, ranked.c.id == Episode.id).where(ranked.c.rank == 1)
+        )
+    }
+    return [(show, newest.get(show.id)) for show in shows]
+
+
 def shows_of_guest(guest_id: int) -> Select[Show]:
     """The shows with an episode (any status) the guest is on."""
     on_guest = select(Episode.show_id).join(EpisodeGuest).where(EpisodeGuest.guest_id == guest_id)
@@ -326,7 +350,7 @@ def sitemap_rows(session: Session, now: datetime | None = None) -> tuple[list[An
     now = now or utcnow()
     visible = is_visible(now)
     episodes = session.execute(
-        select(Episode.slug, Episode.updated_at)
+        select(Episode.show_id, Episode.slug, Episode.updated_at)
         .where(visible)
         .order_by(Episode.publish_at.desc(), Episode.id.desc())
     ).all()

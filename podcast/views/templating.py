@@ -15,7 +15,18 @@ from markupsafe import Markup
 from podcast import current
 from podcast.services.markup import plain_text, render_markdown
 from podcast.services.shows import DIRECTORIES
-from podcast.views.urls import absolute, file_url, media_url
+from podcast.views.urls import (
+    absolute,
+    episode_file_path,
+    episode_path,
+    episode_url,
+    feed_path,
+    feed_url,
+    file_url,
+    home_path,
+    media_url,
+    page_url,
+)
 
 
 def format_duration(seconds: float | None) -> str:
@@ -123,6 +134,13 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         media_url=media_url,
         file_url=file_url,
+        episode_path=episode_path,
+        episode_link=episode_url,
+        episode_file_path=episode_file_path,
+        home_path=home_path,
+        page_url=page_url,
+        feed_path=feed_path,
+        feed_link=feed_url,
         canonical_url=absolute,
         current_show=current.show,
         directory_labels=DIRECTORIES,

@@ -7,10 +7,12 @@ from collections.abc import Hashable
 from typing import Any
 from urllib.parse import quote
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, g, has_request_context, url_for
 
 from podcast import current
-from podcast.models import Episode, Guest, MediaAsset
+from podcast.extensions import db
+from podcast.models import Episode, Guest, MediaAsset, Show
+from podcast.services import queries
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~/-]*\Z").match
 
@@ -33,9 +35,86 @@ def media_url(asset: MediaAsset | str | None) -> str | None:
     return public or absolute("media.serve", key=key)
 
 
+def is_primary(show: Show) -> bool:
+    """True for the primary show, whose one-show URLs (/feed.xml, /episodes/<slug>) stay."""
+    primary = current.show()
+    return primary is not None and primary.id == show.id
+
+
+def show_handles(refresh: bool = False) -> dict[int, str]:
+    """Every show's handle by id, from one small query per request."""
+    handles: dict[int, str] | None = g.get(current.HANDLES_KEY)
+    if handles is None or refresh:
+        handles = queries.show_handles(db.session)
+        setattr(g, current.HANDLES_KEY, handles)
+    return handles
+
+
+def handle_of(show_id: int) -> str:
+    """The handle of a show by id."""
+    handles = show_handles()
+    return handles[show_id] if show_id in handles else show_handles(refresh=True)[show_id]
+
+
+def home_path(show: Show | None) -> str:
+    """Where a show's pages link as its home: / while it is the only show, else its own."""
+    if not show or (len(show_handles()) <= 1 and is_primary(show)):  # not: Jinja's Undefined
+        return url_for("public.index")
+    return show_path(show)
+
+
+def home_url(show: Show | None) -> str:
+    """home_path, absolute (canonical links, Open Graph, JSON-LD)."""
+    return current_app.config["PODCAST_SITE_URL"] + home_path(show)
+
+
+def page_url(
+    show: Show | None, number: int | None, args: dict[str, str], absolute: bool = False
+) -> str:
+    """A page of a show's episode list (number None: the first), with its search words."""
+    path = home_path(show)
+    query = "&".join(
+        f"{name}={quote(str(value), safe='')}"
+        for name, value in {**args, "page": number}.items()
+        if value is not None
+    )
+    url = f"{path}?{query}" if query else path
+    return current_app.config["PODCAST_SITE_URL"] + url if absolute else url
+
+
+def feed_path(show: Show | None) -> str:
+    """The path of a show's feed (None: the primary show's)."""
+    if not show or is_primary(show):
+        return url_for("feed.feed")
+    return url_for("feed.show_feed", handle=show.handle)
+
+
+def episode_path(episode: Episode) -> str:
+    """The path of the episode's page: /shows/<handle>/episodes/<slug>."""
+    return url_for("public.show_episode", handle=handle_of(episode.show_id), slug=episode.slug)
+
+
 def episode_url(episode: Episode) -> str:
-    """The episode's public page."""
-    return absolute("public.episode", slug=episode.slug)
+    """The episode's public page, absolute."""
+    return absolute("public.show_episode", handle=handle_of(episode.show_id), slug=episode.slug)
+
+
+def episode_file_path(episode: Episode, kind: str) -> str:
+    """The path of an episode's chapters.json or transcript.vtt under its show."""
+    endpoint = (
+        "episode_files.show_chapters" if kind == "chapters" else "episode_files.show_transcript"
+    )
+    return url_for(endpoint, handle=handle_of(episode.show_id), slug=episode.slug)
+
+
+def show_path(show: Show) -> str:
+    """The path of a show's home: /shows/<handle>/."""
+    return url_for("public.show_home", handle=show.handle)
+
+
+def show_url(show: Show) -> str:
+    """A show's home, absolute."""
+    return absolute("public.show_home", handle=show.handle)
 
 
 def guest_url(guest: Guest) -> str:
@@ -43,9 +122,12 @@ def guest_url(guest: Guest) -> str:
     return absolute("public.guest", slug=guest.slug)
 
 
-def feed_url() -> str:
-    """The feed's canonical URL."""
-    return absolute("feed.feed")
+def feed_url(show: Show | None = None) -> str:
+    """A show's canonical feed URL (None: the primary show's): /feed.xml for the primary show,
+    as it was before several shows existed, /shows/<handle>/feed.xml for the others."""
+    if show is None or is_primary(show):
+        return absolute("feed.feed")
+    return absolute("feed.show_feed", handle=show.handle)
 
 
 def file_url(endpoint: str, slug: str, filename: str) -> str:
@@ -61,24 +143,34 @@ class FeedUrls:
 
     _MARK = "FEEDMARK"
 
-    def __init__(self) -> None:
+    def __init__(self, show: Show | None = None) -> None:
         self._storage = current.storage()
-        self.feed = feed_url()
-        self.site = absolute("public.index")
         self.hub = current.settings().WEBSUB_HUB
-        self._episode = self._pattern("public.episode", "slug")
         self._guest = self._pattern("public.guest", "slug")
         self._media = self._pattern("media.serve", "key")
-        self._chapters = self._pattern("episode_files.chapters", "slug")
-        self._transcript = self._pattern("episode_files.transcript", "slug")
+        if show is None or is_primary(show):
+            # The primary show's feed keeps every URL it carried before several shows existed
+            # (the old ones redirect or still answer): its bytes do not change.
+            self.feed = absolute("feed.feed")
+            self.site = absolute("public.index")
+            self._episode = self._pattern("public.episode", "slug")
+            self._chapters = self._pattern("episode_files.chapters", "slug")
+            self._transcript = self._pattern("episode_files.transcript", "slug")
+        else:
+            at = {"handle": show.handle}
+            self.feed = absolute("feed.show_feed", **at)
+            self.site = absolute("public.show_home", **at)
+            self._episode = self._pattern("public.show_episode", "slug", **at)
+            self._chapters = self._pattern("episode_files.show_chapters", "slug", **at)
+            self._transcript = self._pattern("episode_files.show_transcript", "slug", **at)
         # Everything the URLs depend on: fragments rendered under another one are not reused.
         self.signature: Hashable = (
             self.feed, self.site, self._episode, self._guest, self._media, self._chapters,
             self._transcript, self._storage.public_url("k"),
         )  # fmt: skip
 
-    def _pattern(self, endpoint: str, name: str) -> tuple[str, str]:
-        prefix, _, suffix = absolute(endpoint, **{name: self._MARK}).partition(self._MARK)
+    def _pattern(self, endpoint: str, name: str, **fixed: str) -> tuple[str, str]:
+        prefix, _, suffix = absolute(endpoint, **fixed, **{name: self._MARK}).partition(self._MARK)
         return prefix, suffix
 
     @staticmethod

@@ -12,7 +12,7 @@ from podcast.models import ApiToken, Episode, Guest, MediaAsset, Show, Webhook, 
 from podcast.services.accounts import token_state
 from podcast.services.episode_input import PLAIN_FIELDS
 from podcast.services.markup import render_markdown
-from podcast.views.urls import absolute, episode_url, feed_url, guest_url, media_url
+from podcast.views.urls import episode_url, feed_url, guest_url, media_url, show_url
 
 
 def timestamp(moment: datetime | None) -> str | None:
@@ -101,8 +101,10 @@ def show_json(show: Show) -> dict[str, Any]:
         "new_feed_url": show.new_feed_url or "",
         "apple_verify": show.apple_verify or "",
         "podcast_guid": show.podcast_guid,
-        "feed_url": feed_url(),
-        "url": absolute("public.index"),
+        "handle": show.handle,
+        "archived": show.archived,
+        "feed_url": feed_url(show),
+        "url": show_url(show),
         "updated_at": timestamp(show.updated_at),
     }
 

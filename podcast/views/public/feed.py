@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 
 from podcast import current
 from podcast.extensions import db
 from podcast.feed import cache
-from podcast.models import utcnow
+from podcast.models import Show, utcnow
+from podcast.services import queries
 from podcast.views.public.cors import open_to_browsers
 from podcast.views.urls import FeedUrls
 
@@ -20,21 +22,47 @@ MAX_AGE = 300
 FEED_CONTENT_TYPE = "application/rss+xml; charset=utf-8"
 
 
-def current_feed(now: datetime | None = None) -> tuple[cache.RenderedFeed, cache.FeedState] | None:
-    """The feed valid at `now` (default: this moment), rendered with this site's URLs."""
+def current_feed(
+    now: datetime | None = None, handle: str | None = None
+) -> tuple[cache.RenderedFeed, cache.FeedState] | None:
+    """A show's feed (None: the primary show's) valid at `now` (default: this moment),
+    rendered with this site's URLs."""
+    handle = handle or current.settings().PRIMARY_SHOW
     return cache.current_feed(
-        current.feed_cache(), db.session, FeedUrls, now or utcnow(), current.settings().PRIMARY_SHOW
-    )
+        current.feed_cache(), db.session, lambda: FeedUrls(_show_for_links(handle)),
+        now or utcnow(), handle,
+    )  # fmt: skip
+
+
+def _show_for_links(handle: str) -> Show | None:
+    # Asked only when the feed is rendered, never on a cached poll.
+    return queries.show_by_handle(db.session, handle) if handle else None
 
 
 @bp.route("/feed.xml")
-def feed() -> Response:
-    """The RSS feed (GET and HEAD), answered 304 when the client's copy is current."""
+def feed() -> ResponseReturnValue:
+    """The primary show's RSS feed, at the URL it has always had."""
+    return _answer(None)
+
+
+@bp.route("/shows/<handle>/feed.xml")
+def show_feed(handle: str) -> ResponseReturnValue:
+    """A show's RSS feed; the primary show's lives at /feed.xml, where this redirects."""
+    return _answer(handle)
+
+
+def _answer(handle: str | None) -> ResponseReturnValue:
+    """The feed (GET and HEAD), answered 304 when the client's copy is current."""
     now = utcnow()
-    found = current_feed(now)
+    primary = current.settings().PRIMARY_SHOW
+    if handle is not None and handle == primary:
+        return redirect(url_for("feed.feed"), 301)
+    found = current_feed(now, handle)
     if found is None:
         abort(404)
     rendered, state = found
+    if handle is not None and not primary and state.show_id == state.first_show_id:
+        return redirect(url_for("feed.feed"), 301)  # one feed URL per show, never two
     use_gzip = request.accept_encodings.quality("gzip") > 0
     max_age = MAX_AGE
     if state.next_due is not None:

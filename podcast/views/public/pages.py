@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from podcast import current
 from podcast.extensions import db
-from podcast.models import utcnow
+from podcast.models import Show, utcnow
 from podcast.services import queries
 from podcast.views.public import presenters
-from podcast.views.urls import absolute
+from podcast.views.public.lookup import primary_or_404, show_or_404
+from podcast.views.urls import absolute, show_handles
 
 bp = Blueprint("public", __name__)
 
@@ -31,15 +33,42 @@ def _public_caching(response: Response) -> Response:
 
 @bp.route("/")
 def index() -> str:
-    """The show, its subscribe links and its public episodes, newest first, 20 a page."""
+    """With one show, its home; with several, the network: every show with its newest episode
+    (a search looks through every show)."""
+    primary = current.show()
+    if primary is None or len(show_handles()) <= 1:
+        return _show_home(primary)
+    shows = queries.network(db.session)
+    query = presenters.search_terms(request.args.get("q"))
+    number = presenters.page_number(request.args.get("page"))
+    if number is None:
+        abort(404, description="There is no such page of episodes.")
+    page = queries.episode_listing(db.session, query, number) if query else None
+    if page is not None and number > 1 and not page.items:
+        abort(404, description="There is no such page of episodes.")
+    g.page_show = primary
+    return render_template(
+        "public/network.html", shows=shows, show=primary, query=query, page=page,
+        page_args={"q": query} if query else {},
+    )  # fmt: skip
+
+
+@bp.route("/shows/<handle>/")
+def show_home(handle: str) -> str:
+    """A show, its subscribe links and its public episodes, newest first, 20 a page."""
+    return _show_home(show_or_404(handle))
+
+
+def _show_home(show: Show | None) -> str:
     number = presenters.page_number(request.args.get("page"))
     if number is None:
         abort(404, description="There is no such page of episodes.")
     query = presenters.search_terms(request.args.get("q"))
-    show = current.show()
     page = queries.episode_listing(db.session, query, number, show_id=show.id if show else -1)
     if number > 1 and not page.items:
         abort(404, description="There is no such page of episodes.")
+    if show is not None:
+        g.page_show = show
     return render_template(
         "public/index.html",
         show=show,
@@ -51,11 +80,18 @@ def index() -> str:
 
 
 @bp.route("/episodes/<slug>")
-def episode(slug: str) -> str:
+def episode(slug: str) -> ResponseReturnValue:
+    """The primary show's episode at its address from before several shows: moved for good."""
+    show = primary_or_404()
+    return redirect(url_for("public.show_episode", handle=show.handle, slug=slug), 301)
+
+
+@bp.route("/shows/<handle>/episodes/<slug>")
+def show_episode(handle: str, slug: str) -> str:
     """One episode: player, chapters, notes, guests, transcript, and its neighbours."""
-    show = current.show()
-    item = queries.episode_page(db.session, slug, show.id) if show is not None else None
-    if item is None or show is None:
+    show = show_or_404(handle)
+    item = queries.episode_page(db.session, slug, show.id)
+    if item is None:
         abort(404, description=NOT_PUBLISHED)
     cues = presenters.transcript_cues(item.transcript)
     previous, following = queries.neighbours(db.session, item)

@@ -17,7 +17,7 @@ from podcast.services import queries
 from podcast.services.markup import plain_text
 from podcast.services.transcripts import Cue, parse_transcript, to_vtt
 from podcast.views.templating import cached_plain, iso_duration
-from podcast.views.urls import absolute, media_url
+from podcast.views.urls import absolute, episode_url, feed_url, home_url, media_url, show_handles
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +42,23 @@ def search_terms(raw: str | None) -> str:
 
 
 def sitemap_entries(now: datetime | None = None) -> list[tuple[str, datetime | None]]:
-    """(absolute URL, last modified) for the home page, every public episode and guest."""
+    """(absolute URL, last modified) for the home page, every show's home, every public
+    episode of every show and every guest on one."""
     episodes, guests = queries.sitemap_rows(db.session, now)
     newest = max((row.updated_at for row in episodes), default=None)
     entries: list[tuple[str, datetime | None]] = [(absolute("public.index"), newest)]
-    entries += [(absolute("public.episode", slug=row.slug), row.updated_at) for row in episodes]
+    handles = show_handles()
+    if len(handles) > 1:
+        for show_id, handle in sorted(handles.items()):
+            latest = max((r.updated_at for r in episodes if r.show_id == show_id), default=None)
+            entries.append((absolute("public.show_home", handle=handle), latest))
+    entries += [
+        (
+            absolute("public.show_episode", handle=handles[row.show_id], slug=row.slug),
+            row.updated_at,
+        )
+        for row in episodes
+    ]
     entries += [(absolute("public.guest", slug=row.slug), row.updated_at) for row in guests]
     return entries
 
@@ -152,8 +164,8 @@ def series_data(show: Show) -> dict[str, Any]:
         "@type": "PodcastSeries",
         "name": show.title,
         "description": plain_text(show.description),
-        "url": absolute("public.index"),
-        "webFeed": absolute("feed.feed"),
+        "url": home_url(show),
+        "webFeed": feed_url(show),
         "inLanguage": show.language,
     }
     if show.author:
@@ -171,13 +183,13 @@ def episode_data(show: Show, episode: Episode) -> dict[str, Any]:
         "@context": "https://schema.org",
         "@type": "PodcastEpisode",
         "name": episode.title,
-        "url": absolute("public.episode", slug=episode.slug),
+        "url": episode_url(episode),
         "datePublished": episode.publish_at.isoformat() if episode.publish_at else None,
         "description": episode_summary(episode, 500),
         "partOfSeries": {
             "@type": "PodcastSeries",
             "name": show.title,
-            "url": absolute("public.index"),
+            "url": home_url(show),
         },
     }
     if audio is not None:
