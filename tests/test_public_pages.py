@@ -272,7 +272,8 @@ def test_home_has_podcast_series_json_ld(client, show):
 def test_notes_and_bios_are_sanitized_but_keep_formatting(client, publish, make_guest):
     guest = make_guest("Bio Person", bio=EVIL)
     episode = publish("Evil notes", description=EVIL, guests=[guest.id])
-    for url, scope in ((f"/shows/majlis/episodes/{episode.slug}", "//main"), ("/guests/bio-person", "//main")):
+    pages = ((f"/shows/majlis/episodes/{episode.slug}", "//main"), ("/guests/bio-person", "//main"))
+    for url, scope in pages:
         response = client.get(url)
         doc = lxml.html.fromstring(response.get_data(as_text=True))
         body = doc.xpath(scope)[0]
@@ -411,7 +412,8 @@ def test_episode_page_runs_the_same_queries_whatever_the_guests(client, publish,
     one = publish("One guest", guests=[make_guest("Solo Guest").id], transcript=VTT)
     many = [make_guest(f"Guest Number {i}") for i in range(8)]
     several = publish("Eight guests", guests=[g.id for g in many], transcript=VTT)
-    client.get(f"/shows/majlis/episodes/{one.slug}")  # warm the transcript cache for both runs alike
+    # warm the transcript cache for both runs alike
+    client.get(f"/shows/majlis/episodes/{one.slug}")
     client.get(f"/shows/majlis/episodes/{several.slug}")
     with counting_queries() as few:
         assert client.get(f"/shows/majlis/episodes/{one.slug}").status_code == 200

@@ -50,7 +50,8 @@ def test_loaded_show_is_what_listeners_see(runner, client) -> None:
     assert runner.invoke(args=["load-episodes"]).exit_code == 0
     home = client.get("/").get_data(as_text=True)
     assert "Silence and Impunity" in home
-    page = client.get("/shows/majlis/episodes/sexual-violence-in-central-asia").get_data(as_text=True)
+    answer = client.get("/shows/majlis/episodes/sexual-violence-in-central-asia")
+    page = answer.get_data(as_text=True)
     for name in ("Janette Akhilgova", "Dilfuza Kurolova", "Subhiya Mastonshoeva"):
         assert name in page
     assert client.get("/feed.xml").status_code == 200
