@@ -205,7 +205,7 @@ def _channel(
     podcast.itunes_type(show.show_type or "episodic")
     if show.subtitle:
         podcast.itunes_subtitle(feed_text(show.subtitle))
-    if show.complete:
+    if show.complete or show.archived:  # an archived show publishes no more
         podcast.itunes_complete(True)
     if show.new_feed_url:
         podcast.itunes_new_feed_url(show.new_feed_url)

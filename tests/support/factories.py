@@ -19,7 +19,7 @@ from podcast.services.accounts import create_token, create_user
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments, create_episode
 from podcast.services.guests import create_guest, parse_guest_input
-from podcast.services.shows import create_show
+from podcast.services.shows import create_show, parse_show_input, save_show
 from podcast.services.uploads import Upload
 from support.data import PASSWORD, SAMPLE_MP3, SHOW_SETTINGS
 
@@ -28,6 +28,17 @@ from support.data import PASSWORD, SAMPLE_MP3, SHOW_SETTINGS
 def show(app: Flask) -> Show:
     """The Majlis show, without artwork."""
     return create_show(db.session, dict(SHOW_SETTINGS), "https://podcast.example.org/feed.xml")
+
+
+@pytest.fixture
+def second_show(show: Show) -> Show:
+    """A second show of the network, in Russian, created after Majlis (so Majlis is primary)."""
+    return save_show(
+        db.session, None, None,
+        parse_show_input({**SHOW_SETTINGS, "handle": "azattyk", "title": "Азаттык: подкаст",
+                          "language": "ru", "timezone": "Asia/Bishkek"}),
+        feed_url="https://podcast.example.org/shows/azattyk/feed.xml",
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -45,14 +56,18 @@ def make_episode(app: Flask, show: Show, storage: Any) -> Callable[..., Episode]
     """Create an episode through the real pipeline (sample MP3 unless audio=None)."""
 
     def factory(
-        title: str = "Silence and Impunity", audio: Path | None = SAMPLE_MP3, **raw: Any
+        title: str = "Silence and Impunity",
+        audio: Path | None = SAMPLE_MP3,
+        in_show: Show | None = None,
+        **raw: Any,
     ) -> Episode:
         raw.setdefault("status", "published")
-        data = parse_episode_input({"title": title, **raw}, partial=False, timezone=show.timezone)
+        target = in_show or show
+        data = parse_episode_input({"title": title, **raw}, partial=False, timezone=target.timezone)
         files = Attachments()
         if audio is not None:
             files = Attachments(audio=Upload(io.BytesIO(audio.read_bytes()), audio.name))
-        return create_episode(db.session, storage, show, data, files, max_bytes=2**30)
+        return create_episode(db.session, storage, target, data, files, max_bytes=2**30)
 
     return factory
 
