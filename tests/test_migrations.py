@@ -126,6 +126,26 @@ def test_the_single_show_becomes_the_first_show_of_the_network(
                     " 'guid-1', 7, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
                 )
             )
+            conn.execute(
+                text(
+                    "INSERT INTO guest (name, slug, bio, website, links, created_at, updated_at)"
+                    " VALUES ('Дильфуза', 'dilfuza', '', '', '[]', '2026-01-01', '2026-01-01')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO episode (show_id, guid, slug, title, summary, description,"
+                    " episode_type, explicit, status, created_at, updated_at, release_pending)"
+                    " SELECT id, 'g-1', 'vybory', 'Выборы', '', '', 'full', false, 'draft',"
+                    " '2026-01-01', '2026-01-01', false FROM \"show\""
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO episode_guest (episode_id, guest_id, position, role)"
+                    " SELECT episode.id, guest.id, 0, 'guest' FROM episode, guest"
+                )
+            )
             for email, role in (("p@example.org", "producer"), ("a@example.org", "admin")):
                 conn.execute(
                     text(
@@ -149,6 +169,15 @@ def test_the_single_show_becomes_the_first_show_of_the_network(
                 .scalars()
                 .all()
             )
+            kept = conn.execute(
+                text(
+                    "SELECT episode.slug, guest.name FROM episode JOIN episode_guest"
+                    " ON episode_guest.episode_id = episode.id JOIN guest"
+                    " ON guest.id = episode_guest.guest_id"
+                )
+            ).all()
         db.engine.dispose()
+    # Rebuilding the show table on SQLite must not cascade into its episodes.
+    assert [tuple(row) for row in kept] == [("vybory", "Дильфуза")]
     assert tuple(show) == ("majlis", "Majlis", "guid-1", 7, None)
     assert members == ["p@example.org"]  # producers keep their show; admins need no membership
