@@ -65,7 +65,7 @@ def test_create_with_audio_returns_201_json_and_location(client, headers, storag
     assert body["audio"]["url"].startswith("https://podcast.example.org/media/episodes/")
     assert 17.5 < body["duration_seconds"] < 18.0
     assert body["chapters"] == [{"start": 0.0, "title": "Intro"}, {"start": 5.5, "title": "Votes"}]
-    assert body["url"] == "https://podcast.example.org/episodes/vybory"
+    assert body["url"] == "https://podcast.example.org/shows/majlis/episodes/vybory"
     assert body["image"] is None and body["transcript"] is None
     assert len(stored_keys(storage)) == 1
     assert body.pop("warnings") == []  # saves answer warnings for the producer, reads do not
