@@ -28,8 +28,8 @@ def _summary(output: str) -> str:
 def test_load_twice_adds_nothing_the_second_time(runner, storage) -> None:
     first = runner.invoke(args=["load-episodes", str(EPISODES)])
     assert first.exit_code == 0, first.output
-    assert _summary(first.stdout) == "5 added, 0 unchanged, 0 failed"
-    episode = db.session.scalar(select(Episode))
+    assert _summary(first.stdout) == "7 added, 0 unchanged, 0 failed"
+    episode = db.session.scalar(select(Episode).order_by(Episode.id))
     assert episode.guid == "6f1c2a8e-3b7d-4c59-9a0e-5d2f8b41c7a3"
     assert episode.slug == "sexual-violence-in-central-asia"
     assert [g.name for g in episode.guests] == [
@@ -40,15 +40,30 @@ def test_load_twice_adds_nothing_the_second_time(runner, storage) -> None:
 
     second = runner.invoke(args=["load-episodes", str(EPISODES)])
     assert second.exit_code == 0, second.output
-    assert _summary(second.stdout) == "0 added, 5 unchanged, 0 failed"
+    assert _summary(second.stdout) == "0 added, 7 unchanged, 0 failed"
     assert "added " not in second.stdout.replace("0 added", "")
     assert (_count(Show), _count(Guest), _count(Episode), _count(MediaAsset)) == counts
     assert sorted(storage.iter_keys()) == keys
 
 
+def test_the_seed_is_a_network_of_two_shows_sharing_a_guest(runner, client) -> None:
+    assert runner.invoke(args=["load-episodes"]).exit_code == 0
+    shows = {s.handle: s for s in db.session.scalars(select(Show))}
+    assert set(shows) == {"majlis", "aziya"}
+    assert (shows["majlis"].language, shows["aziya"].language) == ("en", "ru")
+    assert shows["aziya"].artwork is not None
+    home = client.get("/").get_data(as_text=True)
+    assert "/shows/majlis/" in home and "/shows/aziya/" in home
+    russian = client.get("/shows/aziya/feed.xml").get_data(as_text=True)
+    assert "Насилие без наказания" in russian and "Dilfuza Kurolova" in russian
+    guest = client.get("/guests/dilfuza-kurolova").get_data(as_text=True)
+    assert "/shows/aziya/episodes/nasilie-bez-nakazaniya" in guest
+    assert "/shows/majlis/episodes/sexual-violence-in-central-asia" in guest
+
+
 def test_loaded_show_is_what_listeners_see(runner, client) -> None:
     assert runner.invoke(args=["load-episodes"]).exit_code == 0
-    home = client.get("/").get_data(as_text=True)
+    home = client.get("/shows/majlis/").get_data(as_text=True)
     assert "Silence and Impunity" in home
     answer = client.get("/shows/majlis/episodes/sexual-violence-in-central-asia")
     page = answer.get_data(as_text=True)
@@ -62,7 +77,7 @@ def test_if_empty_skips_a_loaded_database(runner) -> None:
     again = runner.invoke(args=["load-episodes", "--if-empty"])
     assert again.exit_code == 0
     assert "nothing loaded" in again.stdout
-    assert _count(Episode) == 1
+    assert _count(Episode) == 2  # one per sample show
 
 
 def _broken(root: Path, folder: str, front: str, audio: Path | None = None) -> Path:
@@ -103,15 +118,18 @@ def test_broken_episode_files_are_named_and_skipped(runner, storage, broken_fold
     root, broken = broken_folder
     result = runner.invoke(args=["load-episodes", str(root)])
     assert result.exit_code == 1
-    assert _summary(result.stdout) == "5 added, 0 unchanged, 4 failed"
+    assert _summary(result.stdout) == "7 added, 0 unchanged, 4 failed"
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 4, result.stderr
     for path, field in broken.values():
         line = next(e for e in errors if str(path) in e)
         assert f"'{field}'" in line if field else "TOML" in line
     assert "FLAC" in next(e for e in errors if "d-flac" in e)
-    titles = [e.title for e in db.session.scalars(select(Episode))]
-    assert titles == ["Silence and Impunity: Sexual Violence in Central Asia"]
+    titles = [e.title for e in db.session.scalars(select(Episode).order_by(Episode.id))]
+    assert titles == [
+        "Silence and Impunity: Sexual Violence in Central Asia",
+        "Насилие без наказания: почему законы Центральной Азии подводят пострадавших",
+    ]
     # Nothing of a broken episode was kept: every stored object has its row.
     assert sorted(storage.iter_keys()) == sorted(db.session.scalars(select(MediaAsset.key)))
 
@@ -122,7 +140,7 @@ def test_fixed_file_loads_on_the_next_run(runner, broken_folder) -> None:
     path, _ = broken["season"]
     path.write_text(path.read_text().replace("season = -1", "season = 2"), encoding="utf-8")
     result = runner.invoke(args=["load-episodes", str(root)])
-    assert _summary(result.stdout).startswith("1 added, 5 unchanged, 3 failed")
+    assert _summary(result.stdout).startswith("1 added, 7 unchanged, 3 failed")
     assert db.session.scalar(select(Episode).where(Episode.title == "Bad season")).season == 2
 
 
@@ -133,11 +151,11 @@ def test_episode_without_guid_is_loaded_once(runner, tmp_path: Path) -> None:
     path = root / "e-no-guid" / "episode.md"
     path.write_text(path.read_text().replace("+++\n", '+++\naudio = "audio.mp3"\n', 1))
     first = runner.invoke(args=["load-episodes", str(root)])
-    assert _summary(first.stdout) == "6 added, 0 unchanged, 0 failed", first.output
+    assert _summary(first.stdout) == "8 added, 0 unchanged, 0 failed", first.output
     guid = db.session.scalar(select(Episode.guid).where(Episode.title == "Бишкек после выборов"))
     second = runner.invoke(args=["load-episodes", str(root)])
-    assert _summary(second.stdout) == "0 added, 6 unchanged, 0 failed", second.output
-    assert _count(Episode) == 2
+    assert _summary(second.stdout) == "0 added, 8 unchanged, 0 failed", second.output
+    assert _count(Episode) == 3
     assert (
         db.session.scalar(select(Episode.slug).where(Episode.guid == guid))
         == "bishkek-posle-vyborov"
@@ -150,7 +168,6 @@ def test_seeded_audio_lives_under_the_episode_guid(runner, storage):
     from podcast.models import Episode
 
     assert runner.invoke(args=["load-episodes", str(PROJECT_ROOT / "episodes")]).exit_code == 0
-    episode = db.session.query(Episode).one()
-    assert episode.guid == "6f1c2a8e-3b7d-4c59-9a0e-5d2f8b41c7a3"
+    episode = db.session.query(Episode).filter_by(guid="6f1c2a8e-3b7d-4c59-9a0e-5d2f8b41c7a3").one()
     assert episode.audio.key.startswith(f"episodes/{episode.guid}/audio-")
     assert storage.exists(episode.audio.key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,14 +48,26 @@ def read_front_matter(path: Path) -> tuple[dict[str, Any], str]:
 
 
 def _load_show(
-    session: Session, storage: Storage, root: Path, feed_url: str, report: LoadReport
+    session: Session,
+    storage: Storage,
+    root: Path,
+    feed_url: str,
+    report: LoadReport,
+    primary: bool,
 ) -> Show:
-    existing = queries.primary_show(session)
+    path = root / "show.toml"
+    settings = tomllib.loads(path.read_text(encoding="utf-8"))
+    if not primary:  # shows/<handle>/show.toml: the folder names the show
+        settings.setdefault("handle", root.name)
+        if settings["handle"] != root.name:
+            raise ValueError(f"field 'handle': must be the folder's name, {root.name!r}")
+    handle = settings.get("handle")
+    existing = queries.show_by_handle(session, handle) if handle else None
+    if existing is None and primary:
+        existing = queries.primary_show(session)
     if existing is not None:
         report.skipped.append(f"show “{existing.title}” (already loaded)")
         return existing
-    path = root / "show.toml"
-    settings = tomllib.loads(path.read_text(encoding="utf-8"))
     cover = settings.pop("cover", None)
     data = parse_show_input(settings)
     if cover:
@@ -143,15 +156,46 @@ def _load_episode(
     report.added.append(f"episode “{episode.title}” ({seconds:.1f} s)")
 
 
-def load_folder(session: Session, storage: Storage, root: Path, feed_url: str) -> LoadReport:
-    """Load show.toml, guests/*.md and */episode.md; a bad file is reported and skipped."""
+def load_folder(
+    session: Session,
+    storage: Storage,
+    root: Path,
+    feed_url: str,
+    feed_url_of: Callable[[str], str] | None = None,
+) -> LoadReport:
+    """Load show.toml (the primary show, its feed at `feed_url`), guests/*.md and
+    */episode.md, then each further show in shows/<handle>/ (show.toml and its episode
+    folders; its feed at `feed_url_of(handle)`). A bad file is reported and skipped."""
     report = LoadReport()
     try:
-        show = _load_show(session, storage, root, feed_url, report)
+        show = _load_show(session, storage, root, feed_url, report, primary=True)
     except (ValueError, PodcastError, OSError) as exc:
         report.errors.append(f"{root / 'show.toml'}: {_describe(exc)}")
         return report
     guests = _load_guests(session, root, report)
+    _load_episodes(session, storage, show, root, guests, report)
+    for folder in sorted(p for p in (root / "shows").glob("*") if (p / "show.toml").is_file()):
+        try:
+            site = feed_url.removesuffix("/feed.xml")
+            url = (
+                feed_url_of(folder.name) if feed_url_of else f"{site}/shows/{folder.name}/feed.xml"
+            )
+            other = _load_show(session, storage, folder, url, report, primary=False)
+        except (ValueError, PodcastError, OSError) as exc:
+            session.rollback()
+            report.errors.append(f"{folder / 'show.toml'}: {_describe(exc)}")
+            continue
+        _load_episodes(session, storage, other, folder, guests, report)
+    return report
+
+
+def _load_episodes(
+    session: Session,
+    storage: Storage,
+    show: Show,
+    root: Path,
+    guests: dict[str, Guest],
+    report: LoadReport,
+) -> None:
     for folder in sorted(p for p in root.iterdir() if (p / "episode.md").is_file()):
         _load_episode(session, storage, show, folder, guests, report)
-    return report
