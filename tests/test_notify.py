@@ -268,3 +268,11 @@ def test_podcast_check_fix_unpublishing_a_broken_episode_tells_the_webhooks(
     result = check_storage(db.session, storage, fix=True, older_than=0)
     assert result.unpublished == [episode.title]
     assert events() == ["episode.published", "episode.unpublished"]
+
+
+def test_each_show_pings_the_hub_with_its_own_feed(show, second_show, make_episode, hub):
+    make_episode("Majlis weekly")
+    make_episode("Новости недели", in_show=second_show)
+    assert run_all() == 2
+    pinged = sorted(parse_qs(r.body.decode())["hub.url"][0] for r in hub.requests)
+    assert pinged == sorted([FEED, FEED.replace("/feed.xml", "/shows/azattyk/feed.xml")])

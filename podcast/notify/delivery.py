@@ -20,7 +20,7 @@ from podcast import current, outbound
 from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.jobs import handler
-from podcast.models import Episode, EpisodeEvent, Webhook, WebhookDelivery, utcnow
+from podcast.models import Episode, EpisodeEvent, Show, Webhook, WebhookDelivery, utcnow
 from podcast.notify.events import WEBHOOK_JOB, WEBSUB_JOB
 from podcast.views.api.serializers import episode_json, show_json
 from podcast.views.urls import feed_url
@@ -118,7 +118,10 @@ def ping_websub_hub(ctx: Any, payload: dict[str, Any]) -> dict[str, Any] | None:
     hub = current.settings().WEBSUB_HUB
     if not hub:
         return {"skipped": "PODCAST_WEBSUB_HUB is no longer set."}
-    feed = feed_url()
+    show = db.session.get(Show, payload.get("show_id")) if payload.get("show_id") else None
+    if show is None and payload.get("show_id"):
+        return {"skipped": "The show no longer exists."}
+    feed = feed_url(show)  # each show's own feed; the primary show's stays /feed.xml
     ctx.progress(10, f"Telling {hub} that {feed} changed")
     body = urlencode({"hub.mode": "publish", "hub.url": feed}).encode()
     # The hub is the operator's own setting, not a user's URL: private addresses are allowed.
