@@ -8,7 +8,7 @@ WORKERS ?= 2
 JOB_WORKERS ?= 1
 PYTEST_WORKERS ?= 2
 
-.PHONY: serve test lint format bench clean
+.PHONY: serve test lint format bench clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,20 @@ test: lint
 	else \
 		echo "PostgreSQL does not answer on 127.0.0.1:5432: the PostgreSQL run is skipped"; \
 	fi
+
+# Re-extract the interface strings, merge them into every language's .po, compile the .mo files
+# (committed, so a fresh clone serves every language). The listeners' catalog "messages" (six
+# languages, babel.cfg) and the producers' "admin" (en, ru, babel-admin.cfg).
+TRANSLATIONS := podcast/translations
+PYBABEL_EXTRACT = $(BIN)/pybabel extract -k lazy_gettext --no-location --sort-output --width 100 --project podcast --copyright-holder "RFE/RL"
+PYBABEL_UPDATE = $(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --width 100
+translations: $(VENV)/.installed
+	$(PYBABEL_EXTRACT) -F babel.cfg -o $(TRANSLATIONS)/messages.pot .
+	$(PYBABEL_EXTRACT) -F babel-admin.cfg -o $(TRANSLATIONS)/admin.pot .
+	$(PYBABEL_UPDATE) -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) -D messages
+	$(PYBABEL_UPDATE) -i $(TRANSLATIONS)/admin.pot -d $(TRANSLATIONS) -D admin
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS) -D messages
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS) -D admin
 
 bench: $(VENV)/.test-installed
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done

@@ -32,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     setup.configure_storage(app)
     setup.configure_jobs(app)
     setup.configure_auth(app)
+    setup.configure_i18n(app)
     setup.configure_templates(app)
     setup.configure_blueprints(app)
     setup.configure_feed(app)

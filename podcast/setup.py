@@ -113,6 +113,13 @@ def configure_auth(app: Flask) -> None:
     csrf.init_app(app)
 
 
+def configure_i18n(app: Flask) -> None:
+    """Flask-Babel: listener pages in their show's language, the admin in its user's."""
+    from podcast import i18n
+
+    i18n.configure(app)
+
+
 def configure_templates(app: Flask) -> None:
     """Template filters and globals shared by every page."""
     from podcast.views import templating

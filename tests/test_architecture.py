@@ -19,6 +19,8 @@ CONFINED = {
     "mutagen": {"podcast.audio.inspect"},
     "feedgen": {"podcast.feed.build", "podcast.feed.podcast_ns"},
     "huey": {"podcast.jobs.queue"},
+    "babel": {"podcast.i18n"},
+    "flask_babel": {"podcast.i18n"},
 }
 # What the feed renderer and the services must never reach for.
 FORBIDDEN = {

@@ -92,6 +92,15 @@ def chapter_tuples(chapters: Any) -> Chapters | None:
     return tuple((c["start"], c["title"]) for c in readable)
 
 
+@dataclass(frozen=True)
+class FeedWords:
+    """The words the service itself writes into a feed, in the feed's language (the web layer
+    translates them; English by default, and English feeds keep these very bytes)."""
+
+    untitled: str = "Podcast"  # the title of a show that has none
+    support: str = "Support the show"  # a funding link's label when the show gives none
+
+
 class FeedLinks(Protocol):
     """Where the feed's links point, handed in by the web layer (views/urls.feed_links), so
     that rendering is a pure function of the show, its items and these URLs."""
@@ -120,6 +129,10 @@ class FeedLinks(Protocol):
 
     def transcript(self, slug: str) -> str:
         """The episode's WebVTT transcript."""
+        ...
+
+    def words(self, language: str) -> FeedWords:
+        """The service's own words for a feed in this language."""
         ...
 
 
@@ -174,7 +187,8 @@ def _channel(
 ) -> list[Person]:
     """Write the channel; returns the hosts to restate on every item."""
     site = show.website or links.site
-    title = feed_text(show.title).strip() or "Podcast"
+    words = links.words(show.language or DEFAULT_LANGUAGE)
+    title = feed_text(show.title).strip() or feed_text(words.untitled)
     fg.title(title)
     fg.description(feed_text(show.description).strip() or title)
     # feedgen writes the href of the *last* link as <link> (F4): the feed URL first.
@@ -213,7 +227,7 @@ def _channel(
     ext.guid(show.podcast_guid)
     ext.locked(show.locked, owner=show.owner_email or None)
     if show.funding_url:
-        ext.funding(show.funding_url, show.funding_label or "Support the show")
+        ext.funding(show.funding_url, show.funding_label or feed_text(words.support))
     ext.medium("podcast")
     hosts = _persons(show.hosts or [])
     for host in hosts:

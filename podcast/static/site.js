@@ -51,7 +51,10 @@
     if (!field) return;
     button.hidden = false;
     button.addEventListener("click", function () {
-      var done = function () { if (status) status.textContent = "Copied the feed address."; };
+      // The sentences come from the page, in its language; English if an old page lacks them.
+      var copied = button.getAttribute("data-copied") || "Copied the feed address.";
+      var failed = button.getAttribute("data-copy-failed") || "Select the address and copy it.";
+      var done = function () { if (status) status.textContent = copied; };
       var fallback = function () {
         field.focus();
         field.select();
@@ -59,7 +62,7 @@
           document.execCommand("copy");
           done();
         } catch (error) {
-          if (status) status.textContent = "Select the address and copy it.";
+          if (status) status.textContent = failed;
         }
       };
       if (navigator.clipboard && window.isSecureContext) {

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask
 from markupsafe import Markup
 
-from podcast import current
+from podcast import current, i18n
 from podcast.services.markup import plain_text, render_markdown
 from podcast.services.shows import DIRECTORIES
 from podcast.views.urls import (
@@ -68,21 +68,14 @@ def local_time(moment: datetime | None, timezone: str = "UTC") -> datetime | Non
 
 
 def format_date(moment: datetime | None, timezone: str = "UTC") -> str:
-    """A date like '24 November 2026' in the show's time zone."""
+    """A date like '24 November 2026' (or '24 ноября 2026 г.') in the show's time zone."""
     local = local_time(moment, timezone)
-    return f"{local.day} {local:%B %Y}" if local else ""
+    return i18n.format_day(local) if local else ""
 
 
 def format_bytes(size: int | None) -> str:
-    """A byte count for people: '1.4 MB'."""
-    if size is None:
-        return ""
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} bytes"
+    """A byte count for people in the page's language: '1.4 MB', '1,4 МБ'."""
+    return "" if size is None else i18n.format_size(size)
 
 
 @lru_cache(maxsize=512)

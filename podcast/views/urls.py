@@ -9,8 +9,9 @@ from urllib.parse import quote
 
 from flask import current_app, g, has_request_context, url_for
 
-from podcast import current
+from podcast import current, i18n
 from podcast.extensions import db
+from podcast.feed.build import FeedWords
 from podcast.models import Episode, Guest, MediaAsset, Show
 from podcast.services import queries
 
@@ -200,3 +201,8 @@ class FeedUrls:
     def transcript(self, slug: str) -> str:
         """The episode's WebVTT transcript."""
         return self._fill(self._transcript, slug)
+
+    @staticmethod
+    def words(language: str) -> FeedWords:
+        """The service's own words for a feed in this language, from the catalogs."""
+        return i18n.feed_words(language)

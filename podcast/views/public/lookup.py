@@ -7,10 +7,11 @@ from flask import abort, g
 
 from podcast import current
 from podcast.extensions import db
+from podcast.i18n import lazy_gettext
 from podcast.models import Show
 from podcast.services import queries
 
-NO_SHOW = "There is no show at this address."
+NO_SHOW = lazy_gettext("There is no show at this address.")
 
 
 def show_or_404(handle: str) -> Show:
@@ -20,7 +21,7 @@ def show_or_404(handle: str) -> Show:
     if show is None:
         show = queries.show_by_handle(db.session, handle)
     if show is None:
-        abort(404, description=NO_SHOW)
+        abort(404, description=str(NO_SHOW))
     g.page_show = show
     return show
 
@@ -29,6 +30,6 @@ def primary_or_404() -> Show:
     """The primary show (404 before any show exists), remembered as the page's show."""
     show = current.show()
     if show is None:
-        abort(404, description=NO_SHOW)
+        abort(404, description=str(NO_SHOW))
     g.page_show = show
     return show

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from podcast import current
 from podcast.extensions import db
+from podcast.i18n import gettext, lazy_gettext
 from podcast.models import Show, utcnow
 from podcast.services import queries
 from podcast.views.public import presenters
@@ -15,7 +16,10 @@ from podcast.views.urls import absolute, show_handles
 
 bp = Blueprint("public", __name__)
 
-NOT_PUBLISHED = "There is no published episode at this address. It may not be out yet."
+NOT_PUBLISHED = lazy_gettext(
+    "There is no published episode at this address. It may not be out yet."
+)
+NO_SUCH_PAGE = lazy_gettext("There is no such page of episodes.")
 
 
 @bp.after_request
@@ -42,10 +46,10 @@ def index() -> str:
     query = presenters.search_terms(request.args.get("q"))
     number = presenters.page_number(request.args.get("page"))
     if number is None:
-        abort(404, description="There is no such page of episodes.")
+        abort(404, description=str(NO_SUCH_PAGE))
     page = queries.episode_listing(db.session, query, number) if query else None
     if page is not None and number > 1 and not page.items:
-        abort(404, description="There is no such page of episodes.")
+        abort(404, description=str(NO_SUCH_PAGE))
     g.page_show = primary
     return render_template(
         "public/network.html", shows=shows, show=primary, query=query, page=page,
@@ -62,11 +66,11 @@ def show_home(handle: str) -> str:
 def _show_home(show: Show | None) -> str:
     number = presenters.page_number(request.args.get("page"))
     if number is None:
-        abort(404, description="There is no such page of episodes.")
+        abort(404, description=str(NO_SUCH_PAGE))
     query = presenters.search_terms(request.args.get("q"))
     page = queries.episode_listing(db.session, query, number, show_id=show.id if show else -1)
     if number > 1 and not page.items:
-        abort(404, description="There is no such page of episodes.")
+        abort(404, description=str(NO_SUCH_PAGE))
     if show is not None:
         g.page_show = show
     return render_template(
@@ -92,7 +96,7 @@ def show_episode(handle: str, slug: str) -> str:
     show = show_or_404(handle)
     item = queries.episode_page(db.session, slug, show.id)
     if item is None:
-        abort(404, description=NOT_PUBLISHED)
+        abort(404, description=str(NOT_PUBLISHED))
     cues = presenters.transcript_cues(item.transcript)
     previous, following = queries.neighbours(db.session, item)
     return render_template(
@@ -111,7 +115,7 @@ def guest(slug: str) -> str:
     """A guest's photo, bio, links and the published episodes they speak on."""
     found = queries.guest_page(db.session, slug)
     if found is None:
-        abort(404, description="There is no guest page at this address.")
+        abort(404, description=gettext("There is no guest page at this address."))
     person, episodes = found
     return render_template(
         "public/guest.html", show=current.show(), guest=person, episodes=episodes
