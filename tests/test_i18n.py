@@ -105,10 +105,10 @@ def localized(show, make_guest, make_episode):
         make_episode(title=f"{title} 2", guests=[first.id], publish_at="2026-11-25T10:00:00Z")
         return {
             "home": "/",
-            "episode": f"/episodes/{episode.slug}",
+            "episode": f"/shows/{show.handle}/episodes/{episode.slug}",
             "guest": f"/guests/{first.slug}",
             "search": "/?q=zzzz",
-            "missing": "/episodes/none",
+            "missing": f"/shows/{show.handle}/episodes/none",
             "page": "/?page=9",
         }
 
@@ -212,7 +212,7 @@ def test_dates_and_sizes_are_written_the_locales_way(client, show, make_episode,
     show.language = SHOWS[language]
     db.session.commit()
     episode = make_episode(publish_at="2026-11-24T10:00:00Z")
-    body = client.get(f"/episodes/{episode.slug}").get_data(as_text=True)
+    body = client.get(f"/shows/{show.handle}/episodes/{episode.slug}").get_data(as_text=True)
     body = body.replace("\u202f", " ").replace("\u00a0", " ")
     assert DATES[language] in body
     size_bytes = episode.audio.size_bytes
