@@ -46,6 +46,7 @@ from podcast.current import passwords
 from podcast.extensions import db
 from podcast.services.accounts import create_user
 from podcast.services.uploads import TEMP_PREFIX
+from podcast.storage.local import INCOMING_DIR
 
 API = "/api/v1/episodes"
 UNAVAILABLE = "Media storage is unavailable"
@@ -395,8 +396,9 @@ class Deployment:
         return run_cli(self.env, self.cwd, "check", "--older-than", "0", *args)
 
     def staging_files(self) -> list[Path]:
-        """Upload staging files in the app's temp directory."""
-        return sorted(self.tmp.glob(f"{TEMP_PREFIX}*"))
+        """Upload staging files in the app's temp directory or the media root's temp area."""
+        places = [self.tmp, self.media / INCOMING_DIR]
+        return sorted(p for place in places for p in place.glob(f"{TEMP_PREFIX}*"))
 
     def media_files(self) -> list[Path]:
         """Everything under the media directory (objects, their metadata, partial writes)."""

@@ -95,6 +95,23 @@ class AudioInfo:
         }
 
 
+def likely_episode_format(head: bytes) -> tuple[str, str] | None:
+    """(extension, MIME type) that a file starting with `head` will most likely have if it is
+    an episode file (MP3 or M4A), else None. A guess from the first bytes; inspect decides."""
+    try:
+        kind = sniff(head)
+    except AudioError:
+        return None
+    sync = head.find(b"\xff")
+    if kind == "mpeg" and (sync < 0 or mpeg.parse_header(head, sync) is None):
+        return None  # sniff's "anything else": not even a frame header where the bytes start
+    fmt = {"id3": "mp3", "mpeg": "mp3", "mp4": "m4a"}.get(kind)
+    if fmt is None:
+        return None
+    mime, ext = _MIME[fmt]
+    return ext, mime
+
+
 def require_episode_format(info: AudioInfo) -> None:
     """Refuse audio that podcast apps will not play as an episode."""
     if not info.is_episode_format:

@@ -35,6 +35,7 @@ from podcast.services.uploads import (
     ingest_audio,
     ingest_image,
     ingest_transcript,
+    planned_guid,
     removing_new_objects_on_failure,
 )
 from podcast.storage import Storage
@@ -200,7 +201,11 @@ def _swap_files(episode: Episode, changes: dict[str, MediaAsset | None]) -> list
 
 
 def _guid_for_new_episode(session: Session, files: Attachments) -> str:
-    """A new UUID, or the one minted with the staged audio (its key already carries it)."""
+    """A new UUID, or the one minted with the audio (its key already carries it): audio staged
+    earlier, or audio already on its way into storage while the request arrived."""
+    guid = planned_guid(files.audio)
+    if guid and not session.scalar(select(Episode.id).where(Episode.guid == guid)):
+        return guid
     if files.staged_audio_id is not None:
         asset = session.get(MediaAsset, files.staged_audio_id)
         guid = asset.episode_guid if asset is not None else None
@@ -358,9 +363,10 @@ def stage_audio(
 ) -> MediaAsset:
     """Store audio ahead of the form's submission so a failed form never asks for it again.
 
-    For a new episode the key carries a freshly minted guid, which the episode then takes.
+    For a new episode the key carries a freshly minted guid (the one the audio is already being
+    stored under, if it is), which the episode then takes.
     """
-    guid = episode.guid if episode is not None else str(uuid.uuid4())
+    guid = episode.guid if episode is not None else planned_guid(upload) or str(uuid.uuid4())
     with removing_new_objects_on_failure(session, storage) as new_keys:
         asset = ingest_audio(storage, upload, guid=guid, max_bytes=max_bytes)
         new_keys.append(asset.key)

@@ -18,7 +18,8 @@ from podcast.notify.events import episode_changed, public_face
 from podcast.services import replaced
 from podcast.services.shows import bump_revision
 from podcast.services.uploads import TEMP_PREFIX, delete_objects
-from podcast.storage import Storage
+from podcast.storage import LocalStorage, Storage
+from podcast.storage.local import INCOMING_DIR
 
 
 @dataclass
@@ -80,11 +81,15 @@ def _in_use(path: Path) -> bool:
     return False
 
 
-def stale_temp_files(older_than: int) -> list[Path]:
-    """Upload staging files (podcast-upload-*) a killed worker left in the temp directory."""
+def stale_temp_files(older_than: int, storage: Storage | None = None) -> list[Path]:
+    """Upload staging files (podcast-upload-*) a killed worker left in the temp directory, or
+    in the media root's temp area when the storage is a local disk."""
     cutoff = time.time() - older_than
     found = []
-    for path in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"):
+    places = [Path(tempfile.gettempdir())]
+    if isinstance(storage, LocalStorage):
+        places.append(storage.root / INCOMING_DIR)
+    for path in (p for place in places for p in place.glob(f"{TEMP_PREFIX}*")):
         try:
             if path.is_file() and path.stat().st_mtime <= cutoff and not _in_use(path):
                 found.append(path)
@@ -124,7 +129,7 @@ def check_storage(
         a.key for a in _unattached_assets(session) if a.created_at <= cutoff and a.key in stored
     )
     result.incomplete_uploads = storage.incomplete_uploads(started_before=cutoff)
-    temp_files = stale_temp_files(older_than)
+    temp_files = stale_temp_files(older_than, storage)
     result.temp_files = [str(p) for p in temp_files]
     if result.missing_objects:
         missing = set(result.missing_objects)

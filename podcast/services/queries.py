@@ -494,3 +494,8 @@ def last_deliveries(session: Session, webhook_ids: list[int]) -> dict[int, Webho
     )
     rows = session.scalars(select(WebhookDelivery).where(WebhookDelivery.id.in_(latest)))
     return {row.webhook_id: row for row in rows}
+
+
+def episode_guid(session: Session, episode_id: int) -> str | None:
+    """The guid of an episode (the folder of its files in storage), None when there is none."""
+    return session.scalar(select(Episode.guid).where(Episode.id == episode_id))

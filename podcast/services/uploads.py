@@ -1,20 +1,17 @@
-"""Uploads: stream to a temporary file, hash, inspect, store; returns an unsaved MediaAsset."""
+"""Uploads: received into a staging file (hashed, and sent on to storage as the bytes arrive),
+inspected, stored; returns an unsaved MediaAsset."""
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import io
 import logging
-import os
-import queue
-import tempfile
-import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol, runtime_checkable
+from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
@@ -23,11 +20,19 @@ from podcast.errors import TooLargeError, ValidationError
 from podcast.models import MediaAsset
 from podcast.services import images, transcripts
 from podcast.storage import Storage, new_media_key
+from podcast.storage.incoming import (
+    PART_SIZE,
+    TEMP_PREFIX,
+    Incoming,
+    StagingFile,
+    open_staging_file,
+)
+
+__all__ = ["TEMP_PREFIX", "Receiver", "Upload", "open_staging_file", "staged"]
 
 log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
-TEMP_PREFIX = "podcast-upload-"
-_HASH_QUEUE_CHUNKS = 8  # at most this many MiB wait for the hashing thread
+HEAD_BYTES = 4096  # what the format guess reads (the first bytes arrive first)
 
 
 @dataclass(frozen=True)
@@ -38,92 +43,132 @@ class Upload:
     filename: str = ""
 
 
-class _BackgroundHash:
-    """SHA-256 of the chunks handed to it, computed in a thread so that it overlaps the I/O.
+@dataclass(frozen=True)
+class PlannedKey:
+    """The key a received upload is already being stored under, chosen from its first bytes."""
 
-    hashlib releases the GIL on large chunks: hashing then runs beside the staging write, the
-    inspection and the upload to storage instead of adding its time to theirs (bench/upload.py).
+    guid: str
+    key: str
+    extension: str
+    mime_type: str
+
+
+def _discard(incoming: Incoming | None, staging: StagingFile) -> None:
+    # Removes first, then closes (which drops the lock): `podcast check` never sees it unlocked.
+    try:
+        if incoming is not None:
+            incoming.discard()
+    finally:
+        staging.remove()
+
+
+class Receiver:
+    """An upload as it arrives: hashed, written once to the staging file the inspection reads
+    and, when it looks like episode audio, already on its way into storage (S3: a multipart
+    upload, part by part) under a key planned from its first bytes, with the guid `guid_for`
+    gives. Until the pipeline stores it (`store`), closing it aborts all that.
+
+    Werkzeug writes a file part into one (podcast.views.uploads), seeks to 0 and hands it to
+    the view; the request closes it at its end. A storage failure while receiving never
+    interrupts the body: it is raised by `store`, where the pipeline reports storage errors.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, storage: Storage | None = None, guid_for: Callable[[], str] | None = None
+    ) -> None:
+        self._storage = storage
+        self._incoming = storage.receive() if storage is not None else None
+        self._staging = self._incoming.staging if self._incoming is not None else StagingFile()
+        self._guid_for = guid_for
+        self._decided = guid_for is None or storage is None
+        self._head = b""
         self._digest = hashlib.sha256()
-        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=_HASH_QUEUE_CHUNKS)
-        self._thread = threading.Thread(target=self._run, name="upload-sha256", daemon=True)
-        self._thread.start()
-        self._hex: str | None = None
+        self.name = str(self._staging.path)
+        self.planned: PlannedKey | None = None
+        # A half-written part Werkzeug drops without closing (a body cut short) goes with it.
+        self._cleanup = weakref.finalize(self, _discard, self._incoming, self._staging)
 
-    def _run(self) -> None:
-        while (chunk := self._chunks.get()) is not None:
-            self._digest.update(chunk)
+    @property
+    def size(self) -> int:
+        """Bytes received so far."""
+        return self._staging.size
 
-    def update(self, chunk: bytes) -> None:
-        """Queue a chunk (blocks when the hashing thread is that far behind)."""
-        self._chunks.put(chunk)
+    def write(self, data: bytes) -> int:
+        """Append received bytes: hash, stage, and send on whatever part they fill."""
+        self._digest.update(data)
+        if len(self._head) < HEAD_BYTES:
+            self._head += data[: HEAD_BYTES - len(self._head)]
+        if self._incoming is not None:
+            self._incoming.write(data)
+        else:
+            self._staging.append(data)
+        if not self._decided and self._staging.size >= PART_SIZE:
+            self._begin()
+        return len(data)
 
-    def close(self) -> None:
-        """Let the thread finish; safe to call more than once."""
-        if self._thread.is_alive():
-            self._chunks.put(None)
-            self._thread.join()
-
-    def hexdigest(self) -> str:
-        """Wait for the queued chunks and return the digest."""
-        if self._hex is None:
-            self.close()
-            self._hex = self._digest.hexdigest()
-        return self._hex
-
-
-def open_staging_file() -> tuple[int, str]:
-    """A new podcast-upload-* temp file (descriptor, path), locked while it is in use.
-
-    The lock lives as long as the descriptor; the kernel drops it when the process dies, so
-    `podcast check` tells a crashed worker's leftover from an upload in flight.
-    """
-    fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd, name
-
-
-@runtime_checkable
-class AlreadyStaged(Protocol):
-    """A stream already written to a staging file (open_staging_file) and hashed on arrival,
-    such as the web layer's uploaded file parts: the pipeline adopts the file as it is instead
-    of copying it a second time."""
-
-    name: str  # the staging file's path
-    size: int
+    def _begin(self) -> None:
+        """Start storing under a key planned from the first bytes; smaller files (images, a
+        transcript, short audio) are simply put once inspected."""
+        self._decided = True
+        guess = audio.likely_episode_format(self._head)
+        if guess is None or self._incoming is None or self._guid_for is None:
+            return
+        extension, mime_type = guess
+        guid = self._guid_for()
+        key = new_media_key(guid, extension, "audio")
+        self._incoming.begin(key, mime_type)
+        self.planned = PlannedKey(guid, key, extension, mime_type)
 
     def hexdigest(self) -> str:
         """SHA-256 of everything written."""
-        ...
+        return self._digest.hexdigest()
+
+    def store(self, storage: Storage, key: str, content_type: str) -> None:
+        """Make the received file the object at key: the upload begun while receiving when key
+        is the planned one, else a put of the staging file. Nothing is visible on failure."""
+        self.planned = None  # a key is used once, even if its object is deleted again
+        if self._incoming is not None and storage is self._storage:
+            self._incoming.commit(key, content_type)
+            return
+        with self._staging.path.open("rb") as handle:
+            storage.put(key, handle, content_type=content_type, size=self.size)
+
+    def abandon(self) -> None:
+        """Abort what receiving already sent to storage (no part, no object left)."""
+        self.planned = None
+        if self._incoming is not None:
+            self._incoming.abandon()
+
+    def close(self) -> None:
+        """Abort what was sent ahead, remove the staging file."""
+        self._cleanup()
 
     def tell(self) -> int:
-        """The read position (0: nothing read yet, so the whole file is the upload)."""
-        ...
+        """The read position."""
+        return self._staging.file.tell()
 
     def flush(self) -> None:
-        """Write what is buffered to the file."""
-        ...
+        """Nothing is buffered: bytes go straight to the file."""
 
-
-class _Digest(Protocol):
-    def hexdigest(self) -> str: ...
+    def __getattr__(self, attr: str) -> Any:
+        # read, seek, readable, ...: whatever else Werkzeug and the pipeline ask of a file.
+        return getattr(self._staging.file, attr)
 
 
 @dataclass(frozen=True)
 class StagedFile:
-    """An upload written to a temporary file, with its size and SHA-256."""
+    """An upload written to a staging file, with its size and SHA-256."""
 
     path: Path
     size: int
-    _hash: _Digest
+    sha256: str
     filename: str
+    receiver: Receiver
 
     @property
-    def sha256(self) -> str:
-        """The file's SHA-256 (waits for the background hash to finish)."""
-        return self._hash.hexdigest()
+    def planned(self) -> PlannedKey | None:
+        """The key the upload is already being stored under, if any."""
+        return self.receiver.planned
 
 
 def safe_filename(name: str) -> str:
@@ -132,61 +177,74 @@ def safe_filename(name: str) -> str:
     return "".join(ch for ch in base if ch.isprintable())[:255]
 
 
+def _too_large(max_bytes: int) -> TooLargeError:
+    return TooLargeError(f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit.")
+
+
 @contextmanager
-def staged(upload: Upload, max_bytes: int) -> Iterator[StagedFile]:
-    """Stream the upload to a temporary file (never whole in memory); removed on every path."""
+def staged(
+    upload: Upload,
+    max_bytes: int,
+    storage: Storage | None = None,
+    guid_for: Callable[[], str] | None = None,
+) -> Iterator[StagedFile]:
+    """The upload in a staging file (never whole in memory), removed on every path: a file the
+    web server received is used in place; any other stream is received here, and sent on to
+    `storage` as it is read when it looks like audio (keys from `guid_for`)."""
     stream = upload.stream
-    if isinstance(stream, AlreadyStaged) and stream.tell() == 0:
-        # Already on disk and hashed by the web server: use it as it is.
-        stream.flush()
+    name = safe_filename(upload.filename)
+    if isinstance(stream, Receiver) and stream.tell() == 0:
+        # Already on disk, hashed and perhaps in storage: the request closes it at its end.
         if stream.size > max_bytes:
-            raise TooLargeError(
-                f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit."
-            )
-        yield StagedFile(Path(stream.name), stream.size, stream, safe_filename(upload.filename))
+            stream.abandon()
+            raise _too_large(max_bytes)
+        try:
+            yield StagedFile(Path(stream.name), stream.size, stream.hexdigest(), name, stream)
+        except BaseException:
+            stream.abandon()
+            raise
         return
-    fd, name = open_staging_file()
-    path = Path(name)
-    digest = _BackgroundHash()
+    receiver = Receiver(storage, guid_for)
     try:
-        size = 0
-        # closefd=False: the descriptor, and with it the lock, lives until the file is removed.
-        with os.fdopen(fd, "wb", closefd=False) as out:
-            while chunk := upload.stream.read(CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise TooLargeError(
-                        f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit."
-                    )
-                digest.update(chunk)
-                out.write(chunk)
-        yield StagedFile(path, size, digest, safe_filename(upload.filename))
+        while chunk := stream.read(CHUNK):
+            if receiver.size + len(chunk) > max_bytes:
+                raise _too_large(max_bytes)
+            receiver.write(chunk)
+        yield StagedFile(Path(receiver.name), receiver.size, receiver.hexdigest(), name, receiver)
     finally:
-        digest.close()
-        path.unlink(missing_ok=True)
-        os.close(fd)
+        receiver.close()
 
 
-def _put(storage: Storage, key: str, staged_file: StagedFile, content_type: str) -> None:
-    with staged_file.path.open("rb") as handle:
-        storage.put(key, handle, content_type=content_type, size=staged_file.size)
+def planned_guid(upload: Upload | None) -> str | None:
+    """The guid in the key a received upload is already stored under (a new episode takes it)."""
+    stream = upload.stream if upload is not None else None
+    planned = stream.planned if isinstance(stream, Receiver) else None
+    return planned.guid if planned is not None else None
+
+
+def _audio_key(staged_file: StagedFile, guid: str, info: audio.AudioInfo) -> str:
+    """The planned key when the guess from the first bytes was right, else a fresh one (the
+    upload begun under the planned key is then aborted)."""
+    planned = staged_file.planned
+    if planned is not None and (planned.guid, planned.extension, planned.mime_type) == (
+        guid, info.extension, info.mime_type,
+    ):  # fmt: skip
+        return planned.key
+    staged_file.receiver.abandon()
+    return new_media_key(guid, info.extension, "audio")
 
 
 def ingest_audio(storage: Storage, upload: Upload, *, guid: str, max_bytes: int) -> MediaAsset:
     """Inspect an episode's audio and store it; refuses what podcast apps cannot play."""
-    with staged(upload, max_bytes) as staged_file:
+    with staged(upload, max_bytes, storage, lambda: guid) as staged_file:
         try:
             info = audio.inspect(staged_file.path)
-        except ValidationError as exc:
-            exc.fields.setdefault("audio", exc.message)
-            raise
-        try:
             audio.require_episode_format(info)
         except ValidationError as exc:
             exc.fields.setdefault("audio", exc.message)
             raise
-        key = new_media_key(guid, info.extension, "audio")
-        _put(storage, key, staged_file, info.mime_type)
+        key = _audio_key(staged_file, guid, info)
+        staged_file.receiver.store(storage, key, info.mime_type)
     return MediaAsset(
         key=key,
         kind="audio",
@@ -222,7 +280,7 @@ def ingest_image(
         else:
             images.check_photo(info, field)
         key = new_media_key(owner, info.extension, "photo" if not artwork else "image", collection)
-        _put(storage, key, staged_file, info.mime_type)
+        staged_file.receiver.store(storage, key, info.mime_type)
     return MediaAsset(
         key=key,
         kind="image",
@@ -244,7 +302,7 @@ def ingest_transcript(storage: Storage, upload: Upload, *, guid: str) -> MediaAs
     vtt = transcripts.to_vtt(transcripts.parse_transcript(data)).encode()
     with staged(Upload(io.BytesIO(vtt), upload.filename), len(vtt) + 1) as staged_file:
         key = new_media_key(guid, "vtt", "transcript")
-        _put(storage, key, staged_file, "text/vtt")
+        staged_file.receiver.store(storage, key, "text/vtt")
     return MediaAsset(
         key=key,
         kind="transcript",

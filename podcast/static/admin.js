@@ -90,10 +90,11 @@
       }
       var data = new FormData();
       data.append("audio", file, file.name);
-      data.append("episode_id", box.getAttribute("data-episode-id") || "");
+      var episodeId = box.getAttribute("data-episode-id") || "";
       var xhr = new XMLHttpRequest();
       current = xhr;
-      xhr.open("POST", box.getAttribute("data-upload-url"));
+      // The episode travels in the URL: the server names the file's key before the body is in.
+      xhr.open("POST", box.getAttribute("data-upload-url") + (episodeId ? "?episode_id=" + encodeURIComponent(episodeId) : ""));
       xhr.setRequestHeader("X-CSRFToken", csrfToken(form));
       xhr.setRequestHeader("Accept", "application/json");
       progress.value = 0;

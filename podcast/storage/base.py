@@ -9,9 +9,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from podcast.errors import NotFoundError, StorageUnavailableError
+
+if TYPE_CHECKING:
+    from podcast.storage.incoming import Incoming
 
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 CHUNK_SIZE = 256 * 1024
@@ -99,6 +102,9 @@ class Storage(Protocol):
         cache_control: str = IMMUTABLE_CACHE,
     ) -> ObjectInfo:
         """Stream fileobj from its current position under key; nothing is visible on failure."""
+
+    def receive(self) -> Incoming:
+        """A staging file for an upload as it arrives, sent on or taken in place (Incoming)."""
 
     def stat(self, key: str) -> ObjectInfo:
         """Describe the object at key; NotFoundError if it is missing."""

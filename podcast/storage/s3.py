@@ -7,6 +7,7 @@ import os
 import re
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -38,6 +39,8 @@ from podcast.storage.base import (
     _unavailable,
     validate_key,
 )
+from podcast.storage.incoming import Incoming
+from podcast.storage.s3_parts import S3Incoming, part_pool
 
 _DENIED_CODES = {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403"}
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
@@ -76,6 +79,8 @@ class S3Storage:
         self.region = region
         self._client: Any = None
         self._client_lock = threading.Lock()
+        self._parts: ThreadPoolExecutor | None = None
+        self.cache_control = IMMUTABLE_CACHE  # of the objects a received upload becomes
         self._transfer_config = TransferConfig(
             multipart_threshold=8 * MIB, multipart_chunksize=8 * MIB, max_concurrency=10
         )
@@ -188,6 +193,18 @@ class S3Storage:
             self.delete(key)
             raise ValueError(f"Expected {size} bytes for {key!r} but stored {info.size}.")
         return info
+
+    def receive(self) -> Incoming:
+        """A staging file sent on as a multipart upload, part by part, once its key is known."""
+        return S3Incoming(self)
+
+    def _part_pool(self) -> ThreadPoolExecutor:
+        """The threads that send received parts (created on first use, shared by uploads)."""
+        if self._parts is None:
+            with self._client_lock:
+                if self._parts is None:
+                    self._parts = part_pool()
+        return self._parts
 
     def _abort_uploads_of(self, full_key: str) -> None:
         # s3transfer aborts a failed multipart upload itself; this covers the abort failing.

@@ -1,76 +1,30 @@
-"""Uploaded file parts, written once: Werkzeug streams each part into a staging file that the
-upload pipeline adopts as it is (services.uploads.AlreadyStaged), hashed on arrival."""
+"""Uploaded file parts, written once: Werkzeug streams each part into the upload pipeline's
+Receiver, which hashes it, stages it in the storage's temp area and, for episode audio, already
+sends it to storage as it arrives (services.uploads)."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import weakref
-from pathlib import Path
-from typing import Any, BinaryIO
+import uuid
+from typing import Any
 
 from flask import Request
 from werkzeug.exceptions import HTTPException
 
-from podcast.services.uploads import open_staging_file
+from podcast import current
+from podcast.extensions import db
+from podcast.services import queries
+from podcast.services.uploads import Receiver
 from podcast.views.multipart import PodcastFormDataParser
 
 
-def _close_and_remove(handle: BinaryIO, name: str) -> None:
-    # Remove first, then close (which drops the lock): `podcast check` never sees it unlocked.
-    try:
-        Path(name).unlink(missing_ok=True)
-    finally:
-        handle.close()
-
-
-class ReceivedFile:
-    """Where Werkzeug writes an uploaded file: a podcast-upload-* temp file, hashed as the
-    bytes arrive, so the pipeline adopts it instead of copying 150 MB a second time.
-
-    Werkzeug writes the part, seeks to 0 and hands it to the view; the request closes it at its
-    end, which removes the file.
-    """
-
-    def __init__(self) -> None:
-        fd, self.name = open_staging_file()  # locked until closed or the process dies
-        self._file = os.fdopen(fd, "w+b")
-        self._digest = hashlib.sha256()
-        self.size = 0
-        # Werkzeug drops a half-written part without closing it (a body cut short or over the
-        # limit): the file then goes when the object does.
-        self._cleanup = weakref.finalize(self, _close_and_remove, self._file, self.name)
-
-    def write(self, data: bytes) -> int:
-        """Append received bytes, hashing them."""
-        self._digest.update(data)
-        self.size += len(data)
-        return self._file.write(data)
-
-    def hexdigest(self) -> str:
-        """SHA-256 of everything written."""
-        return self._digest.hexdigest()
-
-    def tell(self) -> int:
-        """The read position."""
-        return self._file.tell()
-
-    def flush(self) -> None:
-        """Write what is buffered to the file."""
-        self._file.flush()
-
-    def close(self) -> None:
-        """Close and remove the file."""
-        self._cleanup()
-
-    def __getattr__(self, attr: str) -> Any:
-        # read, seek, readable, ...: whatever else Werkzeug and the pipeline ask of a file.
-        return getattr(self._file, attr)
+class ReceivedFile(Receiver):
+    """Where Werkzeug writes an uploaded file (services.uploads.Receiver); without storage
+    (outside a request) it is only staged and hashed."""
 
 
 class PodcastRequest(Request):
-    """Requests whose uploaded files land straight in the upload pipeline's staging files, and
-    whose multipart errors say what went wrong."""
+    """Requests whose uploaded files land straight in the upload pipeline (and, for audio, in
+    storage as they arrive), and whose multipart errors say what went wrong."""
 
     form_data_parser_class = PodcastFormDataParser
 
@@ -91,4 +45,26 @@ class PodcastRequest(Request):
         filename: str | None = None,
         content_length: int | None = None,
     ) -> Any:
-        return ReceivedFile()
+        received = ReceivedFile(current.storage(), self._upload_guid)
+        # Kept until the request ends, even a part the parser dropped (a body cut short), so
+        # that close() aborts what it already sent to storage.
+        self.__dict__.setdefault("_received", []).append(received)
+        return received
+
+    def _upload_guid(self) -> str:
+        """The guid in the key of audio on its way to storage: the episode's when the URL names
+        it (an edit, a replacement), else a new one, which the new episode then takes."""
+        raw = (self.view_args or {}).get("episode_id", self.args.get("episode_id", ""))
+        if isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit() and len(raw) < 19):
+            guid = queries.episode_guid(db.session, int(raw))
+            if guid is not None:
+                return guid
+        return str(uuid.uuid4())
+
+    def close(self) -> None:
+        """Close the uploaded files: their staging files go, unstored uploads are aborted."""
+        try:
+            super().close()
+        finally:
+            for received in self.__dict__.pop("_received", []):
+                received.close()

@@ -263,8 +263,10 @@ def upload_audio() -> Any:
         message = "Choose an audio file to upload."
         return error_json(400, "no_file", message, {"audio": message})
     episode = None
-    if request.form.get("episode_id", "").isdigit():
-        episode = _episode_or_404(int(request.form["episode_id"]))
+    # In the URL, so the audio's key carries the episode's guid while it is still arriving.
+    episode_id = request.args.get("episode_id") or request.form.get("episode_id", "")
+    if episode_id.isdigit():
+        episode = _episode_or_404(int(episode_id))
     try:
         asset = stage_audio(
             db.session,
