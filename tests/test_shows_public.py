@@ -201,6 +201,9 @@ def test_a_guest_page_lists_their_episodes_on_every_show(
     assert {"/shows/majlis/episodes/majlis-weekly", "/shows/azattyk/episodes/prava-zhenshchin"} <= (
         links
     )
+    page = lxml.html.fromstring(client.get(f"/guests/{guest.slug}").get_data(as_text=True))
+    labels = [a.text for a in page.xpath("//article[@class='card']/p[@class='kicker']/a")]
+    assert sorted(labels) == ["Majlis", "Азаттык: подкаст"]  # each card says which show
     # Both feeds name her; her bio is written once.
     for url in ("/feed.xml", "/shows/azattyk/feed.xml"):
         assert "Dilfuza Kurolova" in _feed(client, url).get_data(as_text=True)

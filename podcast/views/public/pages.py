@@ -53,6 +53,7 @@ def index() -> str:
     g.page_show = primary
     return render_template(
         "public/network.html", shows=shows, show=primary, query=query, page=page,
+        shows_by_id={show.id: show for show, _ in shows},
         page_args={"q": query} if query else {},
     )  # fmt: skip
 
@@ -118,7 +119,11 @@ def guest(slug: str) -> str:
         abort(404, description=gettext("There is no guest page at this address."))
     person, episodes = found
     return render_template(
-        "public/guest.html", show=current.show(), guest=person, episodes=episodes
+        "public/guest.html",
+        show=current.show(),
+        shows=queries.shows_by_id(db.session),
+        guest=person,
+        episodes=episodes,
     )
 
 
