@@ -44,18 +44,16 @@ def empty_postgres() -> str:
     admin.dispose()
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def test_upgrade_from_empty_matches_models(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = (
-        f"sqlite:///{tmp_path / 'empty.db'}"
-        if backend == "sqlite"
-        else request.getfixturevalue("empty_postgres")
-    )
-    app = make_app(tmp_path, url)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database, on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return request.getfixturevalue("empty_postgres")
+
+
+def test_upgrade_from_empty_matches_models(empty_database: str, tmp_path: Path) -> None:
+    app = make_app(tmp_path, empty_database)
     with app.app_context():
         upgrade()
         tables = set(inspect(db.engine).get_table_names())
@@ -100,18 +98,10 @@ def test_episode_files_get_their_guid_from_their_key_once(tmp_path: Path) -> Non
     }
 
 
-@pytest.mark.parametrize(
-    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
 def test_the_single_show_becomes_the_first_show_of_the_network(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    empty_database: str, tmp_path: Path
 ) -> None:
-    url = (
-        f"sqlite:///{tmp_path / 'network.db'}"
-        if backend == "sqlite"
-        else request.getfixturevalue("empty_postgres")
-    )
-    app = make_app(tmp_path, url)
+    app = make_app(tmp_path, empty_database)
     with app.app_context():
         upgrade(revision="0009_transcript_language")
         with db.engine.begin() as conn:
