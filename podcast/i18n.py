@@ -23,14 +23,14 @@ from markupsafe import Markup, escape
 
 from podcast import current
 from podcast.feed.build import FeedWords
+from podcast.services.accounts import ADMIN_LOCALE_NAMES
 
 # Views and forms take gettext from here: Flask-Babel stays behind this module.
 __all__ = ["gettext", "lazy_gettext", "ngettext"]
 
 DEFAULT_LOCALE = "en"
 LISTENER_LOCALES = ("en", "ru", "kk", "uz", "tg", "ky")
-ADMIN_LOCALES = ("en", "ru")
-ADMIN_NAMES = {"en": "English", "ru": "Русский"}
+ADMIN_LOCALES = tuple(ADMIN_LOCALE_NAMES)
 # The producers' side: these paths speak the user's language, not the show's.
 _ADMIN_PREFIXES = ("/admin", "/login", "/logout")
 # English keeps the newsroom's "24 November 2026" and "A, B and C"; the others take CLDR's.
@@ -67,6 +67,11 @@ def select_locale() -> str:
     if request.blueprint == "api" or path.startswith("/api/"):
         return DEFAULT_LOCALE
     return listener_locale()
+
+
+def refresh_locale() -> None:
+    """Choose the locale again (the user just changed theirs)."""
+    refresh()
 
 
 def locale_code() -> str:
@@ -129,7 +134,6 @@ def configure(app: Flask) -> None:
     app.before_request(refresh)
     app.jinja_env.globals.update(
         locale_code=locale_code,
-        admin_locales=ADMIN_NAMES,
         format_number=format_number,
         format_list=format_list,
     )

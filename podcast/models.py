@@ -373,6 +373,8 @@ class User(UserMixin, Model):
     # Part of every session's user id: bumping it (logout, new password, deactivation) ends
     # every session of the account, including copies of its cookie.
     session_generation: Mapped[int] = mapped_column(Integer, default=0)
+    # The admin's interface language (podcast.i18n.ADMIN_LOCALES); listener pages follow the show.
+    locale: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan"

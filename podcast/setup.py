@@ -104,7 +104,9 @@ def configure_auth(app: Flask) -> None:
     app.session_interface = PublicCacheSessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to continue."
+    from podcast.i18n import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please log in to continue.")
     login_manager.session_protection = "strong"
     login_manager.user_loader(accounts.load_user)
     app.extensions[current.PASSWORDS_KEY] = accounts.Passwords(

@@ -113,6 +113,7 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/admin/account", "POST"): Route(
         ADMIN, "/admin/account", {"current_password": "not it", "new_password": "short"}
     ),
+    ("/admin/account/language", "POST"): Route(ADMIN, "/admin/account/language", {"locale": "ru"}),
     ("/admin/tokens", "GET"): Route(ADMIN, "/admin/tokens"),
     ("/admin/tokens/<int:token_id>/revoke", "POST"): Route(
         ADMIN, "/admin/tokens/{token}/revoke", {}

@@ -62,7 +62,7 @@ def _english_pieces(language: str) -> set[str]:
 def _visible_text(html: str) -> str:
     """What a person (or a screen reader) gets: text nodes plus the attributes read aloud."""
     tree = lxml.html.fromstring(html)
-    for script in tree.iter("script", "style"):
+    for script in tree.iter("script", "style", "code"):  # code is typed as shown
         script.drop_tree()
     parts = [tree.text_content()]
     for element in tree.iter():
@@ -144,11 +144,15 @@ def test_every_catalog_translates_every_message(app):
             and not all(message.string if isinstance(message.string, tuple) else [message.string])
         ]
         assert untranslated == [], language
+    for message in _catalog("ru", "admin"):
+        if message.id:
+            strings = message.string if isinstance(message.string, tuple) else [message.string]
+            assert all(strings), message.id
 
 
 def test_each_catalog_states_cldr_plural_rules(app):
     order = ["zero", "one", "two", "few", "many", "other"]
-    for language in SHOWS:
+    for language in [*SHOWS, "ru:admin"]:
         language, _, domain = language.partition(":")
         catalog = _catalog(language, domain or "messages")
         rule = Locale.parse(language).plural_form
@@ -334,3 +338,64 @@ def test_the_feeds_own_words_are_in_its_language(client, show):
     feed = client.get("/feed.xml").get_data(as_text=True)
     assert "<language>kk</language>" in feed
     assert ">Подкастқа қолдау көрсету</podcast:funding>" in feed
+
+
+def _admin_english_left(text: str) -> list[str]:
+    pieces = set()
+    for message in _catalog("ru", "admin"):
+        if message.id and message.string != message.id:
+            for piece in _PLACEHOLDER.split(message.id):
+                piece = piece.strip(" ,.:;()“”←→·…")
+                if re.search(r"[A-Za-z]{3}", piece):
+                    pieces.add(piece)
+    return sorted(p for p in pieces if re.search(rf"(?<![A-Za-z]){re.escape(p)}(?![A-Za-z])", text))
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/", "/admin/account", "/admin/episodes/new", "/admin/guests", "/admin/tokens"]
+)
+def test_the_admin_speaks_russian_to_a_user_who_chose_it(client, show, login, path):
+    user = login(role="admin", email="editor@example.org")
+    user.locale = "ru"
+    db.session.commit()
+    body = client.get(path).get_data(as_text=True)
+    assert '<html lang="ru">' in body
+    assert "Выпуски" in body  # the admin's menu
+    assert _admin_english_left(_visible_text(body)) == [], path
+
+
+def test_the_admin_stays_english_for_a_user_who_did_not_choose(client, show, login):
+    login(role="admin")
+    body = client.get("/admin/").get_data(as_text=True)
+    assert '<html lang="en">' in body and "New episode" in body
+
+
+def test_a_user_chooses_russian_on_the_account_page_and_keeps_it(client, show, login, no_csrf):
+    user = login()
+    response = client.post("/admin/account/language", data={"locale": "ru"})
+    assert response.status_code == 302
+    assert db.session.get(type(user), user.id).locale == "ru"
+    page = client.get("/admin/account").get_data(as_text=True)
+    assert "Страницы администрирования теперь на выбранном вами языке." in page
+    assert '<option selected value="ru">Русский</option>' in page
+    # A language not offered is refused with a sentence; the choice made stays.
+    assert client.post("/admin/account/language", data={"locale": "de"}).status_code == 302
+    assert db.session.get(type(user), user.id).locale == "ru"
+    assert "Choose one of the languages offered" in client.get("/admin/account").get_data(
+        as_text=True
+    )
+
+
+def test_the_log_in_page_follows_the_browser_between_english_and_russian(client, show):
+    russian = client.get("/login", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.5"})
+    assert "Войти" in russian.get_data(as_text=True)
+    assert '<html lang="ru">' in russian.get_data(as_text=True)
+    kazakh = client.get("/login", headers={"Accept-Language": "kk,de;q=0.8"})
+    assert "Log in" in kazakh.get_data(as_text=True)
+
+
+def test_a_listener_page_keeps_its_shows_language_for_a_russian_admin(client, show, login):
+    user = login()
+    user.locale = "ru"
+    db.session.commit()
+    assert "Subscribe" in client.get("/").get_data(as_text=True)

@@ -20,6 +20,8 @@ from podcast.errors import ConflictError, NotFoundError, UnauthorizedError, Vali
 from podcast.models import ApiToken, Role, User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
+# The languages the admin pages are written in, each named in itself (User.locale).
+ADMIN_LOCALE_NAMES = {"en": "English", "ru": "Русский"}
 # A token's last use is written when the stored one is older than this: not once a request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 MAX_TOKEN_DAYS = 3650
@@ -111,6 +113,17 @@ def change_password(
         raise ValidationError(message, fields={"current_password": message}) from None
     _check_password(new, "new_password")
     return _replace_password(session, user, new, passwords)
+
+
+def set_locale(session: Session, user: User, locale: str) -> User:
+    """The language of the user's admin pages: one of ADMIN_LOCALE_NAMES."""
+    if locale not in ADMIN_LOCALE_NAMES:
+        choices = ", ".join(ADMIN_LOCALE_NAMES)
+        message = f"Choose one of the languages offered ({choices})."
+        raise ValidationError(message, fields={"locale": message})
+    user.locale = locale
+    session.commit()
+    return user
 
 
 def set_password(session: Session, user: User, password: str, *, passwords: Passwords) -> User:

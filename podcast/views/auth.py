@@ -11,6 +11,7 @@ from flask_login import current_user, login_user, logout_user
 
 from podcast import current
 from podcast.extensions import db
+from podcast.i18n import gettext
 from podcast.services.accounts import authenticate, end_sessions
 from podcast.services.throttle import Blocked
 from podcast.views.admin.common import STALE_MESSAGE, should_process, stale_form
@@ -94,7 +95,7 @@ def login() -> Any:
         blocked = throttle.check(email, address)
         if blocked:
             return _blocked(form, blocked)
-        return _render(form, "Wrong email or password.", 200)
+        return _render(form, gettext("Wrong email or password."), 200)
     throttle.succeeded(email)
     target = _safe_next(request.values.get("next"))
     session.clear()  # a fresh session for the logged-in user (no fixation)

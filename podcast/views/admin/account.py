@@ -7,11 +7,12 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
-from podcast import current
+from podcast import current, i18n
 from podcast.errors import NotFoundError, PodcastError
 from podcast.extensions import db
+from podcast.i18n import gettext
 from podcast.services import queries
-from podcast.services.accounts import change_password, revoke_token, token_state
+from podcast.services.accounts import change_password, revoke_token, set_locale, token_state
 from podcast.views.admin.common import (
     STALE_MESSAGE,
     apply_errors,
@@ -20,7 +21,7 @@ from podcast.views.admin.common import (
     should_process,
     stale_form,
 )
-from podcast.views.admin.forms import ActionForm, PasswordForm
+from podcast.views.admin.forms import ActionForm, LocaleForm, PasswordForm
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -32,7 +33,7 @@ def account() -> Any:
     error, status = None, 200
     throttle = current.throttle()
     if stale_form():
-        error = STALE_MESSAGE
+        error = str(STALE_MESSAGE)
     elif should_process(form):
         # A wrong current password counts as a failed log-in: a stolen session cannot guess it.
         blocked = throttle.check(user.email, request.remote_addr)
@@ -51,15 +52,40 @@ def account() -> Any:
                 db.session.rollback()
                 if "current_password" in exc.fields:
                     throttle.failed(user.email, request.remote_addr)
-                error = apply_errors(form, exc) or "Please correct the fields marked below."
+                error = apply_errors(form, exc) or gettext(
+                    "Please correct the fields marked below."
+                )
                 status = exc.status
             else:
                 login_user(user)  # this browser carries on under the new session generation
-                flash("Your password is changed; every other session of yours has ended.")
+                flash(gettext("Your password is changed; every other session of yours has ended."))
                 return redirect(url_for("admin.account"))
     form.current_password.data = form.new_password.data = ""
-    page = render_template("admin/account.html", form=form, error=error, show=current.show())
+    locale_form = LocaleForm(formdata=None, locale=user.locale)
+    page = render_template(
+        "admin/account.html",
+        form=form,
+        locale_form=locale_form,
+        error=error,
+        show=current.show(),
+    )
     return page, status
+
+
+@bp.route("/account/language", methods=["POST"])
+def account_language() -> Any:
+    """Choose the language of your admin pages (English or Russian); the listener pages keep
+    their show's."""
+    form = LocaleForm()
+    try:
+        set_locale(db.session, current_user._get_current_object(), form.locale.data or "")
+    except PodcastError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        i18n.refresh_locale()  # this very answer already speaks the new language
+        flash(gettext("The admin pages now speak the language you chose."))
+    return redirect(url_for("admin.account"))
 
 
 @bp.route("/tokens")
@@ -81,5 +107,8 @@ def token_revoke(token_id: int) -> Any:
         row = revoke_token(db.session, token_id, acting=current_user._get_current_object())
     except NotFoundError:
         abort(404)
-    flash(f"Token {row.id}{f' ({row.label})' if row.label else ''} is revoked.")
+    if row.label:
+        flash(gettext("Token %(id)s (%(label)s) is revoked.", id=row.id, label=row.label))
+    else:
+        flash(gettext("Token %(id)s is revoked.", id=row.id))
     return redirect(url_for("admin.tokens"))

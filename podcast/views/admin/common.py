@@ -23,12 +23,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from podcast.errors import PodcastError
 from podcast.extensions import login_manager
+from podcast.i18n import gettext, lazy_gettext
 from podcast.services.uploads import Upload
 from podcast.views.errors import error_json
 from podcast.views.multipart import FormBodyError, FormLimitError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-STALE_MESSAGE = "Your session expired; check and submit again."
+STALE_MESSAGE = lazy_gettext("Your session expired; check and submit again.")
 STALE_FLAG = "podcast.stale_form"
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,7 +115,7 @@ def _stale_form(error: CSRFError) -> Any:
     if request.blueprint == "admin" and not current_user.is_authenticated:
         return _require_login()
     if request.blueprint == "admin" and _wants_json():
-        return error_json(400, "session_expired", STALE_MESSAGE)
+        return error_json(400, "session_expired", str(STALE_MESSAGE))
     if request.endpoint in RERENDERS_ON_STALE_FORM or request.endpoint == "auth.login":
         request.environ[STALE_FLAG] = True
         view = current_app.view_functions[request.endpoint]
@@ -125,8 +126,10 @@ def _stale_form(error: CSRFError) -> Any:
         return response
     return render_template(
         "admin/message.html",
-        title="Your session expired",
-        message=STALE_MESSAGE + " Go back, reload the page and try again.",
+        title=gettext("Your session expired"),
+        message=gettext(
+            "Your session expired; check and submit again. Go back, reload the page and try again."
+        ),
         back=request.referrer,
     ), 400
 

@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from podcast import current
 from podcast.errors import PodcastError, TooLargeError, ValidationError
 from podcast.extensions import db
+from podcast.i18n import gettext
 from podcast.models import Episode, EpisodeStatus, MediaAsset, Show, utcnow
 from podcast.services import queries
 from podcast.services.episode_input import PLAIN_FIELDS, EpisodeInput, parse_episode_input
@@ -173,17 +174,17 @@ def _save(form: EpisodeForm, episode: Episode | None, show: Show) -> Episode:
 
 def _saved_message(episode: Episode) -> str:
     if episode.status == EpisodeStatus.DRAFT:
-        return f"Saved “{episode.title}” as a draft."
+        return gettext("Saved “%(title)s” as a draft.", title=episode.title)
     if episode.status == EpisodeStatus.SCHEDULED:
-        return f"Scheduled “{episode.title}”."
-    return f"Published “{episode.title}”."
+        return gettext("Scheduled “%(title)s”.", title=episode.title)
+    return gettext("Published “%(title)s”.", title=episode.title)
 
 
 def _episode_form(episode: Episode | None) -> Any:
     """GET renders the form; POST saves, or re-renders with errors, values and staged audio."""
     show = current.show()
     if show is None:
-        flash("Set up the show first.", "error")
+        flash(gettext("Set up the show first."), "error")
         return redirect(url_for("admin.show_settings"))
     form = EpisodeForm(data=_initial(episode, show))
     chosen = [g.id for g in episode.guests] if episode else []
@@ -204,7 +205,7 @@ def _episode_form(episode: Episode | None) -> Any:
             except PodcastError as exc:
                 db.session.rollback()
                 error = apply_errors(form, exc, {"status": "publish_at", "new_guests": "title"})
-                error = error or "Please correct the fields marked below."
+                error = error or gettext("Please correct the fields marked below.")
                 status = exc.status
                 if form.audio.errors and not upload_from(form.audio.data):
                     form.staged_audio_id.data = ""  # the staged file is gone; ask again
@@ -260,7 +261,7 @@ def upload_audio() -> Any:
     """Stage audio ahead of the form (the JS upload with a progress bar posts here)."""
     upload = upload_from(request.files.get("audio"))
     if upload is None:
-        message = "Choose an audio file to upload."
+        message = gettext("Choose an audio file to upload.")
         return error_json(400, "no_file", message, {"audio": message})
     episode = None
     # In the URL, so the audio's key carries the episode's guid while it is still arriving.
@@ -298,7 +299,7 @@ def episode_unpublish(episode_id: int) -> Any:
         EpisodeInput(status=EpisodeStatus.DRAFT),
         max_bytes=current.max_upload_bytes(),
     )
-    flash(f"“{episode.title}” is a draft again: listeners no longer see it.")
+    flash(gettext("“%(title)s” is a draft again: listeners no longer see it.", title=episode.title))
     return redirect(url_for("admin.episode_edit", episode_id=episode.id))
 
 
@@ -309,6 +310,6 @@ def episode_delete(episode_id: int) -> Any:
     if request.method == "POST":
         title = episode.title
         delete_episode(db.session, current.storage(), episode)
-        flash(f"Deleted “{title}” and its files.")
+        flash(gettext("Deleted “%(title)s” and its files.", title=title))
         return redirect(url_for("admin.dashboard"))
     return render_template("admin/episode_delete.html", episode=episode, show=current.show())

@@ -18,19 +18,22 @@ from wtforms import (
 )
 from wtforms.fields import FieldList
 
+from podcast.i18n import gettext
+from podcast.i18n import lazy_gettext as _l
 from podcast.models import EpisodeType, Role, ShowType
+from podcast.services.accounts import ADMIN_LOCALE_NAMES
 from podcast.services.shows import DIRECTORIES
 
 EPISODE_TYPES = {
-    EpisodeType.FULL.value: "Full episode",
-    EpisodeType.TRAILER.value: "Trailer",
-    EpisodeType.BONUS.value: "Bonus",
+    EpisodeType.FULL.value: _l("Full episode"),
+    EpisodeType.TRAILER.value: _l("Trailer"),
+    EpisodeType.BONUS.value: _l("Bonus"),
 }
 SHOW_TYPES = {
-    ShowType.EPISODIC.value: "Episodic (newest first)",
-    ShowType.SERIAL.value: "Serial (oldest first)",
+    ShowType.EPISODIC.value: _l("Episodic (newest first)"),
+    ShowType.SERIAL.value: _l("Serial (oldest first)"),
 }
-ROLES = {Role.PRODUCER.value: "Producer", Role.ADMIN.value: "Admin"}
+ROLES = {Role.PRODUCER.value: _l("Producer"), Role.ADMIN.value: _l("Admin")}
 NO_GUEST = ""
 GUEST_SLOTS = 4
 NEW_GUEST_SLOTS = 2
@@ -40,8 +43,8 @@ CATEGORY_SLOTS = 3
 class LoginForm(FlaskForm):
     """Email and password (the field names are a contract)."""
 
-    email = EmailField("Email")
-    password = PasswordField("Password")
+    email = EmailField(_l("Email"))
+    password = PasswordField(_l("Password"))
 
 
 class ActionForm(FlaskForm):
@@ -51,47 +54,47 @@ class ActionForm(FlaskForm):
 class UserForm(FlaskForm):
     """A new account."""
 
-    email = EmailField("Email")
-    password = PasswordField("Password (at least 10 characters)")
-    role = SelectField("Role", choices=ROLES)
+    email = EmailField(_l("Email"))
+    password = PasswordField(_l("Password (at least 10 characters)"))
+    role = SelectField(_l("Role"), choices=ROLES)
 
 
 class WebhookForm(FlaskForm):
     """A new webhook: the URL that receives the POSTs."""
 
-    url = StringField("Receiver URL")
+    url = StringField(_l("Receiver URL"))
 
 
 class NewGuestForm(Form):
     """A guest typed right into the episode form."""
 
-    name = StringField("Name")
-    bio = TextAreaField("Bio (Markdown)")
+    name = StringField(_l("Name"))
+    bio = TextAreaField(_l("Bio (Markdown)"))
 
 
 class EpisodeForm(FlaskForm):
     """Every field of an episode; parse_episode_input decides what is valid."""
 
-    title = StringField("Title")
-    summary = TextAreaField("Summary (one or two sentences for podcast apps)")
-    description = TextAreaField("Show notes (Markdown)")
-    audio = FileField("Audio file (MP3 or M4A)")
+    title = StringField(_l("Title"))
+    summary = TextAreaField(_l("Summary (one or two sentences for podcast apps)"))
+    description = TextAreaField(_l("Show notes (Markdown)"))
+    audio = FileField(_l("Audio file (MP3 or M4A)"))
     staged_audio_id = HiddenField()
     episode_type = SelectField(
         "Episode type", choices=EPISODE_TYPES, default=EpisodeType.FULL.value
     )
-    season = StringField("Season")
-    number = StringField("Episode number")
-    explicit = BooleanField("Explicit content")
-    chapters = TextAreaField("Chapters")
-    image = FileField("Episode image (square JPEG or PNG, 1400 to 3000 px)")
-    remove_image = BooleanField("Remove the current image")
-    transcript = FileField("Transcript (SRT or WebVTT)")
-    remove_transcript = BooleanField("Remove the current transcript")
-    transcript_language = StringField("Transcript language (ISO code such as ru or uz-Latn)")
-    guests = FieldList(SelectField("Guest", choices=[], validate_choice=False), min_entries=0)
+    season = StringField(_l("Season"))
+    number = StringField(_l("Episode number"))
+    explicit = BooleanField(_l("Explicit content"))
+    chapters = TextAreaField(_l("Chapters"))
+    image = FileField(_l("Episode image (square JPEG or PNG, 1400 to 3000 px)"))
+    remove_image = BooleanField(_l("Remove the current image"))
+    transcript = FileField(_l("Transcript (SRT or WebVTT)"))
+    remove_transcript = BooleanField(_l("Remove the current transcript"))
+    transcript_language = StringField(_l("Transcript language (ISO code such as ru or uz-Latn)"))
+    guests = FieldList(SelectField(_l("Guest"), choices=[], validate_choice=False), min_entries=0)
     new_guests = FieldList(FormField(NewGuestForm), min_entries=0)
-    publish_at = StringField("Publish date and time")
+    publish_at = StringField(_l("Publish date and time"))
 
     def setup(self, guest_choices: dict[str, str], chosen: list[int]) -> None:
         """Fill the guest pickers: the chosen guests in order, then empty slots."""
@@ -101,13 +104,13 @@ class EpisodeForm(FlaskForm):
         while len(self.guests) < max(GUEST_SLOTS, len(chosen) + 1):
             self.guests.append_entry(NO_GUEST)
         for index, entry in enumerate(self.guests, start=1):
-            entry.choices = {NO_GUEST: "(none)", **guest_choices}
-            entry.label.text = f"Guest {index}"
+            entry.choices = {NO_GUEST: gettext("(none)"), **guest_choices}
+            entry.label.text = gettext("Guest %(index)s", index=index)
         while len(self.new_guests) < NEW_GUEST_SLOTS:
             self.new_guests.append_entry()
         for index, slot in enumerate(self.new_guests, start=1):
-            slot.form.name.label.text = f"New guest {index}: name"
-            slot.form.bio.label.text = f"New guest {index}: bio (Markdown)"
+            slot.form.name.label.text = gettext("New guest %(index)s: name", index=index)
+            slot.form.bio.label.text = gettext("New guest %(index)s: bio (Markdown)", index=index)
 
     def guest_ids(self) -> list[str]:
         """The picked guest ids in order, empty slots skipped."""
@@ -117,38 +120,38 @@ class EpisodeForm(FlaskForm):
 class GuestForm(FlaskForm):
     """A guest's details."""
 
-    name = StringField("Name")
-    bio = TextAreaField("Bio (Markdown)")
-    website = StringField("Website")
-    links = TextAreaField("Links (one a line: label then URL, e.g. “Twitter https://…”)")
-    photo = FileField("Photo (JPEG or PNG)")
-    remove_photo = BooleanField("Remove the current photo")
+    name = StringField(_l("Name"))
+    bio = TextAreaField(_l("Bio (Markdown)"))
+    website = StringField(_l("Website"))
+    links = TextAreaField(_l("Links (one a line: label then URL, e.g. “Twitter https://…”)"))
+    photo = FileField(_l("Photo (JPEG or PNG)"))
+    remove_photo = BooleanField(_l("Remove the current photo"))
 
 
 class ShowForm(FlaskForm):
     """Every setting of the show."""
 
-    title = StringField("Title")
-    subtitle = StringField("Subtitle")
-    description = TextAreaField("Description (what Apple and Spotify show)")
-    author = StringField("Author")
-    owner_name = StringField("Owner name")
-    owner_email = EmailField("Owner email (directories send ownership codes here)")
-    language = StringField("Language (ISO code such as en, ru, uz-Latn)")
-    timezone = StringField("Time zone (such as Europe/Prague)")
-    categories = FieldList(SelectField("Category", choices=[]), min_entries=CATEGORY_SLOTS)
-    explicit = BooleanField("Explicit content")
-    show_type = SelectField("Show type", choices=SHOW_TYPES)
-    copyright = StringField("Copyright")
-    website = StringField("Website")
-    funding_url = StringField("Funding or donation URL")
-    funding_label = StringField("Funding link text")
-    hosts = TextAreaField("Hosts (one a line: name | role | profile URL | photo URL)")
-    locked = BooleanField("Locked (other hosts may not import this feed)")
-    complete = BooleanField("Complete (no new episodes will follow)")
-    new_feed_url = StringField("New feed URL (only when moving the feed elsewhere)")
-    apple_verify = StringField("Apple verification code")
-    artwork = FileField("Artwork (square JPEG or PNG, 1400 to 3000 px)")
+    title = StringField(_l("Title"))
+    subtitle = StringField(_l("Subtitle"))
+    description = TextAreaField(_l("Description (what Apple and Spotify show)"))
+    author = StringField(_l("Author"))
+    owner_name = StringField(_l("Owner name"))
+    owner_email = EmailField(_l("Owner email (directories send ownership codes here)"))
+    language = StringField(_l("Language (ISO code such as en, ru, uz-Latn)"))
+    timezone = StringField(_l("Time zone (such as Europe/Prague)"))
+    categories = FieldList(SelectField(_l("Category"), choices=[]), min_entries=CATEGORY_SLOTS)
+    explicit = BooleanField(_l("Explicit content"))
+    show_type = SelectField(_l("Show type"), choices=SHOW_TYPES)
+    copyright = StringField(_l("Copyright"))
+    website = StringField(_l("Website"))
+    funding_url = StringField(_l("Funding or donation URL"))
+    funding_label = StringField(_l("Funding link text"))
+    hosts = TextAreaField(_l("Hosts (one a line: name | role | profile URL | photo URL)"))
+    locked = BooleanField(_l("Locked (other hosts may not import this feed)"))
+    complete = BooleanField(_l("Complete (no new episodes will follow)"))
+    new_feed_url = StringField(_l("New feed URL (only when moving the feed elsewhere)"))
+    apple_verify = StringField(_l("Apple verification code"))
+    artwork = FileField(_l("Artwork (square JPEG or PNG, 1400 to 3000 px)"))
 
     def directory_fields(self) -> list[Field]:
         """The directory link fields, in DIRECTORIES order."""
@@ -157,11 +160,19 @@ class ShowForm(FlaskForm):
 
 # One link field per directory, named directory_<key> and labelled as the public page names it.
 for _key, _label in DIRECTORIES.items():
-    setattr(ShowForm, f"directory_{_key}", StringField(f"{_label} link"))
+    setattr(ShowForm, f"directory_{_key}", StringField(_l("%(directory)s link", directory=_label)))
 
 
 class PasswordForm(FlaskForm):
     """A user's own new password, confirmed by the current one."""
 
-    current_password = PasswordField("Current password")
-    new_password = PasswordField("New password (at least 10 characters)")
+    current_password = PasswordField(_l("Current password"))
+    new_password = PasswordField(_l("New password (at least 10 characters)"))
+
+
+class LocaleForm(FlaskForm):
+    """The language of your admin pages."""
+
+    locale = SelectField(
+        _l("Language of the admin pages"), choices=list(ADMIN_LOCALE_NAMES.items())
+    )

@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from podcast import current
 from podcast.errors import ConflictError, PodcastError
 from podcast.extensions import db
+from podcast.i18n import gettext
 from podcast.models import Guest
 from podcast.services import queries
 from podcast.services.guests import delete_guest, parse_guest_input, save_guest
@@ -82,7 +83,7 @@ def _guest_form(guest: Guest | None) -> Any:
             error = apply_errors(form, exc) or "Please correct the fields marked below."
             status = exc.status
         else:
-            flash(f"Saved {saved.name}.")
+            flash(gettext("Saved %(name)s.", name=saved.name))
             return redirect(url_for("admin.guests"))
     return render_template(
         "admin/guest_form.html",
@@ -125,5 +126,5 @@ def guest_delete(guest_id: int) -> Any:
             message=exc.message,
             show=current.show(),
         ), 409
-    flash(f"Deleted {name}.")
+    flash(gettext("Deleted %(name)s.", name=name))
     return redirect(url_for("admin.guests"))

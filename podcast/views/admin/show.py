@@ -11,6 +11,7 @@ from podcast import current
 from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.feed.categories import category_choices
+from podcast.i18n import gettext
 from podcast.models import Show, ShowType
 from podcast.services import queries
 from podcast.services.shows import (
@@ -124,13 +125,13 @@ def show_settings() -> Any:
                 key.replace("directory_links.", "directory_"): message
                 for key, message in exc.fields.items()
             }
-            error = apply_errors(form, exc) or "Please correct the fields marked below."
+            error = apply_errors(form, exc) or gettext("Please correct the fields marked below.")
             status = exc.status
         else:
             flash(
-                "Saved the show's settings and artwork."
+                gettext("Saved the show's settings and artwork.")
                 if artwork
-                else "Saved the show's settings."
+                else gettext("Saved the show's settings.")
             )
             return redirect(url_for("admin.show_settings"))
     changes = queries.show_changes(show.id) if show is not None and show.id else []

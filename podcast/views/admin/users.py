@@ -10,6 +10,7 @@ from flask_login import current_user
 from podcast import current
 from podcast.errors import PodcastError
 from podcast.extensions import db
+from podcast.i18n import gettext
 from podcast.models import User
 from podcast.services.accounts import create_user, list_users, set_active
 from podcast.views.admin.common import (
@@ -47,7 +48,7 @@ def users() -> Any:
             error = apply_errors(form, exc) or exc.message
             status = exc.status
         else:
-            flash(f"Created {user.email} ({user.role.value}).")
+            flash(gettext("Created %(email)s (%(role)s).", email=user.email, role=user.role.value))
             return redirect(url_for("admin.users"))
     form.password.data = ""
     return render_template(
@@ -74,5 +75,9 @@ def user_active(user_id: int) -> Any:
         db.session.rollback()
         flash(exc.message, "error")
     else:
-        flash(f"{user.email} is {'active' if active else 'deactivated'}.")
+        flash(
+            gettext("%(email)s is active.", email=user.email)
+            if active
+            else gettext("%(email)s is deactivated.", email=user.email)
+        )
     return redirect(url_for("admin.users"))

@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from podcast import current
 from podcast.errors import PodcastError
 from podcast.extensions import db
+from podcast.i18n import gettext
 from podcast.models import Show, Webhook
 from podcast.services import queries
 from podcast.services.webhooks import create_webhook, delete_webhook
@@ -48,7 +49,7 @@ def webhooks() -> Any:
     form = WebhookForm()
     error, status = None, 200
     if stale_form():
-        error = "Your session expired; check and submit again."
+        error = gettext("Your session expired; check and submit again.")
     elif should_process(form):
         try:
             webhook = create_webhook(
@@ -62,7 +63,12 @@ def webhooks() -> Any:
             error = apply_errors(form, exc) or "Please correct the field marked below."
             status = exc.status
         else:
-            flash(f"Added the webhook {webhook.url}. Verify its POSTs with the secret below.")
+            flash(
+                gettext(
+                    "Added the webhook %(url)s. Verify its POSTs with the secret below.",
+                    url=webhook.url,
+                )
+            )
             return redirect(url_for("admin.webhooks"))
     hooks = queries.show_webhooks(db.session, show.id)
     last = queries.last_deliveries(db.session, [hook.id for hook in hooks])
@@ -101,5 +107,5 @@ def webhook_delete(webhook_id: int) -> Any:
     webhook = _webhook_or_404(webhook_id)
     url = webhook.url
     delete_webhook(db.session, webhook)
-    flash(f"Removed the webhook {url}.")
+    flash(gettext("Removed the webhook %(url)s.", url=url))
     return redirect(url_for("admin.webhooks"))
