@@ -97,9 +97,11 @@ def post_episode(port: int, token: str, audio: Path, title: str) -> tuple[float,
         while chunk := f.read(1024 * 1024):
             conn.send(chunk)
     conn.send(tail)
+    sent = time.perf_counter()
     response = conn.getresponse()
     body = json.loads(response.read())
     seconds = time.perf_counter() - started
+    body["_after_body_s"] = time.perf_counter() - sent
     conn.close()
     if response.status != 201:
         raise RuntimeError(f"the API answered {response.status}: {body}")
@@ -172,6 +174,7 @@ def _run_api(env: dict[str, str], token: str, audio: Path, warm: Path) -> dict[s
     assert isinstance(audio_json, dict)
     return {
         "seconds": seconds,
+        "after_body_s": float(str(body["_after_body_s"])),
         "rss_growth_mb": growth,
         "cpu_s": cpu,
         "size": float(audio_json["size_bytes"]),
@@ -236,6 +239,7 @@ def main() -> int:
                 "PODCAST_S3_ENDPOINT_URL": server.endpoint,
                 "PODCAST_SECRET_KEY": "bench-secret",
                 "PODCAST_MAX_UPLOAD_MB": "1000",
+                "PYTHONPATH": str(ROOT),  # this checkout's code, whatever the venv installed
             }
             token = _setup(env)
             runs: dict[str, list[dict[str, float]]] = {"floor": [], "api": []}
@@ -268,6 +272,8 @@ def main() -> int:
     print(f"{'floor peak RSS growth (max), MB':<40}{floor_rss:>9.1f}")
     pairs = zip(floors, apis, strict=True)
     print("runs, floor/API s: " + ", ".join(f"{f:.2f}/{a:.2f}" for f, a in pairs))
+    tails = ", ".join(f"{r['after_body_s']:.2f}" for r in runs["api"])
+    print(f"API: seconds from the body's last byte to the 201: {tails}")
     cpu = statistics.median(r["cpu_s"] for r in runs["api"])
     print(
         f"API worker CPU time (median): {cpu:.2f} s; "

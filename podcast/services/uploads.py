@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import queue
+import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +35,7 @@ __all__ = ["TEMP_PREFIX", "Receiver", "Upload", "open_staging_file", "staged"]
 log = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 HEAD_BYTES = 4096  # what the format guess reads (the first bytes arrive first)
+_HASH_QUEUE_CHUNKS = 32  # at most this many chunks (256 KiB from Werkzeug) wait to be hashed
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,44 @@ class PlannedKey:
     mime_type: str
 
 
-def _discard(incoming: Incoming | None, staging: StagingFile) -> None:
+class _BackgroundHash:
+    """SHA-256 of the chunks handed to it, computed in a thread: hashlib releases the GIL, so
+    hashing runs beside receiving, staging and sending parts instead of adding to them."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=_HASH_QUEUE_CHUNKS)
+        self._thread: threading.Thread | None = None
+        self._hex: str | None = None
+
+    def _run(self) -> None:
+        while (chunk := self._chunks.get()) is not None:
+            self._digest.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        """Queue a chunk (blocks when the hashing thread is that far behind)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="upload-sha256", daemon=True)
+            self._thread.start()
+        self._chunks.put(chunk)
+
+    def close(self) -> None:
+        """Let the thread finish; safe to call more than once."""
+        if self._thread is not None and self._thread.is_alive():
+            self._chunks.put(None)
+            self._thread.join()
+
+    def hexdigest(self) -> str:
+        """Wait for the queued chunks and return the digest."""
+        if self._hex is None:
+            self.close()
+            self._hex = self._digest.hexdigest()
+        return self._hex
+
+
+def _discard(incoming: Incoming | None, staging: StagingFile, digest: _BackgroundHash) -> None:
     # Removes first, then closes (which drops the lock): `podcast check` never sees it unlocked.
+    digest.close()
     try:
         if incoming is not None:
             incoming.discard()
@@ -82,11 +121,14 @@ class Receiver:
         self._guid_for = guid_for
         self._decided = guid_for is None or storage is None
         self._head = b""
-        self._digest = hashlib.sha256()
+        self._finished = False
+        self._digest = _BackgroundHash()
         self.name = str(self._staging.path)
         self.planned: PlannedKey | None = None
         # A half-written part Werkzeug drops without closing (a body cut short) goes with it.
-        self._cleanup = weakref.finalize(self, _discard, self._incoming, self._staging)
+        self._cleanup = weakref.finalize(
+            self, _discard, self._incoming, self._staging, self._digest
+        )
 
     @property
     def size(self) -> int:
@@ -119,8 +161,21 @@ class Receiver:
         self._incoming.begin(key, mime_type)
         self.planned = PlannedKey(guid, key, extension, mime_type)
 
+    def finish(self) -> None:
+        """Everything has arrived: send the last part on now (it travels during inspection)."""
+        if not self._finished:
+            self._finished = True
+            if self._incoming is not None:
+                self._incoming.finish()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Move the read position; Werkzeug rewinds a file part once it has arrived whole."""
+        if (offset, whence) == (0, 0):
+            self.finish()
+        return self._staging.file.seek(offset, whence)
+
     def hexdigest(self) -> str:
-        """SHA-256 of everything written."""
+        """SHA-256 of everything written (waits for the hashing thread)."""
         return self._digest.hexdigest()
 
     def store(self, storage: Storage, key: str, content_type: str) -> None:

@@ -68,6 +68,9 @@ class Incoming(Protocol):
     def begin(self, key: str, content_type: str) -> None:
         """Start storing under key while the rest arrives (S3: a multipart upload)."""
 
+    def finish(self) -> None:
+        """The upload has arrived whole: send its last part now, while it is inspected."""
+
     def commit(self, key: str, content_type: str) -> ObjectInfo:
         """Make everything written the object at key (the begun upload when key and type are
         those begun, else a plain put of the staging file); nothing is visible on failure."""

@@ -275,6 +275,9 @@ class _LocalIncoming:
     def begin(self, key: str, content_type: str) -> None:
         """Nothing to send ahead: the staging file is already on the media's disk."""
 
+    def finish(self) -> None:
+        """Nothing to send."""
+
     def commit(self, key: str, content_type: str) -> ObjectInfo:
         """Link the staging file to key (one write), or copy it where linking cannot work."""
         if self._in_root and self._storage._link_into_place(key, self.staging, content_type):
