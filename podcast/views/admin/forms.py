@@ -81,7 +81,7 @@ class EpisodeForm(FlaskForm):
     audio = FileField(_l("Audio file (MP3 or M4A)"))
     staged_audio_id = HiddenField()
     episode_type = SelectField(
-        "Episode type", choices=EPISODE_TYPES, default=EpisodeType.FULL.value
+        _l("Episode type"), choices=EPISODE_TYPES, default=EpisodeType.FULL.value
     )
     season = StringField(_l("Season"))
     number = StringField(_l("Episode number"))

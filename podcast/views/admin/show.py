@@ -100,10 +100,14 @@ def show_settings() -> Any:
     """Every setting of the show, and its artwork (Apple's rule)."""
     show = current.show()
     form = ShowForm(data=_initial(show))
-    choices = {"": "(none)", **{c: c for c in category_choices()}}
+    choices = {"": gettext("(none)"), **{c: c for c in category_choices()}}
     for index, entry in enumerate(form.categories):
         entry.choices = choices
-        entry.label.text = "Primary category" if index == 0 else f"Category {index + 1}"
+        entry.label.text = (
+            gettext("Primary category")
+            if index == 0
+            else gettext("Category %(number)s", number=index + 1)
+        )
     error, status = None, 200
     if stale_form():
         error = STALE_MESSAGE
