@@ -12,4 +12,5 @@ pytest_plugins = [
     "support.pipeline",
     "support.live_server",
     "support.receivers",
+    "support.access",
 ]

@@ -12,6 +12,8 @@ from podcast.services.slugs import slugify
 
 HANDLE_MAX = 40
 _HANDLE = re.compile(r"[a-z][a-z0-9-]{0,38}[a-z0-9]\Z")
+# What a handle looks like (for telling one from an id or a typo in a query string).
+HANDLE_SHAPE = _HANDLE
 # First path segments the service uses, or may one day: a show named so would shadow them.
 RESERVED_HANDLES = frozenset(
     {

@@ -20,6 +20,7 @@ from podcast.models import (
     Guest,
     Show,
     ShowChange,
+    ShowMember,
     Webhook,
     WebhookDelivery,
     utcnow,
@@ -181,9 +182,13 @@ def jobs_page(
     state: str | None = None,
     before: int | None = None,
     limit: int = 50,
+    show_ids: Collection[int] | None = None,
 ) -> list[Job]:
-    """Jobs newest first (ids below `before`), filtered by show and state; limit + 1 rows."""
+    """Jobs newest first (ids below `before`), filtered by show and state, of the shows in
+    `show_ids` and the service's own (no show) only (None: every job); limit + 1 rows."""
     statement = select(Job).order_by(Job.id.desc()).limit(limit + 1)
+    if show_ids is not None:
+        statement = statement.where(or_(Job.show_id.in_(show_ids), Job.show_id.is_(None)))
     if show_id is not None:
         statement = statement.where(Job.show_id == show_id)
     if state is not None:
@@ -193,14 +198,54 @@ def jobs_page(
     return list(session.scalars(statement))
 
 
-def get_job(session: Session, job_id: int) -> Job | None:
-    """The job with this id, or None."""
-    return session.get(Job, job_id)
+def get_job(session: Session, job_id: int, show_ids: Collection[int] | None = None) -> Job | None:
+    """The job with this id, or None; None too when it is another show's than those of
+    `show_ids` (None: any; a job of no show, the service's own, is everyone's)."""
+    job = session.get(Job, job_id)
+    if job is None or not (show_ids is None or job.show_id is None or job.show_id in show_ids):
+        return None
+    return job
 
 
-def shows_by_id(session: Session) -> dict[int, Show]:
-    """Every show by id (for labels and filters)."""
-    return {show.id: show for show in session.scalars(select(Show).order_by(Show.id))}
+def shows_by_id(session: Session, show_ids: Collection[int] | None = None) -> dict[int, Show]:
+    """Every show by id (for labels and filters), or those in `show_ids`."""
+    return {show.id: show for show in session.scalars(shows_of(show_ids))}
+
+
+def shows_of(show_ids: Collection[int] | None = None) -> Select[Show]:
+    """The shows in `show_ids` (None: every show), oldest first, artwork loaded."""
+    statement = select(Show).options(joinedload(Show.artwork)).order_by(Show.id)
+    if show_ids is not None:
+        statement = statement.where(Show.id.in_(show_ids))
+    return statement
+
+
+def shows_with_episode_counts(
+    session: Session, show_ids: Collection[int] | None = None
+) -> list[tuple[Show, int]]:
+    """The shows (of `show_ids`, None: all), oldest first, each with its number of episodes."""
+    counts = select(Episode.show_id, func.count().label("n")).group_by(Episode.show_id).subquery()
+    statement = shows_of(show_ids).add_columns(func.coalesce(counts.c.n, 0))
+    statement = statement.outerjoin(counts, counts.c.show_id == Show.id)
+    return [(show, count) for show, count in session.execute(statement).unique().all()]
+
+
+def episode_count(session: Session, show_id: int) -> int:
+    """How many episodes (any status) the show has."""
+    return session.scalar(select(func.count()).where(Episode.show_id == show_id)) or 0
+
+
+def member_show_ids(session: Session, user_ids: Collection[int]) -> dict[int, set[int]]:
+    """The show ids each of these users is a member of."""
+    found: dict[int, set[int]] = {user_id: set() for user_id in user_ids}
+    if not user_ids:
+        return found
+    rows = session.execute(
+        select(ShowMember.user_id, ShowMember.show_id).where(ShowMember.user_id.in_(user_ids))
+    )
+    for user_id, show_id in rows:
+        found[user_id].add(show_id)
+    return found
 
 
 def job_counts(session: Session, now: datetime) -> dict[str, Any]:

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from podcast.current import passwords
 from podcast.extensions import db
-from podcast.models import Episode, Guest, Show, User
+from podcast.models import Episode, Guest, Role, Show, User
+from podcast.services.access import grant
 from podcast.services.accounts import create_token, create_user
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments, create_episode
@@ -76,8 +78,18 @@ def make_episode(app: Flask, show: Show, storage: Any) -> Callable[..., Episode]
 def make_user(app: Flask) -> Callable[..., User]:
     """Create a user with the test password."""
 
-    def factory(email: str = "producer@example.org", role: str = "producer") -> User:
-        return create_user(db.session, email, PASSWORD, role, passwords=passwords())
+    def factory(
+        email: str = "producer@example.org",
+        role: str = "producer",
+        shows: list[Show] | None = None,
+    ) -> User:
+        user = create_user(db.session, email, PASSWORD, role, passwords=passwords())
+        # A producer is a member of the shows given, else of every show there is (the one-show
+        # world most tests live in, as migration 0010 made today's producers members).
+        for each in db.session.scalars(select(Show)) if shows is None else shows:
+            if user.role == Role.PRODUCER:
+                grant(db.session, user, each)
+        return user
 
     return factory
 

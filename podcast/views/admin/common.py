@@ -22,8 +22,10 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from podcast.errors import PodcastError
-from podcast.extensions import login_manager
+from podcast.extensions import db, login_manager
 from podcast.i18n import gettext, lazy_gettext
+from podcast.models import Show
+from podcast.services import access, queries
 from podcast.services.uploads import Upload
 from podcast.views.errors import error_json
 from podcast.views.multipart import FormBodyError, FormLimitError
@@ -31,6 +33,7 @@ from podcast.views.multipart import FormBodyError, FormLimitError
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 STALE_MESSAGE = lazy_gettext("Your session expired; check and submit again.")
 STALE_FLAG = "podcast.stale_form"
+SHOW_IDS_KEY = "podcast.show_ids"
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Views that can re-render their own form from request.form when the CSRF token is stale.
@@ -59,6 +62,28 @@ def admin_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
+
+
+def my_show_ids() -> frozenset[int] | None:
+    """The ids of the shows the logged-in user may act on (None: an admin, every show)."""
+    # Kept for the request only (not on g, which can outlive it).
+    if SHOW_IDS_KEY not in request.environ:
+        user = current_user._get_current_object()
+        request.environ[SHOW_IDS_KEY] = access.show_ids_of(db.session, user)
+    return cast(frozenset[int] | None, request.environ[SHOW_IDS_KEY])
+
+
+def may_act_on(show_id: int | None) -> bool:
+    """True when the logged-in user may act on this show."""
+    return access.may_act_on(my_show_ids(), show_id)
+
+
+def show_or_404(handle: str) -> Show:
+    """The show with this handle when the logged-in user may act on it; 404 otherwise."""
+    show = queries.show_by_handle(db.session, handle)
+    if show is None or not may_act_on(show.id):
+        abort(404)
+    return show
 
 
 def rerenders_on_stale_form(view: F) -> F:

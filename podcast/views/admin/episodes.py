@@ -28,6 +28,8 @@ from podcast.views.admin.common import (
     STALE_MESSAGE,
     apply_errors,
     bp,
+    may_act_on,
+    my_show_ids,
     render_json,
     rerenders_on_stale_form,
     should_process,
@@ -43,18 +45,35 @@ PUBLISH_AT_FORMAT = "%Y-%m-%dT%H:%M"
 
 @bp.route("/")
 def dashboard() -> str:
-    """Every episode, newest first, with its status, date, duration and guests."""
-    episodes = queries.admin_episodes(db.session)
+    """The episodes of the user's shows (or of the one in ?show=), newest first, with their
+    show, status, date, duration and guests."""
+    allowed = my_show_ids()
+    shows = queries.shows_by_id(db.session, allowed)
+    chosen = next((s for s in shows.values() if s.handle == request.args.get("show")), None)
+    episodes = queries.admin_episodes(db.session, [chosen.id] if chosen else allowed)
     return render_template(
-        "admin/dashboard.html", episodes=episodes, show=current.show(), now=utcnow()
+        "admin/dashboard.html",
+        episodes=episodes,
+        shows=shows,
+        chosen=chosen,
+        show=current.show(),
+        now=utcnow(),
     )
 
 
 def _episode_or_404(episode_id: int) -> Episode:
+    """The episode when it is on one of the user's shows; 404 (nothing said) otherwise."""
     episode = db.session.get(Episode, episode_id)
-    if episode is None:
+    if episode is None or not may_act_on(episode.show_id):
         abort(404)
     return episode
+
+
+def _new_episode_shows() -> list[Show]:
+    """The shows a new episode may go to: the user's, archived ones left out, primary first."""
+    primary = current.show()
+    shows = [s for s in queries.shows_by_id(db.session, my_show_ids()).values() if not s.archived]
+    return sorted(shows, key=lambda s: (primary is None or s.id != primary.id, s.id))
 
 
 def _guest_choices() -> dict[str, str]:
@@ -182,11 +201,28 @@ def _saved_message(episode: Episode) -> str:
 
 def _episode_form(episode: Episode | None) -> Any:
     """GET renders the form; POST saves, or re-renders with errors, values and staged audio."""
-    show = current.show()
-    if show is None:
-        flash(gettext("Set up the show first."), "error")
-        return redirect(url_for("admin.show_settings"))
-    form = EpisodeForm(data=_initial(episode, show))
+    choices = _new_episode_shows() if episode is None else [episode.show]
+    if not choices:
+        if current.show() is None:
+            flash(gettext("Set up the show first."), "error")
+            return redirect(url_for("admin.show_settings"))
+        return render_template(
+            "admin/message.html",
+            title=gettext("No show to publish on"),
+            message=gettext(
+                "You are not a member of any show that takes new episodes. "
+                "Ask an admin to add you to a show in Users."
+            ),
+            back=url_for("admin.dashboard"),
+            show=current.show(),
+        ), 403
+    form = EpisodeForm(data=_initial(episode, choices[0]))
+    form.show.choices = [(s.handle, f"{s.title} ({s.handle})") for s in choices]
+    show = next((s for s in choices if s.handle == form.show.data), None)
+    if show is None and form.is_submitted() and form.show.data:
+        abort(404)  # not one of the user's shows: as if it did not exist
+    show = show or choices[0]
+    form.show.data = show.handle
     chosen = [g.id for g in episode.guests] if episode else []
     form.setup(_guest_choices(), chosen)
     error, preview, status = None, None, 200
@@ -312,4 +348,4 @@ def episode_delete(episode_id: int) -> Any:
         delete_episode(db.session, current.storage(), episode)
         flash(gettext("Deleted “%(title)s” and its files.", title=title))
         return redirect(url_for("admin.dashboard"))
-    return render_template("admin/episode_delete.html", episode=episode, show=current.show())
+    return render_template("admin/episode_delete.html", episode=episode, show=episode.show)

@@ -75,6 +75,7 @@ class NewGuestForm(Form):
 class EpisodeForm(FlaskForm):
     """Every field of an episode; parse_episode_input decides what is valid."""
 
+    show = SelectField(_l("Show"), choices=[], validate_choice=False)
     title = StringField(_l("Title"))
     summary = TextAreaField(_l("Summary (one or two sentences for podcast apps)"))
     description = TextAreaField(_l("Show notes (Markdown)"))
@@ -129,8 +130,9 @@ class GuestForm(FlaskForm):
 
 
 class ShowForm(FlaskForm):
-    """Every setting of the show."""
+    """Every setting of the show (and a new show's handle)."""
 
+    handle = StringField(_l("Handle (the show's address: /shows/<handle>/; never changes)"))
     title = StringField(_l("Title"))
     subtitle = StringField(_l("Subtitle"))
     description = TextAreaField(_l("Description (what Apple and Spotify show)"))

@@ -12,7 +12,7 @@ from podcast.extensions import db
 from podcast.jobs import cancel_job, retry_job
 from podcast.jobs.registry import kind_label
 from podcast.services import queries
-from podcast.views.admin.common import admin_required, bp, render_json
+from podcast.views.admin.common import admin_required, bp, my_show_ids, render_json
 from podcast.views.admin.forms import ActionForm
 from podcast.views.api.schemas import JOB_STATES
 from podcast.views.api.serializers import job_json
@@ -27,18 +27,24 @@ def _int_arg(name: str) -> int | None:
 
 @bp.get("/jobs")
 def jobs() -> Any:
-    """Jobs newest first, filtered by show and state; reloads itself without JavaScript."""
-    show_id, before = _int_arg("show"), _int_arg("before")
+    """Jobs of the user's shows newest first, filtered by show (?show=<handle>) and state;
+    reloads itself without JavaScript."""
+    allowed = my_show_ids()
+    shows = queries.shows_by_id(db.session, allowed)
+    wanted = request.args.get("show", "")
+    chosen = next((s for s in shows.values() if wanted in (s.handle, str(s.id))), None)
+    show_id = chosen.id if chosen else None
+    before = _int_arg("before")
     state = request.args.get("state") if request.args.get("state") in JOB_STATES else None
     rows = queries.jobs_page(
-        db.session, show_id=show_id, state=state, before=before, limit=PAGE_SIZE
+        db.session, show_id=show_id, state=state, before=before, limit=PAGE_SIZE, show_ids=allowed
     )
     older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     rows = rows[:PAGE_SIZE]
     return render_template(
         "admin/jobs.html",
         jobs=rows,
-        shows=queries.shows_by_id(db.session),
+        shows=shows,
         states=JOB_STATES,
         show_id=show_id,
         state=state,
@@ -53,7 +59,7 @@ def jobs() -> Any:
 @bp.get("/jobs/<int:job_id>/status")
 def job_status(job_id: int) -> Any:
     """The job as GET /api/v1/jobs/<id> shows it, for the page's progress poll (session auth)."""
-    job = queries.get_job(db.session, job_id)
+    job = queries.get_job(db.session, job_id, my_show_ids())
     if job is None:
         abort(404)
     return render_json(job_json(job))
@@ -65,7 +71,9 @@ def _back() -> Any:
 
 @bp.post("/jobs/<int:job_id>/retry")
 def job_retry(job_id: int) -> Any:
-    """Queue a failed or cancelled job again."""
+    """Queue a failed or cancelled job again (a job of one of the user's shows)."""
+    if queries.get_job(db.session, job_id, my_show_ids()) is None:
+        abort(404)
     try:
         job = retry_job(db.session, job_id)
     except PodcastError as exc:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, g, jsonify, request, url_for
 
+from podcast import current
 from podcast.errors import UnauthorizedError, ValidationError
 from podcast.extensions import csrf, db
-from podcast.models import utcnow
+from podcast.models import Show, utcnow
+from podcast.services import access, queries
 from podcast.services.accounts import (
     LAST_USED_RESOLUTION,
     authenticate_token,
@@ -18,6 +20,7 @@ from podcast.views.api import openapi, schemas
 from podcast.views.errors import error_json
 
 ID_RULE = "int"
+SHOW_IDS_KEY = "podcast.api_show_ids"
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -65,6 +68,29 @@ def _unauthorized(message: str, token: str) -> Response:
 def openapi_document() -> Response:
     """The OpenAPI 3.1 document describing this API (public)."""
     return jsonify(openapi.document())
+
+
+def my_show_ids() -> frozenset[int] | None:
+    """The ids of the shows the token's user may act on (None: an admin, every show)."""
+    # Kept for the request only (not on g, which can outlive it).
+    if SHOW_IDS_KEY not in request.environ:
+        request.environ[SHOW_IDS_KEY] = access.show_ids_of(db.session, g.api_user)
+    return cast(frozenset[int] | None, request.environ[SHOW_IDS_KEY])
+
+
+NO_SHOW = "There is no show yet; set it up (podcast load-episodes) first."
+
+
+def primary_show() -> Show:
+    """The primary show (what /api/v1/episodes and /api/v1/show act on); 404 for a caller who
+    is not one of its members, as for a show that does not exist."""
+    return access.show_for(my_show_ids(), current.show(), NO_SHOW)
+
+
+def show_by_handle(handle: str) -> Show:
+    """The show with this handle, when the caller may act on it; 404 otherwise."""
+    show = queries.show_by_handle(db.session, handle)
+    return access.show_for(my_show_ids(), show, f"There is no show '{handle}'.")
 
 
 def created(payload: dict[str, Any], location: str) -> Response:

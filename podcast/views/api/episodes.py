@@ -18,11 +18,15 @@ from podcast.services.fields import choose_sentence
 from podcast.views.api.answers import CreateAnswer
 from podcast.views.api.base import (
     ID_RULE,
+    NO_SHOW,
     bp,
     known_id,
+    my_show_ids,
     no_content,
     page_arguments,
     page_response,
+    primary_show,
+    show_by_handle,
 )
 from podcast.views.api.schemas import STATUSES
 from podcast.views.api.serializers import episode_json
@@ -30,19 +34,19 @@ from podcast.views.api.validation import Body, read_body
 
 
 def _episode_or_404(episode_id: int) -> Episode:
+    """The episode when it is on one of the caller's shows; another show's is "not found"."""
     episode = None
     if known_id(episode_id):
-        episode = queries.api_episode(db.session, episode_id)
+        episode = queries.api_episode(db.session, episode_id, my_show_ids())
     if episode is None:
         raise NotFoundError(f"There is no episode {episode_id}.")
     return episode
 
 
-def _show() -> Show:
-    show = current.show()
-    if show is None:
-        raise ConflictError("There is no show yet; set it up (podcast load-episodes) first.")
-    return show
+def _primary_show() -> Show:
+    if current.show() is None:
+        raise ConflictError(NO_SHOW)
+    return primary_show()
 
 
 def _fields(body: Body) -> dict[str, Any]:
@@ -66,25 +70,52 @@ def _attachments(body: Body) -> Attachments:
 
 @bp.get("/episodes")
 def list_episodes() -> Response:
-    """Episodes newest first, drafts included; ?status= filters, ?limit= and ?cursor= page."""
+    """The primary show's episodes newest first, drafts included; ?status= filters, ?limit=
+    and ?cursor= page."""
+    return _list(_primary_show(), "api.list_episodes")
+
+
+@bp.get("/shows/<handle>/episodes")
+def list_show_episodes(handle: str) -> Response:
+    """One show's episodes, as GET /episodes lists the primary show's."""
+    return _list(show_by_handle(handle), "api.list_show_episodes", handle=handle)
+
+
+def _list(show: Show, endpoint: str, **args: Any) -> Response:
     limit, cursor = page_arguments()
     status = request.args.get("status")
     if status is not None and status not in STATUSES:
         message = choose_sentence(STATUSES)
         raise ValidationError(message, fields={"status": message})
     rows = queries.api_episodes_page(
-        db.session, limit, cursor, EpisodeStatus(status) if status is not None else None
+        db.session,
+        limit,
+        cursor,
+        EpisodeStatus(status) if status is not None else None,
+        show_id=show.id,
     )
-    return page_response(rows, limit, episode_json, "api.list_episodes", status=status)
+    return page_response(rows, limit, episode_json, endpoint, status=status, **args)
 
 
 @bp.post("/episodes")
 def create_episode() -> Response:
-    """Create an episode; on any failure nothing is stored. An Idempotency-Key makes it safe to
-    retry: the same key and body get the first answer again, never a second episode."""
-    show = _show()
+    """Create an episode on the primary show; on any failure nothing is stored. An
+    Idempotency-Key makes it safe to retry: the same key and body get the first answer again,
+    never a second episode."""
+    return _create(_primary_show(), "createEpisode")
+
+
+@bp.post("/shows/<handle>/episodes")
+def create_show_episode(handle: str) -> Response:
+    """Create an episode on this show, as POST /episodes does on the primary one."""
+    # The show is part of what an Idempotency-Key stands for: the same key on another show is
+    # another request.
+    return _create(show_by_handle(handle), f"createEpisode:{handle}")
+
+
+def _create(show: Show, operation: str) -> Response:
     body = read_body("EpisodeCreate", "EpisodeCreateForm")
-    answer = CreateAnswer("createEpisode", body, _created_episode)
+    answer = CreateAnswer(operation, body, _created_episode)
     replayed = answer.replay()
     if replayed is not None:
         return replayed
