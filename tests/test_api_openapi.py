@@ -54,7 +54,7 @@ def test_document_lists_every_route_and_method_the_blueprint_registers(app, docu
         if method in {"get", "post", "put", "patch", "delete"}
     }
     assert registered == documented
-    assert len(documented) == 22
+    assert len(documented) == 28
 
 
 def test_every_operation_documents_auth_errors_and_bodies(document):
@@ -97,6 +97,9 @@ def test_responses_match_the_documented_schemas(
         ("/guests", "GuestList"),
         (f"/guests/{guest.id}", "Guest"),
         ("/show", "Show"),
+        ("/shows", "ShowList"),
+        ("/shows/majlis", "Show"),
+        ("/shows/majlis/episodes", "EpisodeList"),
     ]
     for path, schema in checks:
         response = client.get(PREFIX + path, headers=headers)

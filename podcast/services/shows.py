@@ -14,9 +14,9 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from podcast.errors import ForbiddenError, ValidationError
+from podcast.errors import ConflictError, ForbiddenError, ValidationError
 from podcast.feed.categories import parse_category
-from podcast.models import MediaAsset, Show, ShowChange, ShowType, User, utcnow
+from podcast.models import MediaAsset, RetiredHandle, Show, ShowChange, ShowType, User, utcnow
 from podcast.services import queries
 from podcast.services.fields import (
     LANGUAGE_SENTENCE,
@@ -309,6 +309,8 @@ def save_show(
     after the commit. The podcast:guid never changes. new_feed_url and owner_email change only
     for an admin (ForbiddenError otherwise, before anything is stored), recorded in ShowChange.
     """
+    if show is None and not actor.is_admin and queries.primary_show(session) is not None:
+        raise ForbiddenError("Only an admin creates shows.")
     changes = _guard_admin_only(show, data, actor)
     settings = data.given()
     handle = _checked_handle(session, show, settings.pop("handle", None), settings)
@@ -365,6 +367,43 @@ def _checked_handle(
     if problem is not None:
         raise ValidationError("Please correct: handle.", fields={"handle": problem})
     return given
+
+
+def archive_show(session: Session, show: Show, archived: bool, now: datetime | None = None) -> Show:
+    """Archive the show (no new episodes; its feed stays up marked complete) or bring it back."""
+    if archived == show.archived:
+        return show
+    show.archived_at = (now or utcnow()) if archived else None
+    bump_revision(show, now)
+    session.commit()
+    return show
+
+
+def delete_show(session: Session, storage: Storage | None, show: Show, primary: Show | None) -> str:
+    """Delete a show without episodes and retire its handle (never given again); returns it.
+
+    Refused (ConflictError, in a sentence) while it has episodes, archive it instead, and for
+    the primary show, whose one-show URLs (/feed.xml) podcast apps follow."""
+    count = queries.episode_count(session, show.id)
+    if count:
+        raise ConflictError(
+            f"'{show.title}' still has {count} episode{'s' if count != 1 else ''}: delete "
+            "them first, or archive the show instead (its feed stays up, marked complete)."
+        )
+    if primary is not None and primary.id == show.id:
+        raise ConflictError(
+            f"'{show.title}' is the primary show: /feed.xml and the first episode URLs are "
+            "its, and podcast apps follow them. Archive it instead."
+        )
+    handle, artwork = show.handle, show.artwork
+    session.add(RetiredHandle(handle=handle))
+    session.delete(show)
+    if artwork is not None:
+        session.delete(artwork)
+    session.commit()
+    if artwork is not None and storage is not None:
+        delete_objects(storage, [artwork.key])
+    return handle
 
 
 def create_show(session: Session, raw: Mapping[str, Any], feed_url: str) -> Show:

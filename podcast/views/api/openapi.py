@@ -103,7 +103,12 @@ _LIST_PARAMETERS = [
     },
 ]
 _JOB_FILTERS = [
-    {"name": "show", "in": "query", "description": "A show's id.", "schema": ID},
+    {
+        "name": "show",
+        "in": "query",
+        "description": "A show's handle (or its id); one you may not act on is a 404.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 80},
+    },
     {"name": "state", "in": "query", "schema": {"enum": JOB_STATES}},
 ]
 _IDEMPOTENCY_KEY = {
@@ -129,17 +134,45 @@ def _paths() -> dict[str, Any]:
     episode_body = {"multipart/form-data": "EpisodePatchForm", "application/json": "EpisodePatch"}
     create_body = {"multipart/form-data": "EpisodeCreateForm", "application/json": "EpisodeCreate"}
     status_filter = {"name": "status", "in": "query", "schema": {"enum": STATUSES}}
+    show_body = {"multipart/form-data": "ShowPatchForm", "application/json": "ShowPatch"}
+    show_filter = {
+        "name": "show",
+        "in": "query",
+        "description": "A show's handle; left out: the primary show.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 80},
+    }
+    handle = {
+        "name": "handle",
+        "in": "path",
+        "required": True,
+        "description": "The show's handle; a show you are not a member of is a 404.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 80},
+    }
     return {
         "/episodes": {
             "get": _operation(
-                "listEpisodes", "Episodes, newest first (drafts included).",
-                _ok("200", "EpisodeList", "A page of episodes."), "401 422",
+                "listEpisodes", "The primary show's episodes, newest first (drafts included).",
+                _ok("200", "EpisodeList", "A page of episodes."), "401 404 422",
                 parameters=[*_LIST_PARAMETERS, status_filter], tag="episodes",
             ),
             "post": _operation(
-                "createEpisode", "Create an episode: multipart with audio, or JSON for a draft.",
-                _ok("201", "EpisodeSaved", _CREATED), "400 401 409 413 415 422 503",
+                "createEpisode",
+                "Create an episode on the primary show: multipart with audio, or JSON for a draft.",
+                _ok("201", "EpisodeSaved", _CREATED), "400 401 404 409 413 415 422 503",
                 body=create_body, parameters=[_IDEMPOTENCY_KEY], tag="episodes",
+            ),
+        },
+        "/shows/{handle}/episodes": {
+            "get": _operation(
+                "listShowEpisodes", "One show's episodes, newest first (drafts included).",
+                _ok("200", "EpisodeList", "A page of episodes."), "401 404 422",
+                parameters=[handle, *_LIST_PARAMETERS, status_filter], tag="episodes",
+            ),
+            "post": _operation(
+                "createShowEpisode",
+                "Create an episode on this show (refused with 409 while it is archived).",
+                _ok("201", "EpisodeSaved", _CREATED), "400 401 404 409 413 415 422 503",
+                body=create_body, parameters=[handle, _IDEMPOTENCY_KEY], tag="episodes",
             ),
         },
         "/episodes/{episode_id}": {
@@ -187,14 +220,38 @@ def _paths() -> dict[str, Any]:
         },
         "/show": {
             "get": _operation(
-                "getShow", "The show's settings.", _ok("200", "Show", "The show."), "401 404",
-                tag="show",
+                "getShow", "The primary show's settings.", _ok("200", "Show", "The show."),
+                "401 404", tag="show",
             ),
             "patch": _operation(
-                "updateShow", "Change the show; multipart also takes `artwork`.",
+                "updateShow", "Change the primary show; multipart also takes `artwork`.",
                 _ok("200", "Show", "The changed show."), "400 401 404 413 415 422 503",
-                body={"multipart/form-data": "ShowPatchForm", "application/json": "ShowPatch"},
+                body=show_body, tag="show",
+            ),
+        },
+        "/shows": {
+            "get": _operation(
+                "listShows", "The shows you may act on (an admin: every show), oldest first.",
+                _ok("200", "ShowList", "Every show you are a member of."), "401", tag="show",
+            ),
+            "post": _operation(
+                "createShow",
+                "Create a show (admins); `error.fields.handle` says why a handle is refused "
+                "(taken, reserved, not ASCII, or a deleted show's).",
+                _ok("201", "Show", "Created."), "400 401 403 413 415 422 503",
+                body={"multipart/form-data": "ShowCreateForm", "application/json": "ShowCreate"},
                 tag="show",
+            ),
+        },
+        "/shows/{handle}": {
+            "get": _operation(
+                "getShowByHandle", "One show's settings.", _ok("200", "Show", "The show."),
+                "401 404", parameters=[handle], tag="show",
+            ),
+            "patch": _operation(
+                "updateShowByHandle", "Change one show; multipart also takes `artwork`.",
+                _ok("200", "Show", "The changed show."), "400 401 403 404 413 415 422 503",
+                body=show_body, parameters=[handle], tag="show",
             ),
         },
         "/jobs": {
@@ -228,9 +285,11 @@ def _paths() -> dict[str, Any]:
         },
         "/webhooks": {
             "get": _operation(
-                "listWebhooks", "The show's webhooks, with their secrets (admins).",
+                "listWebhooks",
+                "A show's webhooks (?show=<handle>, else the primary show's), with their "
+                "secrets (admins).",
                 _ok("200", "WebhookList", "Every webhook of the show."), "401 403 404",
-                tag="webhooks",
+                parameters=[show_filter], tag="webhooks",
             ),
             "post": _operation(
                 "createWebhook", "Add a webhook; the answer carries its new signing secret.",

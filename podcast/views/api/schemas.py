@@ -204,6 +204,17 @@ SHOW_FIELDS_JSON: dict[str, Any] = {
 }
 
 
+# No pattern: the service says what is wrong with a handle (taken, reserved, not ASCII,
+# retired) in a sentence on the field.
+HANDLE: dict[str, Any] = {
+    "type": "string",
+    "maxLength": 80,
+    "description": "The show's address, /shows/<handle>/: 2 to 40 lowercase ASCII letters, "
+    "digits and hyphens, starting with a letter; never changes nor is given twice. Left out: "
+    "made from the title.",
+}
+
+
 def _show_multipart() -> dict[str, Any]:
     fields = {name: dict(schema) for name, schema in SHOW_FIELDS_JSON.items()}
     fields["artwork"] = {**_BINARY, "description": "Square JPEG or PNG, 1400 to 3000 px."}
@@ -269,6 +280,7 @@ SCHEMAS: dict[str, Any] = {
     "Episode": _output(
         {
             "id": ID,
+            "show": {"type": "string", "description": "The handle of the episode's show."},
             "slug": _STRING,
             "guid": {"type": "string", "description": "Minted once; never changes."},
             "title": _STRING,
@@ -315,6 +327,11 @@ SCHEMAS: dict[str, Any] = {
     "Show": _output(
         {
             "id": ID,
+            "handle": {"type": "string", "description": "Chosen at creation; never changes."},
+            "archived": {
+                "type": "boolean",
+                "description": "Archived: no new episodes; the feed says it is complete.",
+            },
             **{name: _STRING for name in TEXT_FIELDS},
             "description": _STRING,
             "description_html": _STRING,
@@ -382,13 +399,21 @@ SCHEMAS: dict[str, Any] = {
     "GuestPatch": _object(GUEST_FIELDS_JSON),
     "GuestPatchForm": _object(GUEST_FIELDS_MULTIPART, minProperties=1),
     "ShowPatch": _object(SHOW_FIELDS_JSON),
+    "ShowCreate": _object({"handle": HANDLE, **SHOW_FIELDS_JSON}, ["title"]),
+    "ShowList": _output({"items": {"type": "array", "items": ref("Show")}, "next": _URL_OR_NULL}),
     "WebhookCreate": _object(
         {
             "url": _text(
                 URL_MAX,
                 HTTP_URL,
                 description="Receives a POST per event; must resolve to a public address.",
-            )
+            ),
+            "show": {
+                "type": "string",
+                "maxLength": 80,
+                "description": "The handle of the show whose events it receives; left out: "
+                "the primary show.",
+            },
         },
         ["url"],
     ),
@@ -439,4 +464,5 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "ShowPatchForm": _object(_show_multipart(), minProperties=1),
+    "ShowCreateForm": _object({"handle": HANDLE, **_show_multipart()}, ["title"]),
 }

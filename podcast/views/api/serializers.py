@@ -51,6 +51,7 @@ def episode_json(episode: Episode) -> dict[str, Any]:
     audio = episode.audio
     return {
         "id": episode.id,
+        "show": episode.show.handle,
         "slug": episode.slug,
         "guid": episode.guid,
         **{name: getattr(episode, name) for name in PLAIN_FIELDS},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, g, jsonify, url_for
+from flask import Response, g, jsonify, request, url_for
 
 from podcast import current
 from podcast.errors import ForbiddenError, NotFoundError
@@ -17,24 +17,29 @@ from podcast.views.api.base import (
     no_content,
     page_arguments,
     page_response,
+    primary_show,
+    show_by_handle,
 )
 from podcast.views.api.serializers import webhook_delivery_json, webhook_json
 from podcast.views.api.validation import read_body
 
 
-def _admin_show() -> Show:
+def _admin() -> None:
     if not g.api_user.is_admin:
         raise ForbiddenError("Only admins manage webhooks.")
-    show = current.show()
-    if show is None:
-        raise NotFoundError("There is no show yet; set it up (podcast load-episodes) first.")
-    return show
+
+
+def _admin_show(handle: str | None = None) -> Show:
+    """The show named (?show= or the body's `show`), else the primary show; admins only."""
+    _admin()
+    handle = handle or request.args.get("show")
+    return show_by_handle(handle) if handle else primary_show()
 
 
 def _webhook_or_404(webhook_id: int) -> Webhook:
-    show = _admin_show()
+    _admin()
     webhook = queries.get_webhook(db.session, webhook_id) if known_id(webhook_id) else None
-    if webhook is None or webhook.show_id != show.id:
+    if webhook is None:
         raise NotFoundError(f"There is no webhook {webhook_id}.")
     return webhook
 
@@ -49,9 +54,11 @@ def list_webhooks() -> Response:
 
 @bp.post("/webhooks")
 def create_webhook() -> Response:
-    """Add a webhook; its secret is made here and returned."""
-    show = _admin_show()
+    """Add a webhook to a show (the body's `show`, else the primary show); its secret is made
+    here and returned."""
+    _admin()
     body = read_body("WebhookCreate")
+    show = _admin_show(body.fields.get("show"))
     webhook = webhooks.create_webhook(
         db.session,
         show,
