@@ -176,6 +176,7 @@ def configure_cli(app: Flask) -> None:
     """Register the `podcast` subcommands on the app's CLI group."""
     from podcast.cli.backup import export_command, import_command
     from podcast.cli.commands import register_commands
+    from podcast.cli.shows import COMMANDS as SHOW_COMMANDS
     from podcast.jobs.cli import jobs_group
     from podcast.jobs.worker import worker_command
 
@@ -184,3 +185,5 @@ def configure_cli(app: Flask) -> None:
     app.cli.add_command(jobs_group)
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
+    for command in SHOW_COMMANDS:
+        app.cli.add_command(command)

@@ -1,4 +1,5 @@
-"""Backups: export show, guests, episodes, accounts and media; import into an empty instance.
+"""Backups: export every show (or one), guests, episodes, accounts and media; import into an
+empty instance.
 
 Format (version 1), in the export folder:
   manifest.json   {"format": "podcast-export", "version": 1, "exported_at": ISO 8601,
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Enum, Table, func, insert, select, text
+from sqlalchemy import ColumnElement, Enum, Table, false, func, insert, or_, select, text, union
 from sqlalchemy.orm import Session
 
 from podcast.errors import ConflictError, NotFoundError, ValidationError
@@ -30,8 +31,11 @@ from podcast.models import (
     EpisodeGuest,
     Guest,
     MediaAsset,
+    RetiredHandle,
+    Role,
     Show,
     ShowChange,
+    ShowMember,
     User,
     UTCDateTime,
     utcnow,
@@ -44,7 +48,8 @@ from podcast.storage import Storage, validate_key
 FORMAT, VERSION = "podcast-export", 1
 # Parents before children, so foreign keys hold at every insert.
 MODELS: tuple[type[Base], ...] = (
-    MediaAsset, Show, Guest, Episode, EpisodeGuest, User, ApiToken, ShowChange,
+    MediaAsset, Show, Guest, Episode, EpisodeGuest, User, ApiToken, ShowChange, ShowMember,
+    RetiredHandle,
 )  # fmt: skip
 
 
@@ -94,18 +99,55 @@ def _table(model: type[Base]) -> Table:
     return cast(Table, model.__table__)
 
 
-def _dump_table(session: Session, model: type[Base]) -> list[dict[str, Any]]:
+def _dump_table(
+    session: Session, model: type[Base], where: ColumnElement[bool] | None = None
+) -> list[dict[str, Any]]:
     table = _table(model)
-    rows = session.execute(select(table).order_by(*table.primary_key.columns)).mappings()
+    statement = select(table).order_by(*table.primary_key.columns)
+    if where is not None:
+        statement = statement.where(where)
+    rows = session.execute(statement).mappings()
     return [{name: _encode(value) for name, value in row.items()} for row in rows]
 
 
+def _one_show(show_id: int) -> dict[type[Base], ColumnElement[bool]]:
+    """The rows of one show's export: the show, its episodes, their guests and files, its
+    members and the admins (with their tokens), its settings' history; no retired handles."""
+    episodes = select(Episode.id).where(Episode.show_id == show_id)
+    guests = select(EpisodeGuest.guest_id).where(EpisodeGuest.episode_id.in_(episodes))
+    users = select(ShowMember.user_id).where(ShowMember.show_id == show_id)
+    media = union(
+        select(Show.artwork_id).where(Show.id == show_id),
+        *(
+            select(column).where(Episode.show_id == show_id)
+            for column in (Episode.audio_id, Episode.image_id, Episode.transcript_id)
+        ),
+        select(Guest.photo_id).where(Guest.id.in_(guests)),
+    )
+    return {
+        MediaAsset: MediaAsset.id.in_(media),
+        Show: Show.id == show_id,
+        Guest: Guest.id.in_(guests),
+        Episode: Episode.show_id == show_id,
+        EpisodeGuest: EpisodeGuest.episode_id.in_(episodes),
+        User: or_(User.id.in_(users), User.role == Role.ADMIN),
+        ApiToken: ApiToken.user_id.in_(
+            select(User.id).where(or_(User.id.in_(users), User.role == Role.ADMIN))
+        ),
+        ShowChange: ShowChange.show_id == show_id,
+        ShowMember: ShowMember.show_id == show_id,
+        RetiredHandle: false(),
+    }
+
+
 def export_backup(
-    session: Session, storage: Storage, folder: Path, *, media: bool
+    session: Session, storage: Storage, folder: Path, *, media: bool, show: Show | None = None
 ) -> BackupSummary:
-    """Write manifest.json (and with `media` every object under media/) into `folder`."""
+    """Write manifest.json (and with `media` every object under media/) into `folder`: of
+    every show, or of the one given."""
     folder.mkdir(parents=True, exist_ok=True)
-    tables = {m.__tablename__: _dump_table(session, m) for m in MODELS}
+    wheres = _one_show(show.id) if show is not None else {}
+    tables = {m.__tablename__: _dump_table(session, m, wheres.get(m)) for m in MODELS}
     manifest_media = [
         {"key": row["key"], "size_bytes": row["size_bytes"], "sha256": row["sha256"]}
         for row in tables[MediaAsset.__tablename__]
