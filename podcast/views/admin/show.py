@@ -1,10 +1,11 @@
-"""Admin: the show's settings and artwork."""
+"""Admin: a show's settings and artwork: the primary show at /admin/show, any show at
+/admin/shows/<handle>, a new one (admins) at /admin/shows/new."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from podcast import current
@@ -21,16 +22,21 @@ from podcast.services.shows import (
     parse_show_input,
     save_show,
 )
+from podcast.views.admin import webhooks
 from podcast.views.admin.common import (
     STALE_MESSAGE,
+    admin_required,
     apply_errors,
     bp,
+    may_act_on,
     rerenders_on_stale_form,
     should_process,
+    show_or_404,
     stale_form,
     upload_from,
 )
 from podcast.views.admin.forms import ShowForm
+from podcast.views.show_links import show_feed_url
 from podcast.views.urls import feed_url
 
 TEXT_SETTINGS = (
@@ -97,8 +103,31 @@ def _raw(form: ShowForm) -> dict[str, Any]:
 @bp.route("/show", methods=["GET", "POST"])
 @rerenders_on_stale_form
 def show_settings() -> Any:
-    """Every setting of the show, and its artwork (Apple's rule)."""
+    """Every setting of the primary show, and its artwork (Apple's rule)."""
     show = current.show()
+    if show is not None and not may_act_on(show.id):
+        abort(404)
+    return _settings_page(show, url_for("admin.show_settings"))
+
+
+@bp.route("/shows/new", methods=["GET", "POST"])
+@admin_required
+@rerenders_on_stale_form
+def show_new() -> Any:
+    """A new show (admins): its handle, then every setting the show form has."""
+    return _settings_page(None, url_for("admin.show_new"), creating=True)
+
+
+@bp.route("/shows/<handle>", methods=["GET", "POST"])
+@rerenders_on_stale_form
+def show_edit(handle: str) -> Any:
+    """Every setting of one show (its members and admins)."""
+    show = show_or_404(handle)
+    return _settings_page(show, url_for("admin.show_edit", handle=handle))
+
+
+def _settings_page(show: Show | None, action: str, *, creating: bool = False) -> Any:
+    """GET renders the show form; POST saves it (a new show when `show` is None)."""
     form = ShowForm(data=_initial(show))
     choices = {"": gettext("(none)"), **{c: c for c in category_choices()}}
     for index, entry in enumerate(form.categories):
@@ -113,15 +142,19 @@ def show_settings() -> Any:
         error = STALE_MESSAGE
     elif should_process(form):
         artwork = upload_from(form.artwork.data)
+        raw = _raw(form)
+        if creating:
+            raw["handle"] = form.handle.data or ""
         try:
-            show = save_show(
+            saved = save_show(
                 db.session,
                 current.storage(),
                 show,
-                parse_show_input(_raw(form)),
+                parse_show_input(raw),
                 artwork=artwork,
                 feed_url=feed_url(),
                 actor=Actor.of(current_user, "admin"),
+                feed_url_of=show_feed_url if creating else None,
             )
         except PodcastError as exc:
             db.session.rollback()
@@ -132,14 +165,25 @@ def show_settings() -> Any:
             error = apply_errors(form, exc) or gettext("Please correct the fields marked below.")
             status = exc.status
         else:
+            if creating:
+                flash(f"Created the show {saved.title}; its feed is {show_feed_url(saved.handle)}.")
+                return redirect(url_for("admin.show_edit", handle=saved.handle))
             flash(
                 gettext("Saved the show's settings and artwork.")
                 if artwork
                 else gettext("Saved the show's settings.")
             )
-            return redirect(url_for("admin.show_settings"))
+            return redirect(action)
     changes = queries.show_changes(show.id) if show is not None and show.id else []
     page = render_template(
-        "admin/show_form.html", form=form, show=show, error=error, changes=changes
+        "admin/show_form.html",
+        form=form,
+        show=show,
+        error=error,
+        changes=changes,
+        action=action,
+        creating=creating,
+        feed=show_feed_url(show.handle) if show is not None else None,
+        webhooks_url=webhooks.list_url(show),
     )
     return page, status

@@ -1,4 +1,4 @@
-"""Admin: user accounts (admins only)."""
+"""Admin: user accounts and which shows each producer is a member of (admins only)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.i18n import gettext
 from podcast.models import User
+from podcast.services import queries
+from podcast.services.access import set_memberships
 from podcast.services.accounts import create_user, list_users, set_active
 from podcast.views.admin.common import (
     STALE_MESSAGE,
@@ -51,10 +53,13 @@ def users() -> Any:
             flash(gettext("Created %(email)s (%(role)s).", email=user.email, role=user.role.value))
             return redirect(url_for("admin.users"))
     form.password.data = ""
+    accounts = list_users(db.session)
     return render_template(
         "admin/users.html",
         form=form,
-        users=list_users(db.session),
+        users=accounts,
+        shows=queries.shows_by_id(db.session),
+        memberships=queries.member_show_ids(db.session, [user.id for user in accounts]),
         action_form=ActionForm(),
         error=error,
         show=current.show(),
@@ -80,4 +85,19 @@ def user_active(user_id: int) -> Any:
             if active
             else gettext("%(email)s is deactivated.", email=user.email)
         )
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/shows")
+@admin_required
+def user_shows(user_id: int) -> Any:
+    """Make a producer a member of exactly the ticked shows."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    known = queries.shows_by_id(db.session)
+    wanted = {int(v) for v in request.form.getlist("show") if v.isdigit() and int(v) in known}
+    set_memberships(db.session, user, wanted)
+    names = ", ".join(known[show_id].title for show_id in sorted(wanted)) or "no show"
+    flash(f"{user.email} is a member of: {names}.")
     return redirect(url_for("admin.users"))

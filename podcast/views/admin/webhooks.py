@@ -1,4 +1,5 @@
-"""Admin: the show's webhooks and their delivery logs (admins only)."""
+"""Admin: a show's webhooks (?show=<handle>, else the primary show's) and their delivery
+logs (admins only)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from podcast.views.admin.common import (
     bp,
     rerenders_on_stale_form,
     should_process,
+    show_or_404,
     stale_form,
 )
 from podcast.views.admin.forms import ActionForm, WebhookForm
@@ -27,15 +29,25 @@ LOG_PAGE = 50
 
 
 def _show_or_404() -> Show:
-    show = current.show()
+    """The show of ?show=<handle>, else the primary show (admins act on every show)."""
+    handle = request.args.get("show")
+    show = show_or_404(handle) if handle else current.show()
     if show is None:
         abort(404)
     return show
 
 
+def list_url(show: Show | None) -> str:
+    """The webhooks page of the show (the primary show's without ?show=)."""
+    primary = current.show()
+    if show is None or (primary is not None and show.id == primary.id):
+        return url_for("admin.webhooks")
+    return url_for("admin.webhooks", show=show.handle)
+
+
 def _webhook_or_404(webhook_id: int) -> Webhook:
     webhook = queries.get_webhook(db.session, webhook_id)
-    if webhook is None or webhook.show_id != _show_or_404().id:
+    if webhook is None:
         abort(404)
     return webhook
 
@@ -69,7 +81,7 @@ def webhooks() -> Any:
                     url=webhook.url,
                 )
             )
-            return redirect(url_for("admin.webhooks"))
+            return redirect(list_url(show))
     hooks = queries.show_webhooks(db.session, show.id)
     last = queries.last_deliveries(db.session, [hook.id for hook in hooks])
     return render_template(
@@ -80,6 +92,7 @@ def webhooks() -> Any:
         form=form,
         action_form=ActionForm(),
         error=error,
+        list_url=list_url(show),
     ), status
 
 
@@ -97,6 +110,7 @@ def webhook_log(webhook_id: int) -> Any:
         webhook=webhook,
         deliveries=rows[:LOG_PAGE],
         older=older,
+        list_url=list_url(webhook.show),
     )
 
 
@@ -105,7 +119,7 @@ def webhook_log(webhook_id: int) -> Any:
 def webhook_delete(webhook_id: int) -> Any:
     """Remove a webhook and its log."""
     webhook = _webhook_or_404(webhook_id)
-    url = webhook.url
+    url, back = webhook.url, list_url(webhook.show)
     delete_webhook(db.session, webhook)
     flash(gettext("Removed the webhook %(url)s.", url=url))
-    return redirect(url_for("admin.webhooks"))
+    return redirect(back)
