@@ -15,6 +15,7 @@ from support.data import FIXTURES, PASSWORD, SAMPLE_MP3, SHOW_SETTINGS
 from podcast.current import passwords
 from podcast.extensions import db
 from podcast.models import Episode, Guest, MediaAsset
+from podcast.services.access import grant
 from podcast.services.accounts import create_user
 from podcast.services.shows import create_show
 
@@ -128,8 +129,9 @@ def test_upload_over_the_limit_gets_a_friendly_413(tmp_path) -> None:
     app = make_app(tmp_path, MAX_UPLOAD_MB=1, WTF_CSRF_ENABLED=False)
     with app.app_context():
         db.create_all()
-        create_show(db.session, dict(SHOW_SETTINGS), "https://podcast.example.org/feed.xml")
+        show = create_show(db.session, dict(SHOW_SETTINGS), "https://podcast.example.org/feed.xml")
         user = create_user(db.session, "p@example.org", PASSWORD, passwords=passwords())
+        grant(db.session, user, show)  # a producer of the show
         client = sign_in_as(app.test_client(), user)
         big = (io.BytesIO(b"\0" * (3 * 1024 * 1024)), "huge.mp3")
         page = client.post(

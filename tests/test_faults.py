@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from support import mpeg_synth
@@ -44,6 +44,8 @@ from support.s3 import MotoProcess, s3_client
 
 from podcast.current import passwords
 from podcast.extensions import db
+from podcast.models import Show
+from podcast.services.access import grant
 from podcast.services.accounts import create_user
 from podcast.services.uploads import TEMP_PREFIX
 from podcast.storage.local import INCOMING_DIR
@@ -207,6 +209,8 @@ def test_admin_form_during_an_outage_keeps_what_was_typed(s3_app: Flask, link: S
     user = create_user(
         db.session, "editor@example.org", PASSWORD, "producer", passwords=passwords()
     )
+    for show in db.session.scalars(select(Show)):
+        grant(db.session, user, show)  # a producer of the show
     client = sign_in_as(s3_app.test_client(), user)
     link.down()
     response = client.post(

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from podcast.current import passwords
 from podcast.extensions import db
 from podcast.models import Episode, MediaAsset
+from podcast.services.access import grant
 from podcast.services.accounts import create_token, create_user
 from podcast.services.shows import create_show
 from support.app import make_app, truncate_all
@@ -38,10 +39,12 @@ def app_with(tmp_path: Path, database_url: str | None, **overrides: Any) -> Iter
 
 def seed_show_and_token(role: str = "producer") -> dict[str, str]:
     """Create the show and a user with a token; returns the Authorization header."""
-    create_show(db.session, dict(SHOW_SETTINGS), "https://podcast.example.org/feed.xml")
+    show = create_show(db.session, dict(SHOW_SETTINGS), "https://podcast.example.org/feed.xml")
     user = create_user(
         db.session, f"{role}-seed@example.org", PASSWORD, role, passwords=passwords()
     )
+    if role == "producer":
+        grant(db.session, user, show)  # a producer of the show, as the factories make them
     return {"Authorization": f"Bearer {create_token(db.session, user)}"}
 
 

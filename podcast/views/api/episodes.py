@@ -72,7 +72,9 @@ def _attachments(body: Body) -> Attachments:
 def list_episodes() -> Response:
     """The primary show's episodes newest first, drafts included; ?status= filters, ?limit=
     and ?cursor= page."""
-    return _list(_primary_show(), "api.list_episodes")
+    if current.show() is None:
+        return jsonify({"items": [], "next": None})  # no show yet: no episodes
+    return _list(primary_show(), "api.list_episodes")
 
 
 @bp.get("/shows/<handle>/episodes")
