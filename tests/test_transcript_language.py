@@ -120,6 +120,7 @@ def test_admin_form_sets_the_language_and_names_a_bad_one(client, login, no_csrf
 def test_seed_loader_reads_the_transcript_language(runner, tmp_path, value, loaded):
     folder = tmp_path / "episodes"
     shutil.copytree(PROJECT_ROOT / "episodes", folder)
+    shutil.rmtree(folder / "shows")  # Majlis alone: its one episode is the one under test
     [episode_md] = folder.glob("*/episode.md")
     text = episode_md.read_text(encoding="utf-8")
     episode_md.write_text(

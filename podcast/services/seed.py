@@ -56,6 +56,11 @@ def _load_show(
     primary: bool,
 ) -> Show:
     path = root / "show.toml"
+    if primary and not path.is_file():  # episodes for a show already set up, no show.toml
+        found = queries.primary_show(session)
+        if found is not None:
+            report.skipped.append(f"show “{found.title}” (already loaded)")
+            return found
     settings = tomllib.loads(path.read_text(encoding="utf-8"))
     if not primary:  # shows/<handle>/show.toml: the folder names the show
         settings.setdefault("handle", root.name)
