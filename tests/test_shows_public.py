@@ -182,6 +182,25 @@ def test_the_home_page_lists_every_show_with_its_newest_episode(
     assert home.xpath("//input[@id='feed-url']/@value") == [f"{SITE}/shows/azattyk/feed.xml"]
 
 
+def test_the_home_page_shows_each_shows_newest_public_episode_not_a_draft_or_a_future_one(
+    client: FlaskClient, show: Show, second_show: Show, make_episode: Any
+) -> None:
+    from datetime import timedelta
+
+    soon = (utcnow() + timedelta(days=2)).isoformat()
+    make_episode("Older week", publish_at=(utcnow() - timedelta(days=14)).isoformat())
+    make_episode("This week", publish_at=(utcnow() - timedelta(days=7)).isoformat())
+    make_episode("Not out yet", status="scheduled", publish_at=soon)
+    make_episode("Still a draft", status="draft")
+    make_episode("Черновик", in_show=second_show, status="draft")
+    links = _links(client, "/")
+    assert "/shows/majlis/episodes/this-week" in links
+    assert not {"/shows/majlis/episodes/older-week", "/shows/majlis/episodes/not-out-yet",
+                "/shows/majlis/episodes/still-a-draft"} & links  # fmt: skip
+    assert not any(link.startswith("/shows/azattyk/episodes/") for link in links)
+    assert "/shows/azattyk/" in links  # a show with nothing public is still listed
+
+
 def test_with_one_show_the_home_page_is_that_show(
     client: FlaskClient, show: Show, make_episode: Any
 ) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from podcast.extensions import db
@@ -66,16 +66,20 @@ def network(session: Session, now: datetime | None = None) -> list[tuple[Show, E
     """Every show (oldest first), its artwork loaded, with its newest public episode."""
     now = now or utcnow()
     shows = session.scalars(select(Show).options(joinedload(Show.artwork)).order_by(Show.id)).all()
-    rank = (
-        func.row_number()
-        .over(partition_by=Episode.show_id, order_by=(Episode.publish_at.desc(), Episode.id.desc()))
-        .label("rank")
+    # One index probe per show on (show_id, publish_at), not a ranking of every episode of
+    # every show (85 ms at 20 shows of 500 episodes on SQLite).
+    newest_id = (
+        select(Episode.id)
+        .where(Episode.show_id == Show.id, is_visible(now))
+        .order_by(Episode.publish_at.desc(), Episode.id.desc())
+        .limit(1)
+        .correlate(Show)
+        .scalar_subquery()
     )
-    ranked = select(Episode.id, rank).where(is_visible(now)).subquery()
     newest = {
         episode.show_id: episode
         for episode in session.scalars(
-            select(Episode).join(ranked, ranked.c.id == Episode.id).where(ranked.c.rank == 1)
+            select(Episode).where(Episode.id.in_(select(newest_id).select_from(Show)))
         )
     }
     return [(show, newest.get(show.id)) for show in shows]
@@ -165,12 +169,16 @@ def next_scheduled_at(now: datetime | None = None, show_id: int | None = None) -
     """When the next scheduled episode of a show (None: of any) becomes public (caches must
     expire then)."""
     now = now or utcnow()
+    # Wrapped in a CASE so that no planner takes the status index for it: with every
+    # published episode of every show matching the status, SQLite (no ANALYZE statistics)
+    # read all of them on each page (30 ms at 10,000 episodes). The publish_at index finds
+    # the first future episode at once and checks the rest of the condition there.
+    releasable = case(
+        (and_(Episode.status.in_(VISIBLE_STATUSES), Episode.audio_id.is_not(None)), 1), else_=0
+    )
     return db.session.scalar(
         select(func.min(Episode.publish_at)).where(
-            _in_show(show_id),
-            Episode.status.in_(VISIBLE_STATUSES),
-            Episode.publish_at > now,
-            Episode.audio_id.is_not(None),
+            _in_show(show_id), Episode.publish_at > now, releasable == 1
         )
     )
 
