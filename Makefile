@@ -64,6 +64,8 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS) -D messages
 	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS) -D admin
 
+# Every script in bench/, bench/network.py included: the warm feed and pages of 20 shows of
+# 500 episodes against 1 show (bench/feed.py and bench/pages.py --shows 20 --episodes 500).
 bench: $(VENV)/.test-installed
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 

@@ -2,6 +2,10 @@
 
 Run from the repository root:  .venv/bin/python bench/feed.py [--seconds 10] [--database-url URL]
 Loads run only against 127.0.0.1, each wrk run lasts --seconds (5 runs by default).
+
+With --shows N (N > 1) --episodes M it compares instead, in-process, the warm feed (a cached
+200 and a 304 poll, the primary show's /feed.xml and another show's /shows/<handle>/feed.xml)
+on a network of N shows of M episodes against 1 show of M episodes (bench/network.py).
 """
 
 from __future__ import annotations
@@ -312,14 +316,78 @@ def load(
     }  # fmt: skip
 
 
+def network_figures(one: Any, network: Any, other_handle: str) -> list[Any]:
+    """The warm feed requests, each on 1 show and on the network (other_handle: a show
+    that is not the primary)."""
+    from bench.network import Figure, handle
+    from podcast.extensions import db
+    from podcast.feed.cache import feed_state
+
+    other = f"/shows/{other_handle}/feed.xml"
+
+    def getter(app: Any, url: str, status: int, conditional: bool = False) -> Any:
+        client = app.test_client()
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        headers = {"If-None-Match": response.headers["ETag"]} if conditional else {}
+
+        def get() -> None:
+            renders = feed_cache_of(app).renders
+            response = client.get(url, headers=headers)
+            assert response.status_code == status, (url, response.status_code)
+            assert feed_cache_of(app).renders == renders, "a warm request rendered"
+
+        return get
+
+    def state(app: Any, name: str | None) -> Any:
+        def query() -> None:
+            with app.app_context():
+                assert feed_state(db.session, handle=name) is not None
+
+        return query
+
+    return [
+        Figure("/feed.xml, warm 200 (primary)", getter(one, "/feed.xml", 200),
+               getter(network, "/feed.xml", 200)),
+        Figure(f"{other}, warm 200", getter(one, "/feed.xml", 200),
+               getter(network, other, 200)),
+        Figure("/feed.xml, 304 poll (primary)", getter(one, "/feed.xml", 304, True),
+               getter(network, "/feed.xml", 304, True)),
+        Figure(f"{other}, 304 poll", getter(one, "/feed.xml", 304, True),
+               getter(network, other, 304, True)),
+        Figure("feed state query, by handle", state(one, handle(0)),
+               state(network, other_handle)),
+    ]  # fmt: skip
+
+
+def feed_cache_of(app: Any) -> Any:
+    """The app's feed cache."""
+    from podcast.current import feed_cache
+
+    return feed_cache(app)
+
+
 def main() -> int:
     """Seed, time, load, print the figures next to the goals."""
+    global EPISODES
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--runs", type=int, default=5, help="timed renders per figure")
     parser.add_argument("--rounds", type=int, default=2, help="wrk runs per endpoint")
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument("--shows", type=int, default=1, help="N > 1: compare N shows with 1")
+    parser.add_argument("--episodes", type=int, default=EPISODES, help="episodes per show")
+    parser.add_argument("--requests", type=int, default=1000, help="timed warm requests (--shows)")
     args = parser.parse_args()
+    if args.shows > 1:
+        from bench.network import compare
+
+        return compare(
+            args.shows, args.episodes, args.database_url, network_figures, args.requests,
+            f"warm feed, {args.episodes} episodes a show, median of {args.requests} requests"
+            " in-process (app.test_client())",
+        )  # fmt: skip
+    EPISODES = args.episodes
     if shutil.which("wrk") is None:
         print("wrk is missing: apt-get install -y wrk", file=sys.stderr)
         return 2

@@ -2,6 +2,10 @@
 
 The floor is a bare endpoint rendering the same template with data loaded once: what the page
 would cost with free queries. Run: .venv/bin/python bench/pages.py [--runs N]
+
+With --shows N (N > 1) --episodes M it compares instead the warm pages (a show's home, an
+episode page, the network home /) on a network of N shows of M episodes against 1 show of M
+episodes (bench/network.py).
 """
 
 from __future__ import annotations
@@ -180,11 +184,49 @@ def median_ms(client: Any, url: str, runs: int) -> float:
     return statistics.median(times)
 
 
+def network_figures(one: Flask, network: Flask, other: str) -> list[Any]:
+    """The warm pages, each on 1 show and on the network (other: a show not the primary)."""
+    from bench.network import Figure, handle
+
+    def getter(app: Flask, url: str) -> Any:
+        client = app.test_client()
+
+        def get() -> None:
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+
+        return get
+
+    primary = handle(0)
+    return [
+        Figure(f"/shows/{primary}/ (primary's home)", getter(one, f"/shows/{primary}/"),
+               getter(network, f"/shows/{primary}/")),
+        Figure(f"/shows/{other}/ (another show's home)", getter(one, f"/shows/{primary}/"),
+               getter(network, f"/shows/{other}/")),
+        Figure("episode page, primary show", getter(one, f"/shows/{primary}/episodes/episode-10"),
+               getter(network, f"/shows/{primary}/episodes/episode-10")),
+        Figure("episode page, another show", getter(one, f"/shows/{primary}/episodes/episode-10"),
+               getter(network, f"/shows/{other}/episodes/episode-10")),
+        Figure("/ (1 show: its home; N: the network)", getter(one, "/"), getter(network, "/")),
+    ]  # fmt: skip
+
+
 def main() -> int:
     """Build the data, time the pages and the floor, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--shows", type=int, default=1, help="N > 1: compare N shows with 1")
+    parser.add_argument("--episodes", type=int, default=500, help="episodes a show (--shows)")
     args = parser.parse_args()
+    if args.shows > 1:
+        from bench.network import compare
+
+        return compare(
+            args.shows, args.episodes, os.environ.get("PODCAST_BENCH_DATABASE_URL"),
+            network_figures, args.runs,
+            f"warm pages, {args.episodes} episodes a show, median of {args.runs} requests"
+            " in-process (app.test_client())",
+        )  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
             {
