@@ -56,7 +56,7 @@ class UserForm(FlaskForm):
 
     email = EmailField(_l("Email"))
     password = PasswordField(_l("Password (at least 10 characters)"))
-    role = SelectField(_l("Role"), choices=ROLES)
+    role = SelectField(_l("Role"), choices=list(ROLES.items()))
 
 
 class WebhookForm(FlaskForm):
@@ -82,7 +82,7 @@ class EpisodeForm(FlaskForm):
     audio = FileField(_l("Audio file (MP3 or M4A)"))
     staged_audio_id = HiddenField()
     episode_type = SelectField(
-        _l("Episode type"), choices=EPISODE_TYPES, default=EpisodeType.FULL.value
+        _l("Episode type"), choices=list(EPISODE_TYPES.items()), default=EpisodeType.FULL.value
     )
     season = StringField(_l("Season"))
     number = StringField(_l("Episode number"))
@@ -143,7 +143,7 @@ class ShowForm(FlaskForm):
     timezone = StringField(_l("Time zone (such as Europe/Prague)"))
     categories = FieldList(SelectField(_l("Category"), choices=[]), min_entries=CATEGORY_SLOTS)
     explicit = BooleanField(_l("Explicit content"))
-    show_type = SelectField(_l("Show type"), choices=SHOW_TYPES)
+    show_type = SelectField(_l("Show type"), choices=list(SHOW_TYPES.items()))
     copyright = StringField(_l("Copyright"))
     website = StringField(_l("Website"))
     funding_url = StringField(_l("Funding or donation URL"))
