@@ -269,8 +269,8 @@ class Episode(Model):
         CheckConstraint("number IS NULL OR number >= 1", name="number_positive"),
         # Slugs are unique within a show; the same title may exist in two shows.
         UniqueConstraint("show_id", "slug", name="uq_episode_show_slug"),
-        # A show's next release and its newest episodes, whatever the number of shows.
-        Index("ix_episode_show_publish", "show_id", "publish_at"),
+        # A show's next release and its newest episodes (id breaks ties), whatever the number of shows.
+        Index("ix_episode_show_publish", "show_id", "publish_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -82,7 +82,9 @@ def upgrade():
     with op.batch_alter_table("episode") as batch_op:
         batch_op.drop_constraint("uq_episode_slug", type_="unique")
         batch_op.create_unique_constraint("uq_episode_show_slug", ["show_id", "slug"])
-        batch_op.create_index("ix_episode_show_publish", ["show_id", "publish_at"], unique=False)
+        batch_op.create_index(
+            "ix_episode_show_publish", ["show_id", "publish_at", "id"], unique=False
+        )
 
 
 def downgrade():
