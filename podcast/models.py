@@ -269,7 +269,7 @@ class Episode(Model):
         CheckConstraint("number IS NULL OR number >= 1", name="number_positive"),
         # Slugs are unique within a show; the same title may exist in two shows.
         UniqueConstraint("show_id", "slug", name="uq_episode_show_slug"),
-        # A show's next release and its newest episodes (id breaks ties), whatever the number of shows.
+        # A show's next release and its newest episodes (id breaks ties), however many shows.
         Index("ix_episode_show_publish", "show_id", "publish_at", "id"),
     )
 
