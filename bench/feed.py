@@ -50,7 +50,8 @@ def bare_app() -> Any:
     return app
 
 
-def _notes(i: int) -> str:
+def sample_notes(i: int) -> str:
+    """Markdown show notes of about 1.5 KB for the i-th episode (links, a quote, Cyrillic)."""
     return (
         f"## Episode {i}\n\nThis week on *Majlis*: elections in Kazakhstan, water in the Ferghana "
         "valley and what the new gas deal means for Turkmenistan. Гости обсуждают выборы и "
@@ -116,7 +117,7 @@ def seed(app: Any) -> None:
             moment = start + timedelta(days=7 * i)
             episode = Episode(
                 show=show, guid=guid, slug=f"episode-{i}", title=f"Episode {i}: Выборы {i}",
-                summary="", description=_notes(i), season=1 + i // 100, number=i + 1,
+                summary="", description=sample_notes(i), season=1 + i // 100, number=i + 1,
                 explicit=i % 10 == 0, status=EpisodeStatus.PUBLISHED, publish_at=moment,
                 audio=audio, transcript=transcript, created_at=moment, updated_at=moment,
             )  # fmt: skip

@@ -31,6 +31,8 @@ if __name__ == "__main__":
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
+from bench.feed import sample_notes
+
 ROOT = Path(__file__).resolve().parent.parent
 COVER = ROOT / "tests" / "fixtures" / "majlis-cover-1400.jpg"
 SITE = "https://podcast.example.org"
@@ -49,20 +51,6 @@ TRANSCRIPT = (
 def handle(n: int) -> str:
     """The handle of the n-th show (0: the primary, Majlis)."""
     return "majlis" if n == 0 else f"show-{n:02d}"
-
-
-def _notes(i: int) -> str:
-    return (
-        f"## Episode {i}\n\nThis week on *Majlis*: elections in Kazakhstan, water in the Ferghana "
-        "valley and what the new gas deal means for Turkmenistan. Гости обсуждают выборы и "
-        "свободу прессы в Центральной Азии.\n\n"
-        + "".join(
-            f"- Point {j}: [source](https://www.rferl.org/a/{i}-{j}.html)\n" for j in range(6)
-        )
-        + "\n> Quote of the week, with **emphasis** and `code`.\n\n"
-        + "Background reading and a longer paragraph that runs on for a while so that the notes "
-        "look like real show notes of a weekly podcast about Central Asia. " * 4
-    )
 
 
 def seed(app: Any, shows: int, episodes: int) -> None:
@@ -145,7 +133,7 @@ def seed(app: Any, shows: int, episodes: int) -> None:
                         "slug": f"episode-{i}",
                         "title": f"Episode {i}: Выборы {i}",
                         "summary": "",
-                        "description": _notes(i),
+                        "description": sample_notes(i),
                         "season": 1 + i // 100,
                         "number": i + 1,
                         "explicit": i % 10 == 0,
