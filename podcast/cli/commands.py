@@ -51,7 +51,7 @@ def load_episodes_command(directory: str | None, if_empty: bool) -> None:
     from podcast.extensions import db
     from podcast.services.queries import primary_show
     from podcast.services.seed import load_folder
-    from podcast.views.urls import absolute, feed_url
+    from podcast.views.urls import feed_url, show_feed_url
 
     if if_empty and primary_show(db.session) is not None:
         click.echo("The database already has a show; nothing loaded.")
@@ -60,7 +60,7 @@ def load_episodes_command(directory: str | None, if_empty: bool) -> None:
     with current_app.test_request_context():
         report = load_folder(
             db.session, current.storage(), root, feed_url(),
-            lambda handle: absolute("feed.show_feed", handle=handle),
+            show_feed_url,
         )  # fmt: skip
     for line in report.added:
         click.echo(f"added {line}")

@@ -27,7 +27,7 @@ def create_show_command(handle: str, title: str, language: str) -> None:
     """Create a show with this handle (its address, /shows/HANDLE/); prints its feed URL."""
     from podcast.extensions import db
     from podcast.services.shows import parse_show_input, save_show
-    from podcast.views.show_links import show_feed_url
+    from podcast.views.urls import show_feed_url
 
     with current_app.test_request_context():
         try:

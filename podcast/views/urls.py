@@ -131,6 +131,16 @@ def feed_url(show: Show | None = None) -> str:
     return absolute("feed.show_feed", handle=show.handle)
 
 
+def show_feed_url(handle: str) -> str:
+    """The feed of the show with this handle, from the handle alone (a show being created has
+    no row yet): /feed.xml for the primary show (and for the very first show, which becomes
+    it), else /shows/<handle>/feed.xml."""
+    primary = current.show()
+    if primary is None or primary.handle == handle:
+        return feed_url()
+    return absolute("feed.show_feed", handle=handle)
+
+
 def file_url(endpoint: str, slug: str, filename: str) -> str:
     """The URL of an episode's companion file, whether or not its endpoint is registered."""
     if endpoint in current_app.view_functions:

@@ -36,8 +36,7 @@ from podcast.views.admin.common import (
     upload_from,
 )
 from podcast.views.admin.forms import ShowForm
-from podcast.views.show_links import show_feed_url
-from podcast.views.urls import feed_url
+from podcast.views.urls import feed_url, show_feed_url
 
 TEXT_SETTINGS = (
     "title", "subtitle", "description", "author", "owner_name", "owner_email", "language",

@@ -13,7 +13,7 @@ from podcast.services import queries
 from podcast.services.shows import archive_show, delete_show
 from podcast.views.admin.common import admin_required, bp, my_show_ids, show_or_404
 from podcast.views.admin.forms import ActionForm
-from podcast.views.show_links import show_feed_url
+from podcast.views.urls import show_feed_url
 
 
 @bp.get("/shows")

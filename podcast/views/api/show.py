@@ -13,7 +13,7 @@ from podcast.services import queries, shows
 from podcast.views.api.base import bp, created, my_show_ids, primary_show, show_by_handle
 from podcast.views.api.serializers import show_json
 from podcast.views.api.validation import read_body
-from podcast.views.show_links import show_feed_url
+from podcast.views.urls import show_feed_url
 
 
 @bp.get("/show")
