@@ -298,3 +298,18 @@ def test_an_archived_show_says_so_and_its_feed_is_complete(
     if archived:
         with pytest.raises(ConflictError, match="archived"):
             make_episode("Ещё одна", in_show=second_show)
+
+
+def test_an_address_that_cannot_be_a_handle_is_simply_not_found(
+    client: FlaskClient, show: Show, api_token: Any
+) -> None:
+    """A NUL or an oversized handle never reaches the database (PostgreSQL refused it: 500)."""
+    odd = ["a%00b", "x" * 300, "%D0%B0%D0%B1"]
+    for handle in odd:
+        for url in (f"/shows/{handle}/", f"/shows/{handle}/feed.xml"):
+            assert client.get(url).status_code == 404, url
+    headers = api_token("admin")
+    for handle in odd:
+        response = client.get(f"/api/v1/webhooks?show={handle}", headers=headers)
+        assert response.status_code == 404, (handle, response.status_code)
+        assert client.get(f"/api/v1/shows/{handle}", headers=headers).status_code == 404

@@ -41,6 +41,7 @@ from podcast.models import (
     utcnow,
 )
 from podcast.services import queries
+from podcast.services.handles import looks_like_handle
 
 GZIP_LEVEL = 6
 
@@ -161,6 +162,8 @@ def feed_state(
     On a connection of its own, outside the session's transaction: it must see the latest
     commit, even one made while this request rendered.
     """
+    if handle and not looks_like_handle(handle):
+        return None
     values: dict[str, Any] = {"now": now or utcnow()}
     by = "first"
     if handle:

@@ -28,6 +28,12 @@ HANDLE_SENTENCE = (
 )
 
 
+def looks_like_handle(value: str) -> bool:
+    """True when value could be a handle; anything else names no show (and a NUL or an
+    oversized string never reaches the database, which PostgreSQL would refuse with an error)."""
+    return 0 < len(value) <= HANDLE_MAX and value.isascii() and value.replace("-", "").isalnum()
+
+
 def handle_problem(session: Session, handle: str) -> str | None:
     """Why `handle` cannot be a new show's handle, as a sentence; None when it can."""
     if not _HANDLE.match(handle) or "--" in handle:

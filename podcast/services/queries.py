@@ -25,6 +25,7 @@ from podcast.models import (
     WebhookDelivery,
     utcnow,
 )
+from podcast.services.handles import looks_like_handle
 
 VISIBLE_STATUSES = (EpisodeStatus.PUBLISHED, EpisodeStatus.SCHEDULED)
 
@@ -61,6 +62,8 @@ def primary_show(session: Session, handle: str = "") -> Show | None:
 
 def show_by_handle(session: Session, handle: str) -> Show | None:
     """The show with this handle, its artwork loaded; None when there is none."""
+    if not looks_like_handle(handle):
+        return None
     return session.scalar(
         select(Show).options(joinedload(Show.artwork)).where(Show.handle == handle)
     )
