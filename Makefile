@@ -54,7 +54,7 @@ test: lint
 # (committed, so a fresh clone serves every language). The listeners' catalog "messages" (six
 # languages, babel.cfg) and the producers' "admin" (en, ru, babel-admin.cfg).
 TRANSLATIONS := podcast/translations
-PYBABEL_EXTRACT = $(BIN)/pybabel extract -k lazy_gettext -k _l --no-location --sort-output --width 100 --project podcast --copyright-holder "RFE/RL"
+PYBABEL_EXTRACT = $(BIN)/pybabel extract -k lazy_gettext -k _l -k say -k say_plural:1,2 --no-location --sort-output --width 100 --project podcast --copyright-holder "RFE/RL"
 PYBABEL_UPDATE = $(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete --width 100
 translations: $(VENV)/.installed
 	$(PYBABEL_EXTRACT) -F babel.cfg -o $(TRANSLATIONS)/messages.pot .

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import overload
 
 from babel import Locale
 from babel.dates import format_date as babel_date
@@ -24,6 +25,7 @@ from markupsafe import Markup, escape
 from podcast import current
 from podcast.feed.build import FeedWords
 from podcast.services.accounts import ADMIN_LOCALE_NAMES
+from podcast.wording import Sentence
 
 # Views and forms take gettext from here: Flask-Babel stays behind this module.
 __all__ = ["gettext", "lazy_gettext", "ngettext"]
@@ -116,6 +118,20 @@ def format_list(items: Iterable[str]) -> Markup:
     return Markup(babel_list(escaped, locale=_LIST_LOCALES.get(locale, locale)))
 
 
+@overload
+def translate(text: str) -> str: ...
+@overload
+def translate(text: object) -> object: ...
+def translate(text: object) -> object:
+    """A service's Sentence in the request's language (its values too); anything else as it is."""
+    if not isinstance(text, Sentence):
+        return text
+    values = {name: translate(value) for name, value in text.values.items()}
+    if text.plural is not None and text.number is not None:
+        return ngettext(text.template, text.plural, text.number, **values)
+    return gettext(text.template, **values) if values else gettext(text.template)
+
+
 def feed_words(language: str | None) -> FeedWords:
     """The words the service writes into a feed, in the feed's language (feed/ has no Flask)."""
     with force_locale(nearest_locale(language)):
@@ -132,6 +148,9 @@ def configure(app: Flask) -> None:
     Babel(app, default_locale=DEFAULT_LOCALE, locale_selector=select_locale)
     # Tests run many requests in one app context: nothing chosen for the last one carries over.
     app.before_request(refresh)
+    # A Sentence that reaches a template unconverted (an error passed straight to render) still
+    # reads in the page's language; everything else passes untouched.
+    app.jinja_env.finalize = translate
     app.jinja_env.globals.update(
         locale_code=locale_code,
         format_number=format_number,

@@ -18,9 +18,10 @@ from podcast.audio import mp4 as mp4_boxes
 from podcast.audio import mpeg
 from podcast.audio.sniff import UPLOAD_INSTEAD, describe_unknown, not_audio, sniff
 from podcast.errors import AudioError, TruncatedAudioError
+from podcast.wording import say, sentences
 
-_CUT_OFF = "The upload was probably cut off; export or upload it again."
-EPISODE_FORMATS_MESSAGE = (
+_CUT_OFF = say("The upload was probably cut off; export or upload it again.")
+EPISODE_FORMATS_MESSAGE = say(
     "Apple Podcasts and most apps take MP3 or AAC (M4A) only: "
     "export the episode as MP3 or M4A and upload that."
 )
@@ -116,14 +117,16 @@ def require_episode_format(info: AudioInfo) -> None:
     """Refuse audio that podcast apps will not play as an episode."""
     if not info.is_episode_format:
         name = _FORMAT_NAMES.get(info.format, info.format)
-        raise AudioError(f"This file is {name} audio. {EPISODE_FORMATS_MESSAGE}")
+        raise AudioError(
+            sentences(say("This file is %(name)s audio.", name=name), EPISODE_FORMATS_MESSAGE)
+        )
 
 
 def inspect(path: str | os.PathLike[str]) -> AudioInfo:
     """Identify the audio in `path` by its content and measure it; raise AudioError if unusable."""
     size = os.path.getsize(path)
     if size == 0:
-        raise AudioError(f"This file is empty (0 bytes). {UPLOAD_INSTEAD}")
+        raise AudioError(sentences(say("This file is empty (0 bytes)."), UPLOAD_INSTEAD))
     with open(path, "rb") as f:
         head = f.read(4096)
         kind = sniff(head)
@@ -133,8 +136,12 @@ def inspect(path: str | os.PathLike[str]) -> AudioInfo:
             rest = f.read(4096)
             if after >= size or not rest.strip(b"\0"):
                 raise AudioError(
-                    "This file holds only an MP3 tag (title, artist, artwork) and no audio. "
-                    + UPLOAD_INSTEAD
+                    sentences(
+                        say(
+                            "This file holds only an MP3 tag (title, artist, artwork) and no audio."
+                        ),
+                        UPLOAD_INSTEAD,
+                    )
                 )
             kind = "flac" if rest.startswith(b"fLaC") else "mpeg"
         if kind == "mpeg":
@@ -156,20 +163,36 @@ def _inspect_mp3(f: BinaryIO, path: str | os.PathLike[str], size: int) -> AudioI
         head = f.read(4096)
         if tag_end > 0:
             raise AudioError(
-                "This file holds an MP3 tag (title, artist, artwork) but no MP3 audio after it. "
-                + UPLOAD_INSTEAD
+                sentences(
+                    say(
+                        "This file holds an MP3 tag (title, artist, artwork)"
+                        " but no MP3 audio after it."
+                    ),
+                    UPLOAD_INSTEAD,
+                )
             )
         raise describe_unknown(head)
     pos, first = found
     if first.layer != 3:
         layer = "MP2" if first.layer == 2 else "MP1"
         raise AudioError(
-            f"This is MPEG layer {first.layer} audio ({layer}), which podcast apps don't take. "
-            + UPLOAD_INSTEAD
+            sentences(
+                say(
+                    "This is MPEG layer %(layer)s audio (%(name)s), which podcast apps don't take.",
+                    layer=first.layer,
+                    name=layer,
+                ),
+                UPLOAD_INSTEAD,
+            )
         )
     warnings: list[str] = []
     if pos > tag_end:
-        warnings.append(f"Skipped {pos - tag_end} bytes of non-audio data before the first frame.")
+        warnings.append(
+            say(
+                "Skipped %(count)s bytes of non-audio data before the first frame.",
+                count=pos - tag_end,
+            )
+        )
     f.seek(pos)
     first_frame = f.read(first.length)
     vbr = mpeg.parse_vbr_header(first_frame, first)
@@ -194,29 +217,49 @@ def _inspect_mp3(f: BinaryIO, path: str | os.PathLike[str], size: int) -> AudioI
             first.sample_rate
         )
         raise TruncatedAudioError(
-            f"This MP3 is truncated: its header promises {want:.1f} s but the file holds "
-            f"{had:.1f} s. {_CUT_OFF}"
+            sentences(
+                say(
+                    "This MP3 is truncated: its header promises %(want)s s but the file holds "
+                    "%(had)s s.",
+                    want=f"{want:.1f}",
+                    had=f"{had:.1f}",
+                ),
+                _CUT_OFF,
+            )
         )
     if vbr is not None and vbr.bytes is not None and vbr.bytes > actual + 8 * first.length:
         raise TruncatedAudioError(
-            f"This MP3 is truncated: its header promises {vbr.bytes:,} bytes of audio but the "
-            f"file holds {actual:,}. {_CUT_OFF}"
+            sentences(
+                say(
+                    "This MP3 is truncated: its header promises %(want)s bytes of audio but the "
+                    "file holds %(had)s.",
+                    want=f"{vbr.bytes:,}",
+                    had=f"{actual:,}",
+                ),
+                _CUT_OFF,
+            )
         )
     if promised is not None and abs(promised - frames) > TRUNCATION_SLACK_FRAMES:
         warnings.append(
-            f"The MP3's header says {promised} frames but the file holds {frames}; "
-            "the duration was measured by counting frames."
+            say(
+                "The MP3's header says %(promised)s frames but the file holds %(frames)s; "
+                "the duration was measured by counting frames.",
+                promised=promised,
+                frames=frames,
+            )
         )
     if scan.partial_bytes:
-        warnings.append("The last MP3 frame is cut short; the file may have been cut off.")
+        warnings.append(say("The last MP3 frame is cut short; the file may have been cut off."))
     if scan.skipped_bytes:
         warnings.append(
-            f"Skipped {scan.skipped_bytes} bytes of damaged or non-audio data between frames."
+            say(
+                "Skipped %(count)s bytes of damaged or non-audio data between frames.",
+                count=scan.skipped_bytes,
+            )
         )
     if frames <= 0:
         raise TruncatedAudioError(
-            "This MP3 holds no complete audio frame. The upload was probably cut off; "
-            "export or upload it again."
+            sentences(say("This MP3 holds no complete audio frame."), _CUT_OFF)
         )
     samples = frames * first.samples
     raw_seconds = samples / first.sample_rate
@@ -290,7 +333,11 @@ def _info(
 ) -> AudioInfo:
     mime, ext = _MIME[fmt]
     if duration <= 0:
-        raise AudioError(f"This {_FORMAT_NAMES[fmt]} file holds no audio. {UPLOAD_INSTEAD}")
+        raise AudioError(
+            sentences(
+                say("This %(name)s file holds no audio.", name=_FORMAT_NAMES[fmt]), UPLOAD_INSTEAD
+            )
+        )
     return AudioInfo(
         format=fmt,
         mime_type=mime,
@@ -314,35 +361,53 @@ def _inspect_mp4(f: BinaryIO, path: str | os.PathLike[str], size: int) -> AudioI
     layout = mp4_boxes.mp4_layout(f, size)
     tracks = layout.tracks or []
     if layout.cut_box is not None:
-        part = {"mdat": "its audio data", "moov": "its index (moov box)"}.get(
-            layout.cut_box, f"its '{layout.cut_box}' box"
+        part = {"mdat": say("its audio data"), "moov": say("its index (moov box)")}.get(
+            layout.cut_box, say("its '%(box)s' box", box=layout.cut_box)
         )
         raise TruncatedAudioError(
-            f"This M4A is truncated: the file stops part-way through {part}. " + _CUT_OFF
+            sentences(
+                say("This M4A is truncated: the file stops part-way through %(part)s.", part=part),
+                _CUT_OFF,
+            )
         )
     if not layout.has_moov:
         raise TruncatedAudioError(
-            f"This M4A is incomplete: it has no index (moov box), so it can't be played. {_CUT_OFF}"
+            sentences(
+                say("This M4A is incomplete: it has no index (moov box), so it can't be played."),
+                _CUT_OFF,
+            )
         )
     handlers = {t.handler for t in tracks}
     if "vide" in handlers:
-        raise AudioError(f"This is a video (MP4), not an audio file. {UPLOAD_INSTEAD}")
+        raise AudioError(
+            sentences(say("This is a video (MP4), not an audio file."), UPLOAD_INSTEAD)
+        )
     sound = next((t for t in tracks if t.handler == "soun"), None)
     if sound is None:
-        raise not_audio("an MP4 file with no sound track")
+        raise not_audio(say("an MP4 file with no sound track"))
     declared = sum(t.sample_bytes for t in tracks)
     seconds = _mp4_seconds(layout, sound)
     if declared > layout.mdat_bytes or max(t.last_chunk_offset for t in tracks) >= size:
         held = seconds * layout.mdat_bytes / declared if declared else 0.0
         raise TruncatedAudioError(
-            f"This M4A is truncated: its index promises {seconds:.1f} s but the file holds about "
-            f"{held:.1f} s. {_CUT_OFF}"
+            sentences(
+                say(
+                    "This M4A is truncated: its index promises %(want)s s but the file holds about "
+                    "%(had)s s.",
+                    want=f"{seconds:.1f}",
+                    had=f"{held:.1f}",
+                ),
+                _CUT_OFF,
+            )
         )
     try:
         mp4 = mutagen.mp4.MP4(path)
     except mutagen.MutagenError as exc:
         raise AudioError(
-            f"This M4A file is damaged and can't be read ({exc}). " + UPLOAD_INSTEAD
+            sentences(
+                say("This M4A file is damaged and can't be read (%(reason)s).", reason=str(exc)),
+                UPLOAD_INSTEAD,
+            )
         ) from exc
     # mutagen declares FileType.info and .tags as None; on an MP4 they are these.
     info = cast(mutagen.mp4.MP4Info, mp4.info)
@@ -350,8 +415,11 @@ def _inspect_mp4(f: BinaryIO, path: str | os.PathLike[str], size: int) -> AudioI
     codec = info.codec or ""
     if not codec.startswith("mp4a"):
         raise AudioError(
-            f"This M4A holds {info.codec_description or codec} audio, not AAC; "
-            "export it as AAC (M4A) or MP3 and upload that."
+            say(
+                "This M4A holds %(codec)s audio, not AAC; "
+                "export it as AAC (M4A) or MP3 and upload that.",
+                codec=info.codec_description or codec,
+            )
         )
     seconds = seconds or info.length
     chapters = tuple(
@@ -398,7 +466,9 @@ def _inspect_other(kind: str, path: str | os.PathLike[str], size: int) -> AudioI
         audio = _READERS[kind](path)
     except mutagen.MutagenError as exc:
         raise AudioError(
-            f"This {name} file is damaged and can't be read. {UPLOAD_INSTEAD}"
+            sentences(
+                say("This %(name)s file is damaged and can't be read.", name=name), UPLOAD_INSTEAD
+            )
         ) from exc
     info = audio.info
     sample_rate = 48000 if kind == "ogg_opus" else getattr(info, "sample_rate", None)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from podcast.errors import NotFoundError
 from podcast.models import Role, Show, ShowMember, User
+from podcast.wording import say
 
 
 def show_ids_of(session: Session, user: User) -> frozenset[int] | None:
@@ -30,7 +31,9 @@ def may_act_on(show_ids: Collection[int] | None, show_id: int | None) -> bool:
 
 
 def show_for(
-    show_ids: Collection[int] | None, show: Show | None, missing: str = "There is no such show."
+    show_ids: Collection[int] | None,
+    show: Show | None,
+    missing: str = say("There is no such show."),
 ) -> Show:
     """The show when the caller may act on it; NotFoundError (never 403) otherwise."""
     if show is None or not may_act_on(show_ids, show.id):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from podcast.errors import ConflictError, NotFoundError, UnauthorizedError, ValidationError
 from podcast.models import ApiToken, Role, User, utcnow
+from podcast.wording import say
 
 MIN_PASSWORD_LENGTH = 10
 # The languages the admin pages are written in, each named in itself (User.locale).
@@ -55,8 +56,8 @@ def normalize_email(email: str) -> str:
 def _check_password(password: str, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(
-            f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
-            fields={field: f"At least {MIN_PASSWORD_LENGTH} characters."},
+            say("The password must have at least %(count)s characters.", count=MIN_PASSWORD_LENGTH),
+            fields={field: say("At least %(count)s characters.", count=MIN_PASSWORD_LENGTH)},
         )
 
 
@@ -66,12 +67,14 @@ def create_user(
     """Create an account; refuses a duplicate email, a short password or an unknown role."""
     email = normalize_email(email)
     if "@" not in email or len(email) > 255:
-        raise ValidationError("Enter a valid email address.", fields={"email": "Not an email."})
+        raise ValidationError(
+            say("Enter a valid email address."), fields={"email": say("Not an email.")}
+        )
     _check_password(password)
     if role not in {r.value for r in Role}:
-        raise ValidationError(f"Unknown role {role!r}: use admin or producer.")
+        raise ValidationError(say("Unknown role %(role)r: use admin or producer.", role=role))
     if session.scalar(select(User).where(User.email == email)):
-        raise ConflictError(f"An account for {email} already exists.")
+        raise ConflictError(say("An account for %(email)s already exists.", email=email))
     user = User(email=email, password_hash=passwords.hash(password), role=Role(role))
     session.add(user)
     session.commit()
@@ -109,7 +112,7 @@ def change_password(
     try:
         passwords.hasher.verify(user.password_hash, current)
     except (VerificationError, InvalidHashError):
-        message = "That is not your current password."
+        message = say("That is not your current password.")
         raise ValidationError(message, fields={"current_password": message}) from None
     _check_password(new, "new_password")
     return _replace_password(session, user, new, passwords)
@@ -119,7 +122,7 @@ def set_locale(session: Session, user: User, locale: str) -> User:
     """The language of the user's admin pages: one of ADMIN_LOCALE_NAMES."""
     if locale not in ADMIN_LOCALE_NAMES:
         choices = ", ".join(ADMIN_LOCALE_NAMES)
-        message = f"Choose one of the languages offered ({choices})."
+        message = say("Choose one of the languages offered (%(choices)s).", choices=choices)
         raise ValidationError(message, fields={"locale": message})
     user.locale = locale
     session.commit()
@@ -175,7 +178,7 @@ def list_users(session: Session) -> list[User]:
 def set_active(session: Session, user: User, active: bool, *, acting: User) -> User:
     """Deactivate (or reactivate) an account; deactivating ends its sessions for good."""
     if not active and user.id == acting.id:
-        raise ConflictError("You cannot deactivate your own account.")
+        raise ConflictError(say("You cannot deactivate your own account."))
     if user.active and not active:
         user.session_generation = (user.session_generation or 0) + 1
     user.active = active
@@ -201,7 +204,7 @@ def create_token(
     expires_at = None
     if expires_in_days is not None:
         if not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
-            message = f"A token expires in 1 to {MAX_TOKEN_DAYS} days."
+            message = say("A token expires in 1 to %(days)s days.", days=MAX_TOKEN_DAYS)
             raise ValidationError(message, fields={"expires_in": message})
         expires_at = now + timedelta(days=expires_in_days)
     token = "pod_" + secrets.token_urlsafe(32)
@@ -233,7 +236,7 @@ def authenticate_token(
     if token and len(token) <= 200:
         row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None:
-        raise UnauthorizedError("This bearer token is not valid.")
+        raise UnauthorizedError(say("This bearer token is not valid."))
     state = token_state(row, now)
     if state == "revoked":
         when = row.revoked_at.strftime(TIME_FORMAT)  # type: ignore[union-attr]
@@ -243,7 +246,7 @@ def authenticate_token(
         raise UnauthorizedError(f"This API token expired on {when}; ask for a new one.")
     user = row.user
     if not user.active:
-        raise UnauthorizedError("The account this API token belongs to is deactivated.")
+        raise UnauthorizedError(say("The account this API token belongs to is deactivated."))
     return user, row
 
 
@@ -288,7 +291,9 @@ def revoke_token(
     if acting is not None and not acting.is_admin and row is not None:
         row = row if row.user_id == acting.id else None
     if row is None:
-        raise NotFoundError(f"There is no API token {token_id} that you may revoke.")
+        raise NotFoundError(
+            say("There is no API token %(token)s that you may revoke.", token=token_id)
+        )
     if row.revoked_at is None:
         row.revoked_at = now or utcnow()
         session.commit()

@@ -21,7 +21,6 @@ from podcast.models import CHAPTER_START_MAX, EpisodeStatus, EpisodeType
 from podcast.services import jsontext
 from podcast.services.fields import (
     DATE_RANGE_SENTENCE,
-    LANGUAGE_SENTENCE,
     UNSET,
     choose_sentence,
     date_in_range,
@@ -30,17 +29,20 @@ from podcast.services.fields import (
 )
 from podcast.services.guests import GuestData
 from podcast.services.markup import has_control_characters, xml_safe
+from podcast.wording import please_correct, say
 
 TITLE_MAX = 255
 SUMMARY_MAX = 4000
 DESCRIPTION_MAX = 100_000
 NUMBER_MAX = 100_000  # season and episode numbers run from 1 to this
 CHAPTER_TITLE_MAX = 255
-CHAPTERS_FORMAT = (
+CHAPTERS_FORMAT = say(
     'Give chapters one a line ("0:00 Intro", "12:30 The report") or as JSON: '
     '[{"start": 0, "title": "Intro"}].'
 )
-TRANSCRIPT_LANGUAGE_SENTENCE = f"{LANGUAGE_SENTENCE[:-1]}, or empty for the show's."
+TRANSCRIPT_LANGUAGE_SENTENCE = say(
+    "An ISO 639 code such as en, ru or uz-Latn, or empty for the show's."
+)
 _CHAPTER_LINE = re.compile(r"((?:\d+:){0,2}\d+(?:\.\d+)?)\s+(\S.*)")
 
 
@@ -83,7 +85,7 @@ def _text(value: Any, name: str, limit: int, *, required: bool, errors: dict[str
     if value is None:
         value = ""
     if not isinstance(value, str):
-        errors[name] = "Must be text."
+        errors[name] = say("Must be text.")
         return UNSET
     value = value.replace("\r\n", "\n").strip()
     if name != "title":
@@ -92,11 +94,13 @@ def _text(value: Any, name: str, limit: int, *, required: bool, errors: dict[str
     if required and not value:
         errors[name] = "Required."
     elif len(value) > limit:
-        errors[name] = f"At most {limit} characters (this has {len(value)})."
+        errors[name] = say(
+            "At most %(count)s characters (this has %(length)s).", count=limit, length=len(value)
+        )
     elif name == "title" and has_control_characters(value):
-        errors[name] = "Remove the invisible control characters from the title."
+        errors[name] = say("Remove the invisible control characters from the title.")
     elif name == "title" and "\n" in value:
-        errors[name] = "A title is one line."
+        errors[name] = say("A title is one line.")
     return value
 
 
@@ -104,15 +108,15 @@ def _positive_int(value: Any, name: str, errors: dict[str, str]) -> Any:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        errors[name] = "Must be a whole number of 1 or more."
+        errors[name] = say("Must be a whole number of 1 or more.")
         return UNSET
     try:
         number = int(str(value).strip()) if not isinstance(value, int) else value
     except ValueError:
-        errors[name] = "Must be a whole number of 1 or more."
+        errors[name] = say("Must be a whole number of 1 or more.")
         return UNSET
     if not 1 <= number <= NUMBER_MAX:
-        errors[name] = "Must be a whole number of 1 or more."
+        errors[name] = say("Must be a whole number of 1 or more.")
         return UNSET
     return number
 
@@ -143,7 +147,7 @@ def _id_list(value: Any, errors: dict[str, str]) -> Any:
         except ValueError:
             value = [part for part in value.replace(",", " ").split()]
     if not isinstance(value, list):
-        errors["guests"] = "Give a list of guest ids."
+        errors["guests"] = say("Give a list of guest ids.")
         return UNSET
     ids: list[int] = []
     for item in value:
@@ -152,7 +156,7 @@ def _id_list(value: Any, errors: dict[str, str]) -> Any:
         try:
             guest_id = int(item)
         except (TypeError, ValueError):
-            errors["guests"] = f"{item!r} is not a guest id."
+            errors["guests"] = say("%(item)r is not a guest id.", item=item)
             return UNSET
         if guest_id not in ids:
             ids.append(guest_id)
@@ -162,13 +166,17 @@ def _id_list(value: Any, errors: dict[str, str]) -> Any:
 def chapter_start_error(start: float, duration: float | None) -> str | None:
     """Why a chapter start is refused (None if fine): finite, 0 or more, inside the audio."""
     if not math.isfinite(start) or start < 0:
-        return "Each chapter needs a start of 0 or more seconds."
+        return say("Each chapter needs a start of 0 or more seconds.")
     if start > CHAPTER_START_MAX:
-        return f"A chapter cannot start after {CHAPTER_START_MAX:,} seconds."
+        return say(
+            "A chapter cannot start after %(count)s seconds.", count=f"{CHAPTER_START_MAX:,}"
+        )
     if duration is not None and start > 0 and start >= duration:
-        return (
-            f"A chapter starts at {start:g} s, after the end of the audio ({duration:.1f} s); "
-            "change or remove it."
+        return say(
+            "A chapter starts at %(start)s s, after the end of the audio (%(duration)s s); "
+            "change or remove it.",
+            start=f"{start:g}",
+            duration=f"{duration:.1f}",
         )
     return None
 
@@ -204,18 +212,18 @@ def _chapters(value: Any, errors: dict[str, str]) -> Any:
                 errors["chapters"] = CHAPTERS_FORMAT
                 return UNSET
     if not isinstance(value, list):
-        errors["chapters"] = "Give a list of chapters."
+        errors["chapters"] = say("Give a list of chapters.")
         return UNSET
     chapters = []
     for item in value:
         try:
             start, title = float(item["start"]), str(item["title"]).strip()
         except (TypeError, KeyError, ValueError, OverflowError):
-            errors["chapters"] = "Each chapter needs a start (seconds) and a title."
+            errors["chapters"] = say("Each chapter needs a start (seconds) and a title.")
             return UNSET
         problem = chapter_start_error(start, None)
         if problem or not title:
-            errors["chapters"] = problem or "Each chapter needs a title."
+            errors["chapters"] = problem or say("Each chapter needs a title.")
             return UNSET
         chapters.append({"start": start, "title": xml_safe(title)[:CHAPTER_TITLE_MAX]})
     return sorted(chapters, key=lambda c: c["start"])
@@ -226,7 +234,7 @@ def _language(value: Any, errors: dict[str, str]) -> Any:
     if value is None:
         return None
     if not isinstance(value, str):
-        errors["transcript_language"] = "Must be text."
+        errors["transcript_language"] = say("Must be text.")
         return UNSET
     value = value.strip()
     if value and not is_language(value):
@@ -280,7 +288,7 @@ def parse_episode_input(raw: Mapping[str, Any], *, partial: bool, timezone: str)
             except OverflowError:  # a moment the time zone moves past year 1 or 9999
                 errors["publish_at"] = DATE_RANGE_SENTENCE
             except (ValueError, TypeError):
-                errors["publish_at"] = "Not a date and time; use a form like 2026-12-01T09:00."
+                errors["publish_at"] = say("Not a date and time; use a form like 2026-12-01T09:00.")
             else:
                 if date_in_range(moment):
                     values["publish_at"] = moment
@@ -293,6 +301,5 @@ def parse_episode_input(raw: Mapping[str, Any], *, partial: bool, timezone: str)
     if present("transcript_language"):
         values["transcript_language"] = _language(raw.get("transcript_language"), errors)
     if errors:
-        names = ", ".join(sorted(errors))
-        raise ValidationError(f"Please correct: {names}.", fields=errors)
+        raise ValidationError(please_correct(errors), fields=errors)
     return EpisodeInput(**values)

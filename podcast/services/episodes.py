@@ -39,6 +39,7 @@ from podcast.services.uploads import (
     removing_new_objects_on_failure,
 )
 from podcast.storage import Storage
+from podcast.wording import say, say_plural
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,12 @@ def _resolve_guests(session: Session, data: EpisodeInput) -> list[Guest] | None:
     )
     missing = [str(i) for i in ids if i not in found]
     if missing:
-        message = f"Unknown guest id{'s' if len(missing) > 1 else ''}: {', '.join(missing)}."
+        message = say_plural(
+            "Unknown guest id: %(ids)s.",
+            "Unknown guest ids: %(ids)s.",
+            len(missing),
+            ids=", ".join(missing),
+        )
         raise ValidationError(message, fields={"guests": message})
     guests = [found[i] for i in ids]
     guests.extend(add_new_guest(session, guest) for guest in data.new_guests)
@@ -87,11 +93,11 @@ def _settle_status(episode: Episode, data: EpisodeInput, has_audio: bool, now: d
     if status == EpisodeStatus.PUBLISHED and publish_at is None:
         publish_at = now
     if status == EpisodeStatus.SCHEDULED and publish_at is None:
-        message = "Give the date and time the episode should be published."
+        message = say("Give the date and time the episode should be published.")
         raise ValidationError(message, fields={"publish_at": message})
     if status != EpisodeStatus.DRAFT:
         if not has_audio:
-            message = "An episode needs its audio before it can be published or scheduled."
+            message = say("An episode needs its audio before it can be published or scheduled.")
             raise ValidationError(message, fields={"audio": message})
         # publish_at is set here: a published episode got `now`, a scheduled one had to have it.
         future = publish_at is not None and publish_at > now
@@ -132,7 +138,7 @@ def _staged_audio(session: Session, asset_id: int) -> MediaAsset:
         select(Episode.id).where(Episode.audio_id == asset.id)
     )
     if asset is None or asset.kind != "audio" or in_use:
-        message = "The uploaded audio is no longer available; upload it again."
+        message = say("The uploaded audio is no longer available; upload it again.")
         raise ValidationError(message, fields={"audio": message})
     return asset
 
@@ -185,7 +191,7 @@ def _lock_files(session: Session, episode: Episode) -> None:
     new audio would be left attached to nothing.
     """
     if not lock_row(session, Episode, episode.id):
-        raise NotFoundError("This episode was deleted while the files were being stored.")
+        raise NotFoundError(say("This episode was deleted while the files were being stored."))
     session.expire(episode, _FILE_ATTRIBUTES)
 
 
@@ -235,8 +241,11 @@ def create_episode(
     now = now or utcnow()
     if show.archived:
         raise ConflictError(
-            f"The show '{show.title}' is archived: it takes no new episodes. "
-            "An admin can bring it back from its settings."
+            say(
+                "The show '%(title)s' is archived: it takes no new episodes. "
+                "An admin can bring it back from its settings.",
+                title=show.title,
+            )
         )
     with removing_new_objects_on_failure(session, storage) as new_keys:
         guests = _resolve_guests(session, data)
@@ -343,13 +352,22 @@ def numbering_warnings(session: Session, episode: Episode) -> list[str]:
     twins = queries.numbering_twins(session, episode)
     if not twins:
         return []
-    where = f"season {episode.season}, episode {episode.number}"
+    where = say(
+        "season %(season)s, episode %(number)s", season=episode.season, number=episode.number
+    )
     if episode.season is None:
-        where = f"episode {episode.number}"
+        where = say("episode %(number)s", number=episode.number)
     names = ", ".join(f"“{twin.title}”" for twin in twins)
     return [
-        f"{names} {'is' if len(twins) == 1 else 'are'} also {where}: podcast apps may show "
-        "only one of them. Change the season or episode number."
+        say_plural(
+            "%(names)s is also %(where)s: podcast apps may show only one of them. "
+            "Change the season or episode number.",
+            "%(names)s are also %(where)s: podcast apps may show only one of them. "
+            "Change the season or episode number.",
+            len(twins),
+            names=names,
+            where=where,
+        )
     ]
 
 

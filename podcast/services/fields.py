@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from podcast.wording import say
+
 
 class _Unset:
     def __repr__(self) -> str:
@@ -21,7 +23,7 @@ class _Unset:
 # A language: a BCP 47 tag of the common form (en, ru, uz-Latn); ECMA-262 too (the API schema).
 LANGUAGE_PATTERN = "^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$"
 LANGUAGE_MAX = 16
-LANGUAGE_SENTENCE = "An ISO 639 code such as en, ru or uz-Latn."
+LANGUAGE_SENTENCE = say("An ISO 639 code such as en, ru or uz-Latn.")
 _LANGUAGE = re.compile(LANGUAGE_PATTERN[1:-1])
 URL_MAX = 500  # every stored URL (website, links, funding, directories) fits this column
 
@@ -32,7 +34,9 @@ UNSET: Any = _Unset()
 # inputs and the feed's RFC 822 dates can still write it (year 1 or 9999 cannot be, once moved).
 DATE_MIN = datetime(1900, 1, 1, tzinfo=UTC)
 DATE_MAX = datetime(2200, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
-DATE_RANGE_SENTENCE = f"Give a date from {DATE_MIN.year} to {DATE_MAX.year}."
+DATE_RANGE_SENTENCE = say(
+    "Give a date from %(first)s to %(last)s.", first=DATE_MIN.year, last=DATE_MAX.year
+)
 
 
 def date_in_range(moment: datetime) -> bool:
@@ -60,5 +64,6 @@ def values_of(choices: type[enum.StrEnum]) -> list[str]:
 def choose_sentence(choices: type[enum.StrEnum] | Iterable[str]) -> str:
     """'Choose draft, scheduled or published.' for an enum or a list of values."""
     values = values_of(choices) if isinstance(choices, type) else list(choices)
-    listed = values[0] if len(values) == 1 else ", ".join(values[:-1]) + " or " + values[-1]
-    return f"Choose {listed}."
+    if len(values) == 1:
+        return say("Choose %(value)s.", value=values[0])
+    return say("Choose %(values)s or %(last)s.", values=", ".join(values[:-1]), last=values[-1])

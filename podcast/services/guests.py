@@ -22,6 +22,7 @@ from podcast.services.uploads import (
     swap_image,
 )
 from podcast.storage import Storage
+from podcast.wording import please_correct, say
 
 NAME_MAX = 255
 BIO_MAX = 20_000
@@ -43,9 +44,9 @@ class GuestData:
 def _url(value: Any, name: str, errors: dict[str, str]) -> str:
     text = str(value or "").strip()
     if text and (not text.startswith(("https://", "http://")) or has_control_characters(text)):
-        errors[name] = "Must start with https:// or http://."
+        errors[name] = say("Must start with https:// or http://.")
     elif len(text) > URL_MAX:
-        errors[name] = f"At most {URL_MAX} characters."
+        errors[name] = say("At most %(count)s characters.", count=URL_MAX)
     return text
 
 
@@ -57,33 +58,33 @@ def parse_guest_input(raw: dict[str, Any], current: Guest | None = None) -> Gues
     if not name:
         errors["name"] = "Required."
     elif len(name) > NAME_MAX:
-        errors["name"] = f"At most {NAME_MAX} characters."
+        errors["name"] = say("At most %(count)s characters.", count=NAME_MAX)
     elif has_control_characters(name) or "\n" in name:
-        errors["name"] = "A name is one line without control characters."
+        errors["name"] = say("A name is one line without control characters.")
     bio = str(raw.get("bio", current.bio if current else "") or "").replace("\r\n", "\n").strip()
     bio = xml_safe(bio)
     if len(bio) > BIO_MAX:
-        errors["bio"] = f"At most {BIO_MAX} characters."
+        errors["bio"] = say("At most %(count)s characters.", count=BIO_MAX)
     website = _url(raw.get("website", current.website if current else ""), "website", errors)
     links_raw = raw.get("links", current.links if current else [])
     links: list[dict[str, str]] = []
     if isinstance(links_raw, str):
         links_raw = [line for line in links_raw.splitlines() if line.strip()]
     if not isinstance(links_raw, list):
-        errors["links"] = "Give a list of links."
+        errors["links"] = say("Give a list of links.")
     else:
         for item in links_raw:
             if isinstance(item, str):
                 label, _, url = item.rpartition(" ") if " " in item.strip() else ("", "", item)
                 item = {"label": label.strip(), "url": url.strip()}
             if not isinstance(item, dict):
-                errors["links"] = "Each link needs a url (and optionally a label)."
+                errors["links"] = say("Each link needs a url (and optionally a label).")
                 break
             url = _url(item.get("url"), "links", errors)
             if url:
                 links.append({"label": xml_safe(str(item.get("label") or url))[:100], "url": url})
     if errors:
-        raise ValidationError(f"Please correct: {', '.join(sorted(errors))}.", fields=errors)
+        raise ValidationError(please_correct(errors), fields=errors)
     return GuestData(name=name, bio=bio, website=website, links=tuple(links))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from podcast.errors import ValidationError
+from podcast.wording import joined, say
 
 ARTWORK_MIN, ARTWORK_MAX = 1400, 3000
 PHOTO_MIN, PHOTO_MAX = 100, 6000
@@ -34,10 +35,17 @@ def _check_pixels(size: tuple[int, int] | None, field: str) -> None:
     """Refuse an image of more than MAX_PIXELS (size None: so many that Pillow would not say)."""
     if size is not None and size[0] * size[1] <= MAX_PIXELS:
         return
-    found = f"it is {size[0]}×{size[1]} px" if size else "it has far more pixels than that"
-    message = (
-        f"This image is too large to open: images here are at most {PHOTO_MAX}×{PHOTO_MAX} px "
-        f"({MAX_PIXELS // 1_000_000} million pixels) and {found}. Upload a smaller JPEG or PNG."
+    found = (
+        say("it is %(width)s×%(height)s px", width=size[0], height=size[1])
+        if size
+        else say("it has far more pixels than that")
+    )
+    message = say(
+        "This image is too large to open: images here are at most %(side)s×%(side)s px "
+        "(%(millions)s million pixels) and %(found)s. Upload a smaller JPEG or PNG.",
+        side=PHOTO_MAX,
+        millions=MAX_PIXELS // 1_000_000,
+        found=found,
     )
     raise ValidationError(message, fields={field: message})
 
@@ -54,12 +62,13 @@ def inspect_image(path: Path, field: str = "image") -> ImageInfo:
         _check_pixels(None, field)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError(
-            "This file is not an image we can read. Upload a JPEG or PNG.",
-            fields={field: "Not a JPEG or PNG image."},
+            say("This file is not an image we can read. Upload a JPEG or PNG."),
+            fields={field: say("Not a JPEG or PNG image.")},
         ) from None
     if fmt not in _FORMATS:
         raise ValidationError(
-            f"This image is a {fmt}; upload a JPEG or PNG.", fields={field: "Use JPEG or PNG."}
+            say("This image is a %(format)s; upload a JPEG or PNG.", format=fmt),
+            fields={field: say("Use JPEG or PNG.")},
         )
     mime, extension = _FORMATS[fmt]
     return ImageInfo(fmt, mime, extension, width, height, mode)
@@ -71,15 +80,16 @@ def check_artwork(info: ImageInfo, field: str = "image") -> None:
     if info.width != info.height:
         problems.append(f"it is {info.width}×{info.height} px, not square")
     elif not ARTWORK_MIN <= info.width <= ARTWORK_MAX:
-        problems.append(f"it is {info.width}×{info.height} px")
+        problems.append(say("it is %(width)s×%(height)s px", width=info.width, height=info.height))
     if info.mode not in {"RGB", "RGBA", "P", "L"}:
-        problems.append(f"its colour space is {info.mode}, not RGB")
+        problems.append(say("its colour space is %(mode)s, not RGB", mode=info.mode))
     if problems:
-        message = (
-            f"Artwork must be a square JPEG or PNG from {ARTWORK_MIN}×{ARTWORK_MIN} to "
-            f"{ARTWORK_MAX}×{ARTWORK_MAX} px in RGB (Apple Podcasts' rule); "
-            + " and ".join(problems)
-            + "."
+        message = say(
+            "Artwork must be a square JPEG or PNG from %(min)s×%(min)s to "
+            "%(max)s×%(max)s px in RGB (Apple Podcasts' rule); %(problems)s.",
+            min=ARTWORK_MIN,
+            max=ARTWORK_MAX,
+            problems=joined(problems),
         )
         raise ValidationError(message, fields={field: message})
 
@@ -88,8 +98,12 @@ def check_photo(info: ImageInfo, field: str = "photo") -> None:
     """A guest photo: any JPEG or PNG from 100 to 6000 px a side."""
     smallest, largest = min(info.width, info.height), max(info.width, info.height)
     if smallest < PHOTO_MIN or largest > PHOTO_MAX:
-        message = (
-            f"A photo must be between {PHOTO_MIN} and {PHOTO_MAX} px a side; "
-            f"this one is {info.width}×{info.height} px."
+        message = say(
+            "A photo must be between %(min)s and %(max)s px a side; "
+            "this one is %(width)s×%(height)s px.",
+            min=PHOTO_MIN,
+            max=PHOTO_MAX,
+            width=info.width,
+            height=info.height,
         )
         raise ValidationError(message, fields={field: message})

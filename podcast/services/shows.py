@@ -35,6 +35,7 @@ from podcast.services.uploads import (
     swap_image,
 )
 from podcast.storage import Storage
+from podcast.wording import please_correct, say
 
 PODCAST_NAMESPACE_GUID = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -129,7 +130,9 @@ def _guard_admin_only(show: Show | None, data: ShowInput, actor: Actor) -> list[
         if new is UNSET or (new or "") == (old or ""):
             continue
         if not actor.is_admin:
-            message = f"Only an admin may change {name}: {reason}."
+            message = say(
+                "Only an admin may change %(name)s: %(reason)s.", name=name, reason=reason
+            )
             raise ForbiddenError(message, fields={name: message})
         if show is None:
             continue  # a new show's first values are not a change of anyone's subscription
@@ -177,7 +180,7 @@ def bump_shows_of_guest(
 def _check_url(value: Any, name: str, errors: dict[str, str]) -> str:
     text = str(value or "").strip()
     if text and (not re.match(r"^https?://[^\s]+$", text) or has_control_characters(text)):
-        errors[name] = "Must be a full URL starting with https://."
+        errors[name] = say("Must be a full URL starting with https://.")
     return text[:URL_MAX]
 
 
@@ -194,23 +197,27 @@ def parse_show_input(raw: Mapping[str, Any]) -> ShowInput:
             if name == "title" and not value:
                 errors[name] = "Required."
             elif len(value) > limit:
-                errors[name] = f"At most {limit} characters."
+                errors[name] = say("At most %(count)s characters.", count=limit)
             elif has_control_characters(value) or "\n" in value:
-                errors[name] = "One line, without control characters."
+                errors[name] = say("One line, without control characters.")
             else:
                 values[name] = value
     if "description" in raw:
         value = xml_safe(str(raw["description"] or "").replace("\r\n", "\n").strip())
         if not value:
-            errors["description"] = "Required: Apple refuses a show without a description."
+            errors["description"] = say("Required: Apple refuses a show without a description.")
         elif len(value.encode()) > DESCRIPTION_BYTES_MAX:
-            errors["description"] = f"At most {DESCRIPTION_BYTES_MAX} bytes (Apple's limit)."
+            errors["description"] = say(
+                "At most %(count)s bytes (Apple's limit).", count=DESCRIPTION_BYTES_MAX
+            )
         else:
             values["description"] = value
     if "owner_email" in raw:
         value = str(raw["owner_email"] or "").strip()
         if not _EMAIL.match(value):
-            errors["owner_email"] = "A valid email: Apple and Spotify send ownership codes there."
+            errors["owner_email"] = say(
+                "A valid email: Apple and Spotify send ownership codes there."
+            )
         else:
             values["owner_email"] = value
     if "language" in raw:
@@ -225,7 +232,7 @@ def parse_show_input(raw: Mapping[str, Any]) -> ShowInput:
             ZoneInfo(value)
             values["timezone"] = value
         except (ZoneInfoNotFoundError, ValueError):
-            errors["timezone"] = "A time zone name such as Europe/Prague."
+            errors["timezone"] = say("A time zone name such as Europe/Prague.")
     if "categories" in raw:
         given = raw["categories"]
         given = [given] if isinstance(given, str) else list(given or [])
@@ -255,7 +262,7 @@ def parse_show_input(raw: Mapping[str, Any]) -> ShowInput:
     if "directory_links" in raw:
         links = raw["directory_links"] or {}
         if not isinstance(links, dict):
-            errors["directory_links"] = "Give an object of directory name to URL."
+            errors["directory_links"] = say("Give an object of directory name to URL.")
         else:
             values["directory_links"] = {
                 k: _check_url(v, f"directory_links.{k}", errors)
@@ -278,7 +285,7 @@ def parse_show_input(raw: Mapping[str, Any]) -> ShowInput:
                 for h in hosts
             ]
     if errors:
-        raise ValidationError(f"Please correct: {', '.join(sorted(errors))}.", fields=errors)
+        raise ValidationError(please_correct(errors), fields=errors)
     return ShowInput(**values)
 
 
@@ -310,7 +317,7 @@ def save_show(
     for an admin (ForbiddenError otherwise, before anything is stored), recorded in ShowChange.
     """
     if show is None and not actor.is_admin and queries.primary_show(session) is not None:
-        raise ForbiddenError("Only an admin creates shows.")
+        raise ForbiddenError(say("Only an admin creates shows."))
     changes = _guard_admin_only(show, data, actor)
     settings = data.given()
     handle = _checked_handle(session, show, settings.pop("handle", None), settings)
@@ -342,7 +349,7 @@ def save_show(
                 raise
             # Another request created a show with this handle between the check and now.
             raise ValidationError(
-                "Please correct: handle.",
+                say("Please correct: handle."),
                 fields={"handle": f"'{handle}' is taken by another show."},
             ) from None
     if replaced is not None and storage is not None:
@@ -357,15 +364,17 @@ def _checked_handle(
     if show is not None:
         if given is not None and given != show.handle:
             raise ValidationError(
-                "Please correct: handle.",
-                fields={"handle": "A show's handle never changes: its feed and pages live there."},
+                say("Please correct: handle."),
+                fields={
+                    "handle": say("A show's handle never changes: its feed and pages live there.")
+                },
             )
         return show.handle
     if not given:
         return handle_from_title(session, str(settings.get("title") or ""))
     problem = handle_problem(session, given)
     if problem is not None:
-        raise ValidationError("Please correct: handle.", fields={"handle": problem})
+        raise ValidationError(say("Please correct: handle."), fields={"handle": problem})
     return given
 
 

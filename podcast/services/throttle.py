@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from podcast.wording import say, say_plural
+
 log = logging.getLogger(__name__)
 
 ACCOUNT_LIMIT = 5
@@ -121,11 +123,13 @@ class Blocked:
         """A sentence saying when to try again."""
         minutes = math.ceil(self.retry_after / 60)
         wait = (
-            f"{minutes} minute{'s' if minutes != 1 else ''}"
+            say_plural("%(count)s minute", "%(count)s minutes", minutes, count=minutes)
             if self.retry_after > 60
-            else (f"{self.retry_after} second{'s' if self.retry_after != 1 else ''}")
+            else say_plural(
+                "%(count)s second", "%(count)s seconds", self.retry_after, count=self.retry_after
+            )
         )
-        return f"Too many failed log-in attempts. Try again in {wait}."
+        return say("Too many failed log-in attempts. Try again in %(wait)s.", wait=wait)
 
 
 class LoginThrottle:

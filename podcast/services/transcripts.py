@@ -12,6 +12,7 @@ import webvtt
 
 from podcast.errors import ValidationError
 from podcast.services.markup import xml_safe
+from podcast.wording import say
 
 # The cue-text tags WebVTT defines (voice, class, italic, bold, underline, ruby, language)
 # and its timestamp tags; anything else that looks like a tag is text, escaped.
@@ -79,7 +80,10 @@ def cue_text(raw: str, *, references: bool) -> tuple[str, str, str | None]:
 
 
 def _bad(reason: str) -> ValidationError:
-    message = f"The transcript could not be read: {reason}. Upload an SRT or WebVTT (.vtt) file."
+    message = say(
+        "The transcript could not be read: %(reason)s. Upload an SRT or WebVTT (.vtt) file.",
+        reason=reason,
+    )
     return ValidationError(message, fields={"transcript": message})
 
 

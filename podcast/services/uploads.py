@@ -29,6 +29,7 @@ from podcast.storage.incoming import (
     StagingFile,
     open_staging_file,
 )
+from podcast.wording import say
 
 __all__ = ["TEMP_PREFIX", "Receiver", "Upload", "open_staging_file", "staged"]
 
@@ -233,7 +234,9 @@ def safe_filename(name: str) -> str:
 
 
 def _too_large(max_bytes: int) -> TooLargeError:
-    return TooLargeError(f"The file is larger than the {max_bytes // (1024 * 1024)} MB limit.")
+    return TooLargeError(
+        say("The file is larger than the %(count)s MB limit.", count=max_bytes // (1024 * 1024))
+    )
 
 
 @contextmanager
@@ -353,7 +356,7 @@ def ingest_transcript(storage: Storage, upload: Upload, *, guid: str) -> MediaAs
     """Parse an SRT or VTT transcript and store it as WebVTT."""
     data = upload.stream.read(10 * 1024 * 1024 + 1)
     if len(data) > 10 * 1024 * 1024:
-        raise TooLargeError("A transcript may be at most 10 MB.")
+        raise TooLargeError(say("A transcript may be at most 10 MB."))
     vtt = transcripts.to_vtt(transcripts.parse_transcript(data)).encode()
     with staged(Upload(io.BytesIO(vtt), upload.filename), len(vtt) + 1) as staged_file:
         key = new_media_key(guid, "vtt", "transcript")

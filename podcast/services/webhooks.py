@@ -12,6 +12,7 @@ from podcast.errors import ValidationError
 from podcast.models import Show, Webhook, utcnow
 from podcast.outbound import OutboundError, check_url
 from podcast.services.fields import URL_MAX
+from podcast.wording import say
 
 MAX_PER_SHOW = 20
 SECRET_BYTES = 32  # 64 hex characters
@@ -25,9 +26,9 @@ def check_webhook_url(url: str, *, allow_private: bool) -> str:
     """The URL when it can receive webhooks: http(s), at a public address; a field error else."""
     url = (url or "").strip()
     if not url:
-        raise _refuse("Give the URL that should receive the POSTs.")
+        raise _refuse(say("Give the URL that should receive the POSTs."))
     if len(url) > URL_MAX:
-        raise _refuse(f"Keep the URL under {URL_MAX} characters.")
+        raise _refuse(say("Keep the URL under %(count)s characters.", count=URL_MAX))
     try:
         return check_url(url, allow_private=allow_private)
     except OutboundError as exc:
@@ -46,10 +47,12 @@ def create_webhook(
     url = check_webhook_url(url, allow_private=allow_private)
     hooks = select(Webhook).where(Webhook.show_id == show.id)
     if session.scalar(hooks.where(Webhook.url == url)) is not None:
-        raise _refuse("This URL already receives the show's webhooks.")
+        raise _refuse(say("This URL already receives the show's webhooks."))
     count = session.scalar(select(func.count()).select_from(hooks.subquery())) or 0
     if count >= MAX_PER_SHOW:
-        raise _refuse(f"A show can have at most {MAX_PER_SHOW} webhooks; remove one first.")
+        raise _refuse(
+            say("A show can have at most %(count)s webhooks; remove one first.", count=MAX_PER_SHOW)
+        )
     webhook = Webhook(
         show=show, url=url, secret=secrets.token_hex(SECRET_BYTES), created_at=now or utcnow()
     )

@@ -9,16 +9,48 @@
     return input ? input.value : "";
   }
 
+  // The server renders every sentence in the producer's language (admin/layout.html); English
+  // stays as the fallback for a page that lacks the block.
+  var WORDS = (function () {
+    var block = document.getElementById("admin-words");
+    try { return block ? JSON.parse(block.textContent) : {}; } catch (e) { return {}; }
+  })();
+  var ENGLISH = {
+    bytes: "{size} bytes", kb: "{size} KB", mb: "{size} MB", gb: "{size} GB",
+    too_large: "The file is larger than the upload limit.",
+    failed_status: "The upload failed ({status}). Try again.", network_error: "network error",
+    over_limit: "The file is {size}; the limit is {limit}.", kept: "Uploaded, kept for this form",
+    progress: "{done} of {total} ({percent}%)", read_and_kept: "{done} of {total} (100%) — read and kept",
+    connection_lost: "The upload failed: the connection was lost. Try again.",
+    cancelled: "Upload cancelled.", preview_failed: "The preview could not be loaded.",
+    publish: "Publish", schedule: "Schedule", state_queued: "queued", state_running: "running",
+    state_done: "done", state_failed: "failed", state_cancelled: "cancelled"
+  };
+  var LANG = document.documentElement.lang || "en";
+
+  function say(key, values) {
+    var text = WORDS[key] || ENGLISH[key] || key;
+    return text.replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && name in values ? String(values[name]) : whole;
+    });
+  }
+
+  function formatNumber(value, digits) {
+    try {
+      return new Intl.NumberFormat(LANG, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
+    } catch (e) { return value.toFixed(digits); }
+  }
+
   function formatBytes(size) {
-    if (size < 1000) return size + " bytes";
-    var units = ["KB", "MB", "GB"];
+    if (size < 1000) return say("bytes", { size: formatNumber(size, 0) });
+    var units = ["kb", "mb", "gb"];
     var value = size;
     var unit = "bytes";
     for (var i = 0; i < units.length && value >= 1000; i++) {
       value /= 1000;
       unit = units[i];
     }
-    return value.toFixed(1) + " " + unit;
+    return say(unit, { size: formatNumber(value, 1) });
   }
 
   function formatDuration(seconds) {
@@ -33,8 +65,8 @@
       var body = JSON.parse(xhr.responseText);
       if (body && body.error) return (body.error.fields && body.error.fields.audio) || body.error.message;
     } catch (e) { /* not JSON: fall through */ }
-    if (xhr.status === 413) return "The file is larger than the upload limit.";
-    return "The upload failed (" + (xhr.status || "network error") + "). Try again.";
+    if (xhr.status === 413) return say("too_large");
+    return say("failed_status", { status: xhr.status || say("network_error") });
   }
 
   function setupAudio(form) {
@@ -65,7 +97,7 @@
 
     function showInfo(asset) {
       info.hidden = false;
-      box.querySelector("#audio-info-heading").textContent = "Uploaded, kept for this form";
+      box.querySelector("#audio-info-heading").textContent = say("kept");
       box.querySelector("#audio-filename").textContent = asset.filename || "";
       box.querySelector("#audio-duration").textContent = formatDuration(asset.duration_seconds);
       box.querySelector("#audio-format").textContent = asset.mime_type;
@@ -84,7 +116,7 @@
       if (!file) return;
       showError("");
       if (maxBytes && file.size > maxBytes) {
-        showError("The file is " + formatBytes(file.size) + "; the limit is " + formatBytes(maxBytes) + ".");
+        showError(say("over_limit", { size: formatBytes(file.size), limit: formatBytes(maxBytes) }));
         input.value = "";
         return;
       }
@@ -98,7 +130,7 @@
       xhr.setRequestHeader("X-CSRFToken", csrfToken(form));
       xhr.setRequestHeader("Accept", "application/json");
       progress.value = 0;
-      progressText.textContent = "0 of " + formatBytes(file.size) + " (0%)";
+      progressText.textContent = say("progress", { done: formatBytes(0), total: formatBytes(file.size), percent: 0 });
       progressBox.hidden = false;
       cancel.hidden = false;
       busy(true);
@@ -106,7 +138,7 @@
         var total = event.lengthComputable ? event.total : file.size;
         var percent = total ? Math.floor((event.loaded / total) * 100) : 0;
         progress.value = percent;
-        progressText.textContent = formatBytes(event.loaded) + " of " + formatBytes(total) + " (" + percent + "%)";
+        progressText.textContent = say("progress", { done: formatBytes(event.loaded), total: formatBytes(total), percent: percent });
       };
       xhr.onload = function () {
         current = null;
@@ -115,7 +147,7 @@
         if (xhr.status === 201) {
           var asset = JSON.parse(xhr.responseText);
           progress.value = 100;
-          progressText.textContent = formatBytes(asset.size_bytes) + " of " + formatBytes(asset.size_bytes) + " (100%) — read and kept";
+          progressText.textContent = say("read_and_kept", { done: formatBytes(asset.size_bytes), total: formatBytes(asset.size_bytes) });
           hidden.value = String(asset.id);
           input.value = ""; // the file is staged: never send it twice
           showInfo(asset);
@@ -130,14 +162,14 @@
         busy(false);
         progressBox.hidden = true;
         input.value = "";
-        showError("The upload failed: the connection was lost. Try again.");
+        showError(say("connection_lost"));
       };
       xhr.onabort = function () {
         current = null;
         busy(false);
         progressBox.hidden = true;
         input.value = "";
-        showError("Upload cancelled.");
+        showError(say("cancelled"));
       };
       xhr.send(data);
     });
@@ -172,7 +204,7 @@
           section.hidden = false;
         })
         .catch(function () {
-          body.textContent = "The preview could not be loaded.";
+          body.textContent = say("preview_failed");
           section.hidden = false;
         });
     });
@@ -182,10 +214,10 @@
     var when = form.querySelector("#publish_at");
     var button = form.querySelector("#publish-button");
     if (!when || !button) return;
-    var label = button.getAttribute("data-publish-label") || "Publish";
+    var label = button.getAttribute("data-publish-label") || say("publish");
     function update() {
       var now = when.getAttribute("data-now-local") || "";
-      button.textContent = when.value && when.value > now ? "Schedule" : label;
+      button.textContent = when.value && when.value > now ? say("schedule") : label;
     }
     when.addEventListener("input", update);
     when.addEventListener("change", update);
@@ -216,7 +248,7 @@
             window.location.reload();
             return;
           }
-          state.firstChild.textContent = job.state;
+          state.firstChild.textContent = say("state_" + job.state);
           window.setTimeout(poll, JOB_POLL_MS);
         })
         .catch(function () { window.setTimeout(poll, JOB_POLL_MS * 4); });

@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
-from podcast.views.admin import account, episodes, guests, jobs, show, shows, users, webhooks
+from podcast.views.admin import (
+    account,
+    episodes,
+    guests,
+    jobs,
+    script_words,
+    show,
+    shows,
+    users,
+    webhooks,
+)
 from podcast.views.admin.common import bp
 
-__all__ = ["account", "bp", "episodes", "guests", "jobs", "show", "shows", "users", "webhooks"]
+__all__ = [
+    "account",
+    "bp",
+    "episodes",
+    "guests",
+    "jobs",
+    "script_words",
+    "show",
+    "shows",
+    "users",
+    "webhooks",
+]

@@ -10,7 +10,7 @@ from flask_login import current_user, login_user
 from podcast import current, i18n
 from podcast.errors import NotFoundError, PodcastError
 from podcast.extensions import db
-from podcast.i18n import gettext
+from podcast.i18n import gettext, translate
 from podcast.services import queries
 from podcast.services.accounts import change_password, revoke_token, set_locale, token_state
 from podcast.views.admin.common import (
@@ -81,7 +81,7 @@ def account_language() -> Any:
         set_locale(db.session, current_user._get_current_object(), form.locale.data or "")
     except PodcastError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(translate(exc.message), "error")
     else:
         i18n.refresh_locale()  # this very answer already speaks the new language
         flash(gettext("The admin pages now speak the language you chose."))

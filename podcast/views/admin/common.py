@@ -23,7 +23,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from podcast.errors import PodcastError
 from podcast.extensions import db, login_manager
-from podcast.i18n import gettext, lazy_gettext
+from podcast.i18n import gettext, lazy_gettext, translate
 from podcast.models import Show
 from podcast.services import access, queries
 from podcast.services.uploads import Upload
@@ -118,11 +118,11 @@ def apply_errors(
     for name, message in error.fields.items():
         field = getattr(form, aliases.get(name, name), None)
         if field is None:
-            leftover.append(message)
+            leftover.append(translate(message))
             continue
-        field.errors = [*list(field.errors or []), message]
+        field.errors = [*list(field.errors or []), translate(message)]
     if not error.fields:
-        leftover.append(error.message)
+        leftover.append(translate(error.message))
     return " ".join(leftover)
 
 

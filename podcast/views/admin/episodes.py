@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from podcast import current
 from podcast.errors import PodcastError, TooLargeError, ValidationError
 from podcast.extensions import db
-from podcast.i18n import gettext
+from podcast.i18n import gettext, translate
 from podcast.models import Episode, EpisodeStatus, MediaAsset, Show, utcnow
 from podcast.services import queries
 from podcast.services.episode_input import PLAIN_FIELDS, EpisodeInput, parse_episode_input
@@ -248,7 +248,7 @@ def _episode_form(episode: Episode | None) -> Any:
             else:
                 flash(_saved_message(saved))
                 for warning in numbering_warnings(db.session, saved):
-                    flash(warning, "warning")
+                    flash(translate(warning), "warning")
                 return redirect(url_for("admin.episode_edit", episode_id=saved.id))
         _keep_audio(form, episode)
     staged = db.session.get(MediaAsset, _staged_id(form)) if _staged_id(form) else None
@@ -313,8 +313,9 @@ def upload_audio() -> Any:
             episode=episode,
         )
     except PodcastError as exc:
-        fields = exc.fields or {"audio": exc.message}
-        return error_json(exc.status, exc.code, exc.message, fields)
+        message = translate(exc.message)
+        fields = {name: translate(text) for name, text in exc.fields.items()} or {"audio": message}
+        return error_json(exc.status, exc.code, message, fields)
     return render_json(asset_json(asset), 201)
 
 

@@ -9,6 +9,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from podcast import current
 from podcast.errors import PodcastError
 from podcast.extensions import db
+from podcast.i18n import gettext, translate
 from podcast.jobs import cancel_job, retry_job
 from podcast.jobs.registry import kind_label
 from podcast.services import queries
@@ -78,9 +79,15 @@ def job_retry(job_id: int) -> Any:
         job = retry_job(db.session, job_id)
     except PodcastError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(translate(exc.message), "error")
     else:
-        flash(f"{kind_label(job.kind)} (job {job.id}) is queued again.")
+        flash(
+            gettext(
+                "%(kind)s (job %(id)s) is queued again.",
+                kind=gettext(kind_label(job.kind)),
+                id=job.id,
+            )
+        )
     return _back()
 
 
@@ -92,7 +99,11 @@ def job_cancel(job_id: int) -> Any:
         job = cancel_job(db.session, job_id)
     except PodcastError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(translate(exc.message), "error")
     else:
-        flash(f"{kind_label(job.kind)} (job {job.id}) is cancelled.")
+        flash(
+            gettext(
+                "%(kind)s (job %(id)s) is cancelled.", kind=gettext(kind_label(job.kind)), id=job.id
+            )
+        )
     return _back()

@@ -165,7 +165,13 @@ def _settings_page(show: Show | None, action: str, *, creating: bool = False) ->
             status = exc.status
         else:
             if creating:
-                flash(f"Created the show {saved.title}; its feed is {show_feed_url(saved.handle)}.")
+                flash(
+                    gettext(
+                        "Created the show %(title)s; its feed is %(url)s.",
+                        title=saved.title,
+                        url=show_feed_url(saved.handle),
+                    )
+                )
                 return redirect(url_for("admin.show_edit", handle=saved.handle))
             flash(
                 gettext("Saved the show's settings and artwork.")

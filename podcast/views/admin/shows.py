@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, url_for
 from podcast import current
 from podcast.errors import PodcastError
 from podcast.extensions import db
+from podcast.i18n import gettext, translate
 from podcast.services import queries
 from podcast.services.shows import archive_show, delete_show
 from podcast.views.admin.common import admin_required, bp, my_show_ids, show_or_404
@@ -36,8 +37,11 @@ def show_archive(handle: str) -> Any:
     """Archive a show: it takes no new episodes, its feed stays up marked complete."""
     show = archive_show(db.session, show_or_404(handle), True)
     flash(
-        f"Archived {show.title}: it takes no new episodes, and its feed tells podcast apps it "
-        "is complete."
+        gettext(
+            "Archived %(title)s: it takes no new episodes, and its feed tells podcast apps it "
+            "is complete.",
+            title=show.title,
+        )
     )
     return redirect(url_for("admin.show_edit", handle=handle))
 
@@ -47,7 +51,9 @@ def show_archive(handle: str) -> Any:
 def show_unarchive(handle: str) -> Any:
     """Bring an archived show back: it takes new episodes again."""
     show = archive_show(db.session, show_or_404(handle), False)
-    flash(f"{show.title} is no longer archived: it takes new episodes again.")
+    flash(
+        gettext("%(title)s is no longer archived: it takes new episodes again.", title=show.title)
+    )
     return redirect(url_for("admin.show_edit", handle=handle))
 
 
@@ -60,7 +66,12 @@ def show_delete(handle: str) -> Any:
         delete_show(db.session, current.storage(), show, current.show())
     except PodcastError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(translate(exc.message), "error")
         return redirect(url_for("admin.show_edit", handle=handle))
-    flash(f"Deleted the show {handle}; its handle will not be given to another show.")
+    flash(
+        gettext(
+            "Deleted the show %(handle)s; its handle will not be given to another show.",
+            handle=handle,
+        )
+    )
     return redirect(url_for("admin.shows"))

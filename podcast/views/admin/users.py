@@ -10,7 +10,7 @@ from flask_login import current_user
 from podcast import current
 from podcast.errors import PodcastError
 from podcast.extensions import db
-from podcast.i18n import gettext
+from podcast.i18n import gettext, translate
 from podcast.models import User
 from podcast.services import queries
 from podcast.services.access import set_memberships
@@ -78,7 +78,7 @@ def user_active(user_id: int) -> Any:
         set_active(db.session, user, active, acting=current_user)
     except PodcastError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
+        flash(translate(exc.message), "error")
     else:
         flash(
             gettext("%(email)s is active.", email=user.email)
@@ -98,6 +98,10 @@ def user_shows(user_id: int) -> Any:
     known = queries.shows_by_id(db.session)
     wanted = {int(v) for v in request.form.getlist("show") if v.isdigit() and int(v) in known}
     set_memberships(db.session, user, wanted)
-    names = ", ".join(known[show_id].title for show_id in sorted(wanted)) or "no show"
-    flash(f"{user.email} is a member of: {names}.")
+    names = ", ".join(known[show_id].title for show_id in sorted(wanted))
+    flash(
+        gettext("%(email)s is a member of: %(shows)s.", email=user.email, shows=names)
+        if names
+        else gettext("%(email)s is a member of no show.", email=user.email)
+    )
     return redirect(url_for("admin.users"))
