@@ -46,13 +46,6 @@ def say_plural(singular: str, plural: str, number: int, /, **values: Any) -> Sen
     return Sentence(singular, values, plural, number)
 
 
-def sentences(*parts: str) -> Sentence:
-    """Several sentences read as one message; each part keeps its own translation."""
-    names = [f"part{i}" for i in range(len(parts))]
-    template = " ".join(f"%({name})s" for name in names)
-    return Sentence(template, dict(zip(names, parts, strict=True)))
-
-
 def joined(parts: list[str], separator: str = "; ") -> Sentence:
     """Phrases listed with a separator; each phrase keeps its own translation."""
     names = [f"part{i}" for i in range(len(parts))]
@@ -63,3 +56,8 @@ def joined(parts: list[str], separator: str = "; ") -> Sentence:
 def please_correct(errors: dict[str, str]) -> Sentence:
     """The summary of a refused input: 'Please correct: title, audio.' (the field names)."""
     return say("Please correct: %(fields)s.", fields=", ".join(sorted(errors)))
+
+
+def sentences(*parts: str) -> Sentence:
+    """Several sentences read as one message; each part keeps its own translation."""
+    return joined(list(parts), " ")

@@ -9,27 +9,16 @@
     return input ? input.value : "";
   }
 
-  // The server renders every sentence in the producer's language (admin/layout.html); English
-  // stays as the fallback for a page that lacks the block.
+  // The server renders every sentence in the producer's language (admin/layout.html, which is
+  // the only page that loads this file; the words live in views/admin/script_words.py).
   var WORDS = (function () {
     var block = document.getElementById("admin-words");
     try { return block ? JSON.parse(block.textContent) : {}; } catch (e) { return {}; }
   })();
-  var ENGLISH = {
-    bytes: "{size} bytes", kb: "{size} KB", mb: "{size} MB", gb: "{size} GB",
-    too_large: "The file is larger than the upload limit.",
-    failed_status: "The upload failed ({status}). Try again.", network_error: "network error",
-    over_limit: "The file is {size}; the limit is {limit}.", kept: "Uploaded, kept for this form",
-    progress: "{done} of {total} ({percent}%)", read_and_kept: "{done} of {total} (100%) — read and kept",
-    connection_lost: "The upload failed: the connection was lost. Try again.",
-    cancelled: "Upload cancelled.", preview_failed: "The preview could not be loaded.",
-    publish: "Publish", schedule: "Schedule", state_queued: "queued", state_running: "running",
-    state_done: "done", state_failed: "failed", state_cancelled: "cancelled"
-  };
   var LANG = document.documentElement.lang || "en";
 
   function say(key, values) {
-    var text = WORDS[key] || ENGLISH[key] || key;
+    var text = WORDS[key] || key;
     return text.replace(/\{(\w+)\}/g, function (whole, name) {
       return values && name in values ? String(values[name]) : whole;
     });
