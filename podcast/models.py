@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -79,6 +80,10 @@ class EpisodeStatus(enum.StrEnum):
     DRAFT = "draft"
     SCHEDULED = "scheduled"
     PUBLISHED = "published"
+
+
+# The SQL predicate of ix_episode_public: the statuses the public may see, with audio.
+PUBLIC_EPISODE = "status IN ('published', 'scheduled') AND audio_id IS NOT NULL"
 
 
 class EpisodeType(enum.StrEnum):
@@ -271,6 +276,16 @@ class Episode(Model):
         UniqueConstraint("show_id", "slug", name="uq_episode_show_slug"),
         # A show's next release and its newest episodes (id breaks ties), however many shows.
         Index("ix_episode_show_publish", "show_id", "publish_at", "id"),
+        # The public episodes only: their newest per show is the first row read backwards
+        # (queries.PUBLIC must state this predicate for a planner to use it).
+        Index(
+            "ix_episode_public",
+            "show_id",
+            "publish_at",
+            "id",
+            postgresql_where=text(PUBLIC_EPISODE),
+            sqlite_where=text(PUBLIC_EPISODE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

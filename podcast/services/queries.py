@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select, true
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from podcast.extensions import db
@@ -37,6 +37,15 @@ def _releasable() -> ColumnElement[bool]:
     # 10,000 episodes). Driven by a publish_at index, the first row that passes is the answer.
     condition = and_(Episode.status.in_(VISIBLE_STATUSES), Episode.audio_id.is_not(None))
     return case((condition, 1), else_=0) == 1
+
+
+def _public_index_predicate() -> ColumnElement[bool]:
+    # ix_episode_public's WHERE, rendered with literals: a planner only proves that a query
+    # implies a partial index's predicate from constants, not from bound parameters.
+    statuses = bindparam("public_statuses", list(VISIBLE_STATUSES), expanding=True)
+    return and_(
+        Episode.status.in_(statuses.render_literal_execute()), Episode.audio_id.is_not(None)
+    )
 
 
 def is_visible(now: datetime) -> ColumnElement[bool]:
@@ -78,26 +87,28 @@ def network(session: Session, now: datetime | None = None) -> list[tuple[Show, E
     """Every show (oldest first), its artwork loaded, with its newest public episode."""
     now = now or utcnow()
     shows = session.scalars(select(Show).options(joinedload(Show.artwork)).order_by(Show.id)).all()
-    # One index probe per show on (show_id, publish_at), not a ranking of every episode of
-    # every show (85 ms at 20 shows of 500 episodes on SQLite).
+    # One backward probe per show of ix_episode_public (its predicate stated with literal
+    # values, so that both planners can match it), not a ranking of every episode of every
+    # show (85 ms at 20 shows of 500 episodes on SQLite; 7 ms on PostgreSQL with a filter).
     newest_id = (
         select(Episode.id)
         .where(
             Episode.show_id == Show.id,
             Episode.publish_at.is_not(None),
             Episode.publish_at <= now,
-            _releasable(),
+            _public_index_predicate(),
         )
         .order_by(Episode.publish_at.desc(), Episode.id.desc())
         .limit(1)
         .correlate(Show)
         .scalar_subquery()
     )
+    # The ids first, then the rows by primary key: as one `id IN (subquery)` statement
+    # PostgreSQL hashed the subquery and scanned every episode (13 ms at 20 x 500).
+    ids = [i for i in session.scalars(select(newest_id).select_from(Show)) if i is not None]
     newest = {
         episode.show_id: episode
-        for episode in session.scalars(
-            select(Episode).where(Episode.id.in_(select(newest_id).select_from(Show)))
-        )
+        for episode in (session.scalars(select(Episode).where(Episode.id.in_(ids))) if ids else [])
     }
     return [(show, newest.get(show.id)) for show in shows]
 
