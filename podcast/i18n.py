@@ -155,4 +155,5 @@ def configure(app: Flask) -> None:
         locale_code=locale_code,
         format_number=format_number,
         format_list=format_list,
+        translate=translate,
     )

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from podcast.extensions import Model
+from podcast.wording import revive, revive_all
 
 # No episode is longer than this (Apple's longest are a few hours); it keeps starts printable.
 CHAPTER_START_MAX = 1_000_000
@@ -225,11 +226,18 @@ class MediaAsset(Model):
     # [{"start": seconds, "title": str}] read from the file (ID3 CHAP, MP4 chapters)
     chapters: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Records of the warnings' sentences (podcast.wording.records), for the admin's languages.
+    warnings_wording: Mapped[list[Any] | None] = mapped_column(JSON)
     original_filename: Mapped[str] = mapped_column(String(255), default="")
     # The guid of the episode the file was stored for; audio staged ahead of a new episode's
     # form carries the guid that episode then takes. None for guests' and the show's images.
     episode_guid: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def warning_sentences(self) -> list[str]:
+        """The warnings, as Sentences where their words were recorded."""
+        return revive_all(list(self.warnings or []), self.warnings_wording)
 
 
 class ReplacedMedia(Model):
@@ -500,6 +508,13 @@ class WebhookDelivery(Model):
     attempt: Mapped[int] = mapped_column(Integer)
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str] = mapped_column(Text, default="")
+    # The record of the error's sentence (podcast.wording.record), for the admin's languages.
+    error_wording: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     webhook: Mapped[Webhook] = relationship(back_populates="deliveries")
+
+    @property
+    def error_sentence(self) -> str:
+        """The error, as a Sentence when its words were recorded."""
+        return revive(self.error, self.error_wording)

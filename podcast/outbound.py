@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from podcast.errors import PodcastError
+from podcast.wording import say
 
 TIMEOUT_SECONDS = 5.0  # per connect and per read: a receiver that hangs costs at most this
 MAX_RESPONSE_BYTES = 64 * 1024  # what we read of an answer; the rest is dropped
@@ -61,29 +62,35 @@ def split_url(url: str) -> tuple[str, str, int]:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
-        raise OutboundError("This is not a valid URL.") from None
+        raise OutboundError(say("This is not a valid URL.")) from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise OutboundError("Give a full URL starting with https:// or http://.")
+        raise OutboundError(say("Give a full URL starting with https:// or http://."))
     if parts.username or parts.password:
-        raise OutboundError("Leave user names and passwords out of the URL.")
+        raise OutboundError(say("Leave user names and passwords out of the URL."))
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 
 def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
     """The host's addresses, each checked; refuses the host if any of them is not public."""
     if host.lower().rstrip(".") in _METADATA_NAMES and not allow_private:
-        raise OutboundError(f"{host} is a cloud metadata address; it cannot receive webhooks.")
+        raise OutboundError(
+            say("%(host)s is a cloud metadata address; it cannot receive webhooks.", host=host)
+        )
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError, ValueError):
-        raise OutboundError(f"The host name {host} could not be found.") from None
+        raise OutboundError(say("The host name %(host)s could not be found.", host=host)) from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not allow_private:
         for text in addresses:
             if _is_forbidden(ipaddress.ip_address(text.split("%", 1)[0])):
                 raise OutboundError(
-                    f"{host} points at a private, loopback or link-local address ({text}); "
-                    "only public addresses can receive webhooks."
+                    say(
+                        "%(host)s points at a private, loopback or link-local address"
+                        " (%(address)s); only public addresses can receive webhooks.",
+                        host=host,
+                        address=text,
+                    )
                 )
     return addresses
 
@@ -130,15 +137,21 @@ def _connection(
 
 def _failure(exc: BaseException, host: str, timeout: float) -> str:
     if isinstance(exc, TimeoutError | socket.timeout):
-        return f"{host} did not answer within {timeout:g} seconds."
+        return say(
+            "%(host)s did not answer within %(seconds)s seconds.", host=host, seconds=f"{timeout:g}"
+        )
     if isinstance(exc, ConnectionRefusedError):
-        return f"{host} refused the connection."
+        return say("%(host)s refused the connection.", host=host)
     if isinstance(exc, ssl.SSLError):
-        return f"The secure connection to {host} failed ({exc.reason or exc})."
+        return say(
+            "The secure connection to %(host)s failed (%(reason)s).",
+            host=host,
+            reason=exc.reason or exc,
+        )
     if isinstance(exc, http.client.HTTPException):
-        return f"{host} sent an answer that is not HTTP."
+        return say("%(host)s sent an answer that is not HTTP.", host=host)
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-    return f"Could not reach {host}: {reason}."
+    return say("Could not reach %(host)s: %(reason)s.", host=host, reason=reason)
 
 
 def post(

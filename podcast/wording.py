@@ -61,3 +61,64 @@ def please_correct(errors: dict[str, str]) -> Sentence:
 def sentences(*parts: str) -> Sentence:
     """Several sentences read as one message; each part keeps its own translation."""
     return joined(list(parts), " ")
+
+
+def record(text: str | None) -> dict[str, Any] | None:
+    """A Sentence as JSON for a database column beside its English text; None for plain text.
+
+    Job messages, delivery errors and upload warnings are stored as English (the API reads
+    them); the record lets the admin show them in the producer's language later.
+    """
+    if not isinstance(text, Sentence):
+        return None
+    found: dict[str, Any] = {
+        "say": text.template,
+        "text": str(text),
+        "values": {name: _stored_value(value) for name, value in text.values.items()},
+    }
+    if text.plural is not None:
+        found["plural"], found["number"] = text.plural, text.number
+    return found
+
+
+def _stored_value(value: Any) -> Any:
+    if isinstance(value, Sentence):
+        return {"sentence": record(value)}
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    return str(value)
+
+
+def _revived(kept: dict[str, Any]) -> Sentence:
+    values = {}
+    for name, value in (kept.get("values") or {}).items():
+        inner = value.get("sentence") if isinstance(value, dict) else None
+        values[name] = _revived(inner) if isinstance(inner, dict) else value
+    return Sentence(str(kept["say"]), values, kept.get("plural"), kept.get("number"))
+
+
+def revive(text: str, kept: dict[str, Any] | None) -> str:
+    """The stored English text as a Sentence again when its record still describes it.
+
+    A record written for other words (the text was changed without it) is ignored: the text
+    as it is, untranslated, is right where a stale translation would not be.
+    """
+    if not isinstance(kept, dict) or kept.get("text") != text or "say" not in kept:
+        return text
+    try:
+        sentence = _revived(kept)
+    except (KeyError, TypeError, ValueError):
+        return text
+    return sentence if str(sentence) == text else text
+
+
+def records(texts: list[str]) -> list[dict[str, Any] | None] | None:
+    """record() of each text; None when none of them is a Sentence."""
+    found = [record(text) for text in texts]
+    return found if any(found) else None
+
+
+def revive_all(texts: list[str], kept: list[Any] | None) -> list[str]:
+    """revive() of each text with its record (records() of the same list)."""
+    kept = kept if isinstance(kept, list) and len(kept) == len(texts) else [None] * len(texts)
+    return [revive(text, one) for text, one in zip(texts, kept, strict=True)]

@@ -234,7 +234,7 @@ def test_the_daily_check_is_queued_once_a_day_and_reports_what_it_found(app, sto
     assert job.state == JobState.DONE
     assert (job.result["fixed"], job.result["problems"]) == (True, 1)
     assert f"object without a row (removed): {key}" in job.result["lines"]
-    assert job.message == "1 problem(s) found and fixed."
+    assert job.message == "1 problem found and fixed."
     assert not (media / key).exists()
     queue_daily_check(today + timedelta(days=1))
     assert len(db.session.scalars(select(Job).where(Job.kind == STORAGE_CHECK)).all()) == 2

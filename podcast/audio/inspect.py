@@ -288,12 +288,12 @@ def _id3_extras(
     if tag_end == 0:
         return (), None, None
     if tag_end > MAX_TAG_BYTES:
-        warnings.append("The MP3's tag is too large to read chapters and artwork from.")
+        warnings.append(say("The MP3's tag is too large to read chapters and artwork from."))
         return (), None, None
     try:
         tags = mutagen.id3.ID3(path)
     except mutagen.MutagenError:
-        warnings.append("The MP3's ID3 tag is damaged; chapters and artwork were not read.")
+        warnings.append(say("The MP3's ID3 tag is damaged; chapters and artwork were not read."))
         return (), None, None
     chapters = []
     for chap in tags.getall("CHAP"):

@@ -13,6 +13,7 @@ from podcast.extensions import db
 from podcast.jobs.outbox import enqueue
 from podcast.jobs.registry import handler, periodic
 from podcast.jobs.runner import JobContext
+from podcast.wording import say, say_plural
 
 PING = "ping"
 STORAGE_CHECK = "storage_check"
@@ -33,13 +34,16 @@ def ping(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         seconds = float(payload.get("seconds", 0))
         steps = max(1, min(int(payload.get("steps", 10)), 1000))
     except (TypeError, ValueError):
-        raise ValidationError("seconds and steps must be numbers.") from None
+        raise ValidationError(say("seconds and steps must be numbers.")) from None
     if not 0 <= seconds <= PING_MAX_SECONDS:
-        raise ValidationError(f"seconds must be from 0 to {PING_MAX_SECONDS}.")
+        raise ValidationError(say("seconds must be from 0 to %(most)s.", most=PING_MAX_SECONDS))
     for step in range(steps if seconds else 0):
-        ctx.progress(100 * step / steps, f"Waiting, step {step + 1} of {steps}.")
+        ctx.progress(
+            100 * step / steps,
+            say("Waiting, step %(step)s of %(steps)s.", step=step + 1, steps=steps),
+        )
         time.sleep(seconds / steps)
-    ctx.progress(100, f"A worker answered after {seconds:g} s.")
+    ctx.progress(100, say("A worker answered after %(seconds)s s.", seconds=f"{seconds:g}"))
     return {"seconds": seconds, "attempt": ctx.attempt}
 
 
@@ -55,13 +59,20 @@ def storage_check(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
 
     fix = bool(payload.get("fix", False))
     older_than = int(payload.get("older_than", CHECK_OLDER_THAN_SECONDS))
-    ctx.progress(5, "Comparing storage with the database.")
+    ctx.progress(5, say("Comparing storage with the database."))
     result = check_storage(ctx.session, current.storage(), fix=fix, older_than=older_than)
-    summary = (
-        "Storage and database agree."
-        if not result.problems
-        else f"{result.problems} problem(s) {'found and fixed' if fix else 'found'}."
-    )
+    count = result.problems
+    if not count:
+        summary = say("Storage and database agree.")
+    elif fix:
+        summary = say_plural(
+            "%(count)s problem found and fixed.", "%(count)s problems found and fixed.", count,
+            count=count,
+        )  # fmt: skip
+    else:
+        summary = say_plural(
+            "%(count)s problem found.", "%(count)s problems found.", count, count=count
+        )
     ctx.progress(100, summary)
     return {"problems": result.problems, "fixed": fix, "lines": result.lines()}
 

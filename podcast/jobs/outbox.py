@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from podcast.errors import ConflictError, NotFoundError
 from podcast.extensions import db
 from podcast.jobs.queue import get_queue
-from podcast.jobs.records import Job, JobState
+from podcast.jobs.records import STATE_WORDS, Job, JobState, worded
 from podcast.jobs.registry import get_handler
 from podcast.models import utcnow
+from podcast.wording import say
 
 log = logging.getLogger(__name__)
 
@@ -149,16 +150,17 @@ def retry_job(session: Session, job_id: int, *, now: datetime | None = None) -> 
     """Queue a failed (or cancelled) job again with fresh attempts; it keeps its last error."""
     job = session.get(Job, job_id)
     if job is None:
-        raise NotFoundError(f"There is no job {job_id}.")
+        raise NotFoundError(say("There is no job %(id)s.", id=job_id))
     if job.state not in (JobState.FAILED, JobState.CANCELLED):
-        raise ConflictError("Only a failed or cancelled job can be retried.")
+        raise ConflictError(say("Only a failed or cancelled job can be retried."))
     job.state = JobState.QUEUED
     job.max_attempts = job.attempts + max(job.max_attempts, 1)
     job.available_at = now or utcnow()
     job.handed_at = None
     job.finished_at = None
     job.progress = 0
-    job.message = "Queued again; waiting for a worker."
+    for name, value in worded(message=say("Queued again; waiting for a worker.")).items():
+        setattr(job, name, value)
     session.commit()
     return job
 
@@ -167,9 +169,14 @@ def cancel_job(session: Session, job_id: int, *, now: datetime | None = None) ->
     """Cancel a queued or running job; a running handler stops at its next progress report."""
     job = session.get(Job, job_id)
     if job is None:
-        raise NotFoundError(f"There is no job {job_id}.")
+        raise NotFoundError(say("There is no job %(id)s.", id=job_id))
     if job.state not in (JobState.QUEUED, JobState.RUNNING):
-        raise ConflictError(f"This job is {job.state.value}; only a queued or running job stops.")
+        raise ConflictError(
+            say(
+                "This job is %(state)s; only a queued or running job stops.",
+                state=STATE_WORDS[job.state],
+            )
+        )
     statement = (
         update(Job)
         .where(Job.id == job_id, Job.state.in_((JobState.QUEUED, JobState.RUNNING)))
@@ -178,7 +185,7 @@ def cancel_job(session: Session, job_id: int, *, now: datetime | None = None) ->
             finished_at=now or utcnow(),
             lease_until=None,
             claimed_by=None,
-            message="Cancelled.",
+            **worded(message=say("Cancelled.")),
         )
     )
     # An UPDATE's result is a CursorResult, which counts the rows it changed.
@@ -186,5 +193,7 @@ def cancel_job(session: Session, job_id: int, *, now: datetime | None = None) ->
     session.commit()
     session.refresh(job)
     if not changed:
-        raise ConflictError(f"This job is {job.state.value} now; it was not cancelled.")
+        raise ConflictError(
+            say("This job is %(state)s now; it was not cancelled.", state=STATE_WORDS[job.state])
+        )
     return job

@@ -11,10 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from podcast.extensions import Model
 from podcast.models import UTCDateTime, enum_column, utcnow
+from podcast.wording import Sentence, record, records, revive, revive_all, say
 
 KIND_MAX = 64
 DEDUPE_KEY_MAX = 200
 MESSAGE_MAX = 500
+WAITING = say("Waiting for a worker.")
 
 
 class JobState(enum.StrEnum):
@@ -28,6 +30,14 @@ class JobState(enum.StrEnum):
 
 
 FINAL_STATES = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+# Each state as people read it (the jobs page, its script and the service's sentences).
+STATE_WORDS: dict[JobState, Sentence] = {
+    JobState.QUEUED: say("queued"),
+    JobState.RUNNING: say("running"),
+    JobState.DONE: say("done"),
+    JobState.FAILED: say("failed"),
+    JobState.CANCELLED: say("cancelled"),
+}
 
 
 class Job(Model):
@@ -49,10 +59,17 @@ class Job(Model):
         enum_column(JobState, "job_state"), default=JobState.QUEUED
     )
     progress: Mapped[int] = mapped_column(Integer, default=0)
-    message: Mapped[str] = mapped_column(String(MESSAGE_MAX), default="Waiting for a worker.")
+    message: Mapped[str] = mapped_column(String(MESSAGE_MAX), default=str(WAITING))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str] = mapped_column(Text, default="")
+    # The English texts above stay what the API and the logs read; these records of their
+    # sentences (podcast.wording.record) let the admin show them in the producer's language.
+    message_wording: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON, default=lambda: record(WAITING)
+    )
+    error_wording: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result_wording: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=5)
     # Not to be started before this (retries back off).
@@ -72,3 +89,38 @@ class Job(Model):
     def is_final(self) -> bool:
         """True once the job is done, failed or cancelled."""
         return self.state in FINAL_STATES
+
+    @property
+    def message_sentence(self) -> str:
+        """The message, as a Sentence when its words were recorded."""
+        return revive(self.message, self.message_wording)
+
+    @property
+    def error_sentence(self) -> str:
+        """The error, as a Sentence when its words were recorded."""
+        return revive(self.error, self.error_wording)
+
+    @property
+    def report_lines(self) -> list[str]:
+        """The report lines of a result that has them, as Sentences where recorded."""
+        lines = (self.result or {}).get("lines")
+        if not isinstance(lines, list):
+            return []
+        kept = (self.result_wording or {}).get("lines")
+        return revive_all([str(line) for line in lines], kept)
+
+
+def worded(**texts: str) -> dict[str, Any]:
+    """Column values for job texts: each `name=text` and its `name_wording` record."""
+    values: dict[str, Any] = {}
+    for name, text in texts.items():
+        values[name], values[f"{name}_wording"] = str(text), record(text)
+    return values
+
+
+def worded_result(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The records of a result's sentences ({"lines": [...]}), for `result_wording`."""
+    lines = (result or {}).get("lines")
+    if not isinstance(lines, list) or not any(isinstance(line, Sentence) for line in lines):
+        return None
+    return {"lines": records(lines)}

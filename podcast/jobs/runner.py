@@ -25,9 +25,10 @@ from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.jobs import queue
 from podcast.jobs.outbox import hand
-from podcast.jobs.records import MESSAGE_MAX, Job, JobState
+from podcast.jobs.records import MESSAGE_MAX, Job, JobState, worded, worded_result
 from podcast.jobs.registry import get_handler
 from podcast.models import utcnow
+from podcast.wording import Sentence, say, sentences
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,14 @@ def lease_seconds() -> int:
 
 
 def _sentence(text: str) -> str:
-    text = " ".join(str(text).split()) or "It failed."
+    # A Sentence that fits stays whole, so that its words are recorded for translation.
+    if (
+        isinstance(text, Sentence)
+        and 0 < len(text) <= MESSAGE_MAX
+        and " ".join(text.split()) == text
+    ):
+        return text
+    text = " ".join(str(text).split()) or say("It failed.")
     return text if len(text) <= MESSAGE_MAX else text[: MESSAGE_MAX - 1] + "…"
 
 
@@ -109,7 +117,7 @@ class JobContext:
         if self._pending is None:
             return
         percent, message = self._pending
-        if not self._touch(progress=percent, message=message):
+        if not self._touch(progress=percent, **worded(message=message)):
             self._lost.set()
             raise JobCancelled
 
@@ -193,7 +201,7 @@ def claim(engine: Engine, job_id: int, token: str, lease: int) -> Job | None:
                 lease_until=now + timedelta(seconds=lease),
                 finished_at=None,
                 progress=0,
-                message="Started.",
+                **worded(message=say("Started.")),
             )
         )
         if result.rowcount != 1:
@@ -221,8 +229,11 @@ def execute(job_id: int) -> str:
     try:
         if found is None:
             raise PodcastError(
-                f"This worker does not know jobs of kind {job.kind!r}; "
-                "it may be older than the web app: deploy the workers too."
+                say(
+                    "This worker does not know jobs of kind %(kind)s; it may be older than"
+                    " the web app: deploy the workers too.",
+                    kind=repr(job.kind),
+                )
             )
         result = found.run(ctx, payload)
         db.session.commit()
@@ -235,26 +246,33 @@ def execute(job_id: int) -> str:
     except Exception as exc:  # noqa: BLE001 - any failure is recorded, the worker goes on
         db.session.rollback()
         log.exception("Job %s (%s) failed", job_id, ctx.kind)
-        return fail(ctx, f"It failed unexpectedly ({type(exc).__name__}); see the worker log.")
+        return fail(
+            ctx,
+            say(
+                "It failed unexpectedly (%(error)s); see the worker log.",
+                error=type(exc).__name__,
+            ),
+        )
     finally:
         _heartbeats.remove(ctx)
     try:
         json.dumps(result)
     except (TypeError, ValueError):
-        return fail(ctx, "It returned a result that cannot be stored as JSON.")
+        return fail(ctx, say("It returned a result that cannot be stored as JSON."))
     return finish(ctx, result)
 
 
 def finish(ctx: JobContext, result: dict[str, Any] | None) -> str:
     """Record success: done, 100 %, the result kept."""
-    message = ctx._pending[1] if ctx._pending else "Done."
+    message = ctx._pending[1] if ctx._pending else say("Done.")
     with ctx.engine.begin() as conn:
         conn.execute(
             update(Job)
             .where(_owned(ctx.job_id, ctx.token))
             .values(
-                state=JobState.DONE, progress=100, message=message, result=result, error="",
-                finished_at=utcnow(), lease_until=None,
+                state=JobState.DONE, progress=100, result=result,
+                result_wording=worded_result(result), finished_at=utcnow(), lease_until=None,
+                **worded(message=message, error=""),
             )
         )  # fmt: skip
     return JobState.DONE.value
@@ -267,18 +285,18 @@ def fail(ctx: JobContext, error: str) -> str:
         when = now + timedelta(seconds=retry_delay(ctx.attempt))
         values: dict[str, Any] = {
             "state": JobState.QUEUED, "available_at": when, "handed_at": None,
-            "message": _sentence(
-                f"{error} Trying again at {when:%H:%M:%S} UTC "
-                f"(attempt {ctx.attempt + 1} of {ctx.max_attempts})."
-            ),
+            **worded(message=_sentence(sentences(error, say(
+                "Trying again at %(time)s UTC (attempt %(attempt)s of %(most)s).",
+                time=f"{when:%H:%M:%S}", attempt=ctx.attempt + 1, most=ctx.max_attempts,
+            )))),
         }  # fmt: skip
     else:
-        values = {"state": JobState.FAILED, "message": error, "finished_at": now}
+        values = {"state": JobState.FAILED, "finished_at": now, **worded(message=error)}
     with ctx.engine.begin() as conn:
         changed = conn.execute(
             update(Job)
             .where(_owned(ctx.job_id, ctx.token))
-            .values(error=error, lease_until=None, claimed_by=None, **values)
+            .values(lease_until=None, claimed_by=None, **worded(error=error), **values)
         ).rowcount
     if changed and values["state"] == JobState.QUEUED:
         hand([ctx.job_id])
@@ -295,7 +313,7 @@ def release(job_id: int) -> None:
             .values(
                 state=JobState.QUEUED, attempts=Job.attempts - 1, claimed_by=None,
                 lease_until=None, handed_at=None, available_at=utcnow(),
-                message="A worker shut down while running it; it will run again.",
+                **worded(message=say("A worker shut down while running it; it will run again.")),
             )
         )  # fmt: skip
 

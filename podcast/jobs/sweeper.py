@@ -19,12 +19,13 @@ from sqlalchemy import select, update
 from podcast.extensions import db
 from podcast.jobs.outbox import hand
 from podcast.jobs.queue import get_queue
-from podcast.jobs.records import Job, JobState
+from podcast.jobs.records import Job, JobState, worded
 from podcast.models import utcnow
+from podcast.wording import say, sentences
 
 log = logging.getLogger(__name__)
 
-LOST_MESSAGE = (
+LOST_MESSAGE = say(
     "The worker running it stopped reporting (it was stopped, its host was lost, "
     "or the job ran past its time limit)."
 )
@@ -57,19 +58,21 @@ def reap(now: datetime) -> SweepReport:
     for job_id, attempts, max_attempts in rows:
         last = attempts >= max_attempts
         values = (
-            {"state": JobState.FAILED, "finished_at": now, "message": LOST_MESSAGE}
+            {"state": JobState.FAILED, "finished_at": now, **worded(message=LOST_MESSAGE)}
             if last
             else {
                 "state": JobState.QUEUED, "available_at": now, "handed_at": None,
-                "message": f"{LOST_MESSAGE} Running it again "
-                f"(attempt {attempts + 1} of {max_attempts}).",
+                **worded(message=sentences(LOST_MESSAGE, say(
+                    "Running it again (attempt %(attempt)s of %(most)s).",
+                    attempt=attempts + 1, most=max_attempts,
+                ))),
             }
         )  # fmt: skip
         with db.engine.begin() as conn:
             changed = conn.execute(
                 update(Job)
                 .where(Job.id == job_id, Job.state == JobState.RUNNING, Job.lease_until < now)
-                .values(error=LOST_MESSAGE, lease_until=None, claimed_by=None, **values)
+                .values(lease_until=None, claimed_by=None, **worded(error=LOST_MESSAGE), **values)
             ).rowcount
         if changed:
             (report.failed if last else report.retried).append(job_id)

@@ -24,6 +24,7 @@ from podcast.models import Episode, EpisodeEvent, Show, Webhook, WebhookDelivery
 from podcast.notify.events import WEBHOOK_JOB, WEBSUB_JOB
 from podcast.views.api.serializers import episode_json, show_json
 from podcast.views.urls import feed_url
+from podcast.wording import record, say
 
 SIGNATURE_HEADER = "X-Podcast-Signature"
 DELIVERY_HEADER = "X-Podcast-Delivery"
@@ -71,7 +72,7 @@ def deliver_webhook(ctx: Any, payload: dict[str, Any]) -> dict[str, Any] | None:
     webhook = db.session.get(Webhook, payload["webhook_id"])
     if webhook is None:
         return {"skipped": "The webhook was removed before the delivery."}
-    ctx.progress(10, f"Sending {payload['event']} to {webhook.url}")
+    ctx.progress(10, say("Sending %(event)s to %(url)s", event=payload["event"], url=webhook.url))
     body = webhook_body(webhook, payload)
     headers = {
         "Content-Type": "application/json; charset=utf-8",
@@ -90,7 +91,10 @@ def deliver_webhook(ctx: Any, payload: dict[str, Any]) -> dict[str, Any] | None:
     else:
         status = answer.status
         if not answer.ok:
-            error = f"The receiver answered {answer.status}; a 2xx status was expected."
+            error = say(
+                "The receiver answered %(status)s; a 2xx status was expected.",
+                status=answer.status,
+            )
     db.session.add(
         WebhookDelivery(
             webhook_id=webhook.id,
@@ -98,7 +102,8 @@ def deliver_webhook(ctx: Any, payload: dict[str, Any]) -> dict[str, Any] | None:
             event=payload["event"],
             attempt=attempt,
             status_code=status,
-            error=error,
+            error=str(error),
+            error_wording=record(error),
             created_at=utcnow(),
         )
     )
@@ -122,12 +127,14 @@ def ping_websub_hub(ctx: Any, payload: dict[str, Any]) -> dict[str, Any] | None:
     if show is None and payload.get("show_id"):
         return {"skipped": "The show no longer exists."}
     feed = feed_url(show)  # each show's own feed; the primary show's stays /feed.xml
-    ctx.progress(10, f"Telling {hub} that {feed} changed")
+    ctx.progress(10, say("Telling %(hub)s that %(feed)s changed", hub=hub, feed=feed))
     body = urlencode({"hub.mode": "publish", "hub.url": feed}).encode()
     # The hub is the operator's own setting, not a user's URL: private addresses are allowed.
     answer = outbound.post(
         hub, body, {"Content-Type": "application/x-www-form-urlencoded"}, allow_private=True
     )
     if not answer.ok:
-        raise PodcastError(f"The WebSub hub {hub} answered {answer.status}.")
+        raise PodcastError(
+            say("The WebSub hub %(hub)s answered %(status)s.", hub=hub, status=answer.status)
+        )
     return {"hub": hub, "feed": feed, "status": answer.status}

@@ -20,6 +20,7 @@ from podcast.services.shows import bump_revision
 from podcast.services.uploads import TEMP_PREFIX, delete_objects
 from podcast.storage import LocalStorage, Storage
 from podcast.storage.local import INCOMING_DIR
+from podcast.wording import say, say_plural
 
 
 @dataclass
@@ -45,18 +46,48 @@ class CheckResult:
         )  # fmt: skip
 
     def lines(self) -> list[str]:
-        """A report for people, one finding a line."""
-        verb = "removed" if self.fixed else "found"
-        out = [f"object without a row ({verb}): {k}" for k in self.orphan_objects]
-        out += [f"row without an object: {k}" for k in self.missing_objects]
-        out += [f"upload never attached to anything ({verb}): {k}" for k in self.stale_assets]
-        out += [f"incomplete upload ({verb}): {k}" for k in self.incomplete_uploads]
-        out += [f"temporary upload file ({verb}): {p}" for p in self.temp_files]
-        out += [f"episode moved to draft, its audio is missing: {t}" for t in self.unpublished]
-        due = "removed" if self.fixed else "to remove with --fix"
-        out += [f"replaced object past its grace period ({due}): {k}" for k in self.replaced_due]
+        """A report for people, one finding a line (Sentences, for the admin's languages)."""
+        fixed = self.fixed
+        out: list[str] = [
+            say("object without a row (removed): %(key)s", key=k)
+            if fixed
+            else say("object without a row (found): %(key)s", key=k)
+            for k in self.orphan_objects
+        ]
+        out += [say("row without an object: %(key)s", key=k) for k in self.missing_objects]
+        out += [
+            say("upload never attached to anything (removed): %(key)s", key=k)
+            if fixed
+            else say("upload never attached to anything (found): %(key)s", key=k)
+            for k in self.stale_assets
+        ]
+        out += [
+            say("incomplete upload (removed): %(key)s", key=k)
+            if fixed
+            else say("incomplete upload (found): %(key)s", key=k)
+            for k in self.incomplete_uploads
+        ]
+        out += [
+            say("temporary upload file (removed): %(path)s", path=p)
+            if fixed
+            else say("temporary upload file (found): %(path)s", path=p)
+            for p in self.temp_files
+        ]
+        out += [
+            say("episode moved to draft, its audio is missing: %(title)s", title=t)
+            for t in self.unpublished
+        ]
+        out += [
+            say("replaced object past its grace period (removed): %(key)s", key=k)
+            if fixed
+            else say("replaced object past its grace period (to remove with --fix): %(key)s", key=k)
+            for k in self.replaced_due
+        ]
+        count = self.problems
         out.append(
-            "storage and database agree" if not self.problems else f"{self.problems} problem(s)"
+            say("storage and database agree")
+            if not count
+            else say_plural("%(count)s problem", "%(count)s problems", count, count=count)
         )
         return out
 

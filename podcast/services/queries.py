@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, or_, select, true
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from podcast.extensions import db
@@ -42,7 +53,9 @@ def _releasable() -> ColumnElement[bool]:
 def _public_index_predicate() -> ColumnElement[bool]:
     # ix_episode_public's WHERE, rendered with literals: a planner only proves that a query
     # implies a partial index's predicate from constants, not from bound parameters.
-    statuses = bindparam("public_statuses", list(VISIBLE_STATUSES), expanding=True)
+    statuses: BindParameter[Any] = bindparam(
+        "public_statuses", list(VISIBLE_STATUSES), expanding=True
+    )
     return and_(
         Episode.status.in_(statuses.render_literal_execute()), Episode.audio_id.is_not(None)
     )

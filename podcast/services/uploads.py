@@ -29,7 +29,7 @@ from podcast.storage.incoming import (
     StagingFile,
     open_staging_file,
 )
-from podcast.wording import say
+from podcast.wording import records, say
 
 __all__ = ["TEMP_PREFIX", "Receiver", "Upload", "open_staging_file", "staged"]
 
@@ -315,7 +315,8 @@ def ingest_audio(storage: Storage, upload: Upload, *, guid: str, max_bytes: int)
         sample_rate=info.sample_rate,
         channels=info.channels,
         chapters=[{"start": c.start, "title": c.title} for c in info.chapters],
-        warnings=list(info.warnings),
+        warnings=[str(w) for w in info.warnings],
+        warnings_wording=records(list(info.warnings)),
         original_filename=staged_file.filename,
     )
 

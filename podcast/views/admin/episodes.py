@@ -287,7 +287,7 @@ def asset_json(asset: MediaAsset) -> dict[str, Any]:
         "duration_seconds": asset.duration_seconds,
         "mime_type": asset.mime_type,
         "size_bytes": asset.size_bytes,
-        "warnings": list(asset.warnings or []),
+        "warnings": [translate(warning) for warning in asset.warning_sentences],
         "filename": asset.original_filename,
     }
 

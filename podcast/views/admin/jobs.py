@@ -11,6 +11,7 @@ from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.i18n import gettext, translate
 from podcast.jobs import cancel_job, retry_job
+from podcast.jobs.records import STATE_WORDS
 from podcast.jobs.registry import kind_label
 from podcast.services import queries
 from podcast.views.admin.common import admin_required, bp, my_show_ids, render_json
@@ -47,6 +48,7 @@ def jobs() -> Any:
         jobs=rows,
         shows=shows,
         states=JOB_STATES,
+        state_words={state.value: words for state, words in STATE_WORDS.items()},
         show_id=show_id,
         state=state,
         older=older,
@@ -63,7 +65,11 @@ def job_status(job_id: int) -> Any:
     job = queries.get_job(db.session, job_id, my_show_ids())
     if job is None:
         abort(404)
-    return render_json(job_json(job))
+    # The API's words stay English; the page reads them in the producer's language.
+    error = translate(job.error_sentence) or None
+    return render_json(
+        {**job_json(job), "message": translate(job.message_sentence), "error": error}
+    )
 
 
 def _back() -> Any:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from podcast.i18n import gettext as _
+from podcast.i18n import translate
+from podcast.jobs.records import STATE_WORDS
 from podcast.views.admin.common import bp
 
 
@@ -28,11 +30,7 @@ def script_words() -> dict[str, str]:
         "preview_failed": _("The preview could not be loaded."),
         "publish": _("Publish"),
         "schedule": _("Schedule"),
-        "state_queued": _("queued"),
-        "state_running": _("running"),
-        "state_done": _("done"),
-        "state_failed": _("failed"),
-        "state_cancelled": _("cancelled"),
+        **{f"state_{state.value}": translate(words) for state, words in STATE_WORDS.items()},
     }
 
 
