@@ -270,3 +270,187 @@ def test_upload_after_the_session_expired_says_so_in_json(client):
     )
     assert response.status_code == 401
     assert "session has expired" in response.get_json()["error"]["message"]
+
+
+NOT_SQUARE = SAMPLE_MP3.parent / "cover-not-square-600x400.jpg"
+
+
+def summary_items(doc: Any) -> list[tuple[str, str]]:
+    """The error summary's items: (the href, the text)."""
+    return [(a.get("href"), a.text_content()) for a in doc.xpath('//*[@id="error-summary"]//a')]
+
+
+def test_a_failed_save_lists_every_problem_at_once_each_linked_to_its_field(
+    client, login, no_csrf, show, storage
+) -> None:
+    login()
+    response = post_episode(
+        client,
+        title="",
+        image=(io.BytesIO(NOT_SQUARE.read_bytes()), "cover.jpg"),
+        action="publish",  # and no audio
+    )
+    assert response.status_code == 422
+    doc = page(response)
+    summary = doc.get_element_by_id("error-summary")
+    assert summary.get("tabindex") == "-1" and summary.get("autofocus") is not None
+    assert "There are 3 problems:" in summary.text_content()
+    items = summary_items(doc)
+    assert [href for href, _ in items] == ["#title", "#audio", "#image"]
+    # Named by the labels the producer sees, not by the fields' ids.
+    assert items[0][1].startswith("Title: Required")
+    assert items[1][1].startswith("Audio: An episode needs its audio")
+    assert items[2][1].startswith("Episode image (square JPEG or PNG")
+    assert "600×400" in items[2][1]
+    for href, _ in items:
+        field = doc.get_element_by_id(href[1:])
+        assert field.get("aria-invalid") == "true"
+        message = doc.get_element_by_id(field.get("aria-describedby")).text_content()
+        assert message and message in dict(items)[href]
+    assert "Please correct" not in response.get_data(as_text=True)
+    assert episodes() == [] and list(storage.iter_keys()) == []
+
+
+def test_the_summary_links_new_guests_guests_and_chapters_to_their_own_fields(
+    client, login, no_csrf, show
+) -> None:
+    login()
+    response = post_episode(
+        client,
+        title="Everything wrong",
+        audio=mp3(),
+        chapters="0:00 Intro\n9:00 After the end",  # the audio lasts 18 seconds
+        number="zero",
+        **{"guests-0": "9999", "new_guests-0-bio": "No name"},
+    )
+    assert response.status_code == 422
+    doc = page(response)
+    hrefs = [href for href, _ in summary_items(doc)]
+    assert hrefs == ["#number", "#chapters", "#guests-0", "#new_guests-0-name"]
+    assert all(doc.get_element_by_id(href[1:]) is not None for href in hrefs)
+    text = dict(summary_items(doc))
+    assert text["#new_guests-0-name"].startswith("New guest 1: name: Required")
+    assert text["#guests-0"].startswith("Guests, in speaking order: Unknown guest id: 9999")
+    assert "after the end of the audio" in text["#chapters"]
+    assert doc.get_element_by_id("guests-0").get("aria-describedby") == "guests-error"
+
+
+def test_a_failed_save_keeps_a_valid_image_and_transcript_for_the_next_save(
+    client, login, no_csrf, show, storage
+) -> None:
+    login()
+    response = post_episode(
+        client,
+        title="",
+        audio=mp3(),
+        image=(io.BytesIO(COVER.read_bytes()), "cover.jpg"),
+        transcript=(io.BytesIO(VTT), "talk.vtt"),
+        action="publish",
+    )
+    assert response.status_code == 422
+    doc = page(response)
+    ids = {
+        kind: doc.get_element_by_id(f"staged_{kind}_id").get("value")
+        for kind in ("audio", "image", "transcript")
+    }
+    assert all(value and value.isdigit() for value in ids.values()), ids
+    assert "cover.jpg" in doc.get_element_by_id("kept-image").text_content()
+    assert "talk.vtt" in doc.get_element_by_id("kept-transcript").text_content()
+    assert "the files you chose are kept" in doc.text_content()
+    kinds = {db.session.get(MediaAsset, int(v)).kind for v in ids.values()}
+    assert kinds == {"audio", "image", "transcript"}
+    assert len(list(storage.iter_keys())) == 3
+
+    again = post_episode(
+        client,
+        title="Kept files",
+        action="publish",
+        **{f"staged_{kind}_id": value for kind, value in ids.items()},
+    )
+    assert again.status_code == 302
+    (episode,) = episodes()
+    assert episode.status == EpisodeStatus.PUBLISHED
+    assert (episode.audio_id, episode.image_id, episode.transcript_id) == tuple(
+        int(ids[kind]) for kind in ("audio", "image", "transcript")
+    )
+    keys = [episode.audio.key, episode.image.key, episode.transcript.key]
+    assert sorted(storage.iter_keys()) == sorted(keys)  # nothing stored twice
+    assert all(key.split("/")[1] == episode.guid for key in keys)
+
+
+def test_files_staged_by_a_form_never_saved_are_removed_by_the_storage_check(
+    client, login, no_csrf, show, storage
+) -> None:
+    from podcast.services.maintenance import check_storage
+
+    login()
+    post_episode(
+        client,
+        title="",
+        image=(io.BytesIO(COVER.read_bytes()), "cover.jpg"),
+        transcript=(io.BytesIO(VTT), "talk.vtt"),
+    )
+    assert len(list(storage.iter_keys())) == 2
+    result = check_storage(db.session, storage, fix=True, older_than=0)
+    assert len(result.stale_assets) == 2
+    assert list(storage.iter_keys()) == []
+    assert db.session.scalar(select(func.count(MediaAsset.id))) == 0
+
+
+def test_a_staged_image_already_taken_is_refused_by_name(
+    client, login, no_csrf, show, make_episode
+) -> None:
+    taken = make_episode("Has a cover")
+    login()
+    post_episode(
+        client,
+        f"/admin/episodes/{taken.id}/edit",
+        title="Has a cover",
+        image=(io.BytesIO(COVER.read_bytes()), "cover.jpg"),
+        action="publish",
+    )
+    image_id = episodes()[0].image_id
+    response = post_episode(client, title="Thief", staged_image_id=str(image_id))
+    assert response.status_code == 422
+    assert "image you chose is no longer available" in page(response).text_content()
+    assert page(response).get_element_by_id("staged_image_id").get("value", "") == ""
+
+
+def publish_button(response: Any) -> str:
+    """The publish button's label."""
+    return page(response).get_element_by_id("publish-button").text_content().strip()
+
+
+def test_the_publish_button_says_what_it_will_do(client, login, no_csrf, make_episode) -> None:
+    draft = make_episode("Idea", status="draft")
+    backdated = make_episode("Backdated", status="draft", publish_at="2024-01-01T10:00")
+    later = make_episode("Later", publish_at="2031-01-15T09:00")
+    live = make_episode("Live")
+    login()
+    assert publish_button(client.get("/admin/episodes/new")) == "Publish now"
+    assert publish_button(client.get(f"/admin/episodes/{draft.id}/edit")) == "Publish now"
+    assert publish_button(client.get(f"/admin/episodes/{backdated.id}/edit")) == "Publish"
+    assert publish_button(client.get(f"/admin/episodes/{later.id}/edit")) == "Schedule"
+    assert publish_button(client.get(f"/admin/episodes/{live.id}/edit")) == "Update"
+    # A scheduled episode's date cleared (re-rendered after a refusal): it would go out now.
+    cleared = post_episode(
+        client, f"/admin/episodes/{later.id}/edit", title="", publish_at="", action="publish"
+    )
+    assert cleared.status_code == 422
+    assert publish_button(cleared) == "Publish now"
+    future = post_episode(client, title="", publish_at="2031-02-01T09:00", action="publish")
+    assert publish_button(future) == "Schedule"
+
+
+def test_saving_a_live_episode_says_updated(client, login, no_csrf, make_episode) -> None:
+    live = make_episode("Live")
+    login()
+    response = post_episode(
+        client, f"/admin/episodes/{live.id}/edit", title="Live, corrected", action="publish"
+    )
+    assert response.status_code == 302
+    notice = page(client.get(response.location)).xpath('//p[@class="notice"]')[0]
+    assert notice.text_content() == "Updated “Live, corrected”."
+    first = post_episode(client, title="Fresh", audio=mp3(), action="publish")
+    notice = page(client.get(first.location)).xpath('//p[@class="notice"]')[0]
+    assert notice.text_content() == "Published “Fresh”."

@@ -245,6 +245,20 @@ def _language(value: Any, errors: dict[str, str]) -> Any:
 
 def parse_episode_input(raw: Mapping[str, Any], *, partial: bool, timezone: str) -> EpisodeInput:
     """Check the raw fields; raises ValidationError naming every bad field at once."""
+    data, errors = read_episode_input(raw, partial=partial, timezone=timezone)
+    if errors:
+        raise ValidationError(please_correct(errors), fields=errors)
+    return data
+
+
+# The error key of a field when it is not the field's own name.
+_ERROR_KEYS = {"guest_ids": "guests"}
+
+
+def read_episode_input(
+    raw: Mapping[str, Any], *, partial: bool, timezone: str
+) -> tuple[EpisodeInput, dict[str, str]]:
+    """The fields that are valid (the others left UNSET) and every bad field's message."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
 
@@ -300,6 +314,5 @@ def parse_episode_input(raw: Mapping[str, Any], *, partial: bool, timezone: str)
         values["chapters"] = _chapters(raw.get("chapters"), errors)
     if present("transcript_language"):
         values["transcript_language"] = _language(raw.get("transcript_language"), errors)
-    if errors:
-        raise ValidationError(please_correct(errors), fields=errors)
-    return EpisodeInput(**values)
+    valid = {name: v for name, v in values.items() if _ERROR_KEYS.get(name, name) not in errors}
+    return EpisodeInput(**valid), errors

@@ -6,8 +6,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from podcast.errors import ConflictError, NotFoundError, ValidationError
@@ -44,20 +45,20 @@ from podcast.wording import say, say_plural
 
 @dataclass(frozen=True)
 class Attachments:
-    """Files that come with an episode: new uploads, or audio staged earlier (an asset id)."""
+    """Files that come with an episode: new uploads, or files staged earlier (asset ids)."""
 
     audio: Upload | None = None
     staged_audio_id: int | None = None
     image: Upload | None = None
+    staged_image_id: int | None = None
     transcript: Upload | None = None
+    staged_transcript_id: int | None = None
     remove_image: bool = False
     remove_transcript: bool = False
 
 
-def _resolve_guests(session: Session, data: EpisodeInput) -> list[Guest] | None:
-    if data.guest_ids is UNSET and not data.new_guests:
-        return None
-    ids = [] if data.guest_ids is UNSET else data.guest_ids
+def _guests_by_id(session: Session, ids: list[int]) -> dict[int, Guest]:
+    """The guests with these ids; refuses (422 on guests) when one does not exist."""
     found = (
         {g.id: g for g in session.scalars(select(Guest).where(Guest.id.in_(ids)))} if ids else {}
     )
@@ -70,6 +71,14 @@ def _resolve_guests(session: Session, data: EpisodeInput) -> list[Guest] | None:
             ids=", ".join(missing),
         )
         raise ValidationError(message, fields={"guests": message})
+    return found
+
+
+def _resolve_guests(session: Session, data: EpisodeInput) -> list[Guest] | None:
+    if data.guest_ids is UNSET and not data.new_guests:
+        return None
+    ids = [] if data.guest_ids is UNSET else data.guest_ids
+    found = _guests_by_id(session, ids)
     guests = [found[i] for i in ids]
     guests.extend(add_new_guest(session, guest) for guest in data.new_guests)
     return guests
@@ -86,10 +95,16 @@ def _set_guests(episode: Episode, guests: list[Guest]) -> None:
     episode.appearances = appearances
 
 
-def _settle_status(episode: Episode, data: EpisodeInput, has_audio: bool, now: datetime) -> None:
-    """Apply status and publish_at with the scheduling rules; refuses publishing without audio."""
-    status = episode.status if data.status is UNSET else data.status
-    publish_at = episode.publish_at if data.publish_at is UNSET else data.publish_at
+def _settled(
+    status: EpisodeStatus,
+    publish_at: datetime | None,
+    data: EpisodeInput,
+    has_audio: bool,
+    now: datetime,
+) -> tuple[EpisodeStatus, datetime | None]:
+    """Status and publish_at after the scheduling rules; refuses publishing without audio."""
+    status = status if data.status is UNSET else data.status
+    publish_at = publish_at if data.publish_at is UNSET else data.publish_at
     if status == EpisodeStatus.PUBLISHED and publish_at is None:
         publish_at = now
     if status == EpisodeStatus.SCHEDULED and publish_at is None:
@@ -102,7 +117,14 @@ def _settle_status(episode: Episode, data: EpisodeInput, has_audio: bool, now: d
         # publish_at is set here: a published episode got `now`, a scheduled one had to have it.
         future = publish_at is not None and publish_at > now
         status = EpisodeStatus.SCHEDULED if future else EpisodeStatus.PUBLISHED
-    episode.status, episode.publish_at = status, publish_at
+    return status, publish_at
+
+
+def _settle_status(episode: Episode, data: EpisodeInput, has_audio: bool, now: datetime) -> None:
+    """Apply status and publish_at with the scheduling rules; refuses publishing without audio."""
+    episode.status, episode.publish_at = _settled(
+        episode.status, episode.publish_at, data, has_audio, now
+    )
 
 
 # EpisodeInput's fields that are not copied onto the episode as they are: each has its rules.
@@ -117,14 +139,57 @@ def _apply_fields(episode: Episode, data: EpisodeInput) -> None:
             setattr(episode, spec.name, value)
 
 
+def _chapters_problem(chapters: list[dict[str, Any]] | None, duration: float | None) -> str | None:
+    """Why chapters are refused against the audio's duration (None if fine or no audio)."""
+    if not chapters or duration is None:
+        return None
+    for chapter in chapters:
+        problem = chapter_start_error(float(chapter["start"]), duration)
+        if problem:
+            return problem
+    return None
+
+
 def _check_chapters(episode: Episode) -> None:
     """Refuse chapters that start past the end of the episode's audio (422 on chapters)."""
-    if not episode.chapters or episode.audio is None:
+    if episode.audio is None:
         return
-    for chapter in episode.chapters:
-        problem = chapter_start_error(float(chapter["start"]), episode.audio.duration_seconds)
-        if problem:
-            raise ValidationError(problem, fields={"chapters": problem})
+    problem = _chapters_problem(episode.chapters, episode.audio.duration_seconds)
+    if problem:
+        raise ValidationError(problem, fields={"chapters": problem})
+
+
+def refusals(
+    session: Session,
+    data: EpisodeInput,
+    *,
+    episode: Episode | None,
+    has_audio: bool,
+    audio_duration: float | None,
+    now: datetime | None = None,
+) -> dict[str, str]:
+    """The field refusals create_episode or update_episode would make one after another
+    (unknown guests, no audio to publish, chapters past the audio's end), all at once: a form
+    lists them with the input's own errors. Fields left UNSET are not checked."""
+    now = now or utcnow()
+    errors: dict[str, str] = {}
+    if data.guest_ids is not UNSET:
+        try:
+            _guests_by_id(session, data.guest_ids)
+        except ValidationError as exc:
+            errors.update(exc.fields)
+    status = episode.status if episode is not None else EpisodeStatus.DRAFT
+    try:
+        _settled(status, episode.publish_at if episode else None, data, has_audio, now)
+    except ValidationError as exc:
+        errors.update(exc.fields)
+    chapters = episode.chapters if episode is not None else None
+    problem = _chapters_problem(
+        chapters if data.chapters is UNSET else data.chapters, audio_duration
+    )
+    if problem:
+        errors["chapters"] = problem
+    return errors
 
 
 def _listed(episode: Episode) -> bool:
@@ -132,14 +197,34 @@ def _listed(episode: Episode) -> bool:
     return episode.status == EpisodeStatus.PUBLISHED and episode.audio is not None
 
 
-def _staged_audio(session: Session, asset_id: int) -> MediaAsset:
+_GONE = {
+    "audio": say("The uploaded audio is no longer available; upload it again."),
+    "image": say("The image you chose is no longer available; choose it again."),
+    "transcript": say("The transcript you chose is no longer available; choose it again."),
+}
+
+
+def _in_use(session: Session, asset_id: int) -> bool:
+    """True when an episode, a guest or a show already holds the asset."""
+    holders = [
+        select(Episode.id).where(
+            or_(
+                Episode.audio_id == asset_id,
+                Episode.image_id == asset_id,
+                Episode.transcript_id == asset_id,
+            )
+        ),
+        select(Guest.id).where(Guest.photo_id == asset_id),
+        select(Show.id).where(Show.artwork_id == asset_id),
+    ]
+    return any(session.scalar(query.limit(1)) is not None for query in holders)
+
+
+def _staged(session: Session, asset_id: int, kind: str) -> MediaAsset:
+    """A file staged ahead of the form (audio, image or transcript), not yet held by anything."""
     asset = session.get(MediaAsset, asset_id)
-    in_use = asset is not None and session.scalar(
-        select(Episode.id).where(Episode.audio_id == asset.id)
-    )
-    if asset is None or asset.kind != "audio" or in_use:
-        message = say("The uploaded audio is no longer available; upload it again.")
-        raise ValidationError(message, fields={"audio": message})
+    if asset is None or asset.kind != kind or _in_use(session, asset.id):
+        raise ValidationError(_GONE[kind], fields={kind: _GONE[kind]})
     return asset
 
 
@@ -158,7 +243,7 @@ def _store_files(
         new_keys.append(audio.key)
         changes["audio"] = audio
     elif files.staged_audio_id is not None:
-        changes["audio"] = _staged_audio(session, files.staged_audio_id)
+        changes["audio"] = _staged(session, files.staged_audio_id, "audio")
     if files.image is not None:
         image = ingest_image(
             storage,
@@ -170,12 +255,16 @@ def _store_files(
         )
         new_keys.append(image.key)
         changes["image"] = image
+    elif files.staged_image_id is not None:
+        changes["image"] = _staged(session, files.staged_image_id, "image")
     elif files.remove_image:
         changes["image"] = None
     if files.transcript is not None:
         transcript = ingest_transcript(storage, files.transcript, guid=episode.guid)
         new_keys.append(transcript.key)
         changes["transcript"] = transcript
+    elif files.staged_transcript_id is not None:
+        changes["transcript"] = _staged(session, files.staged_transcript_id, "transcript")
     elif files.remove_transcript:
         changes["transcript"] = None
     return changes
@@ -207,13 +296,15 @@ def _swap_files(episode: Episode, changes: dict[str, MediaAsset | None]) -> list
 
 
 def _guid_for_new_episode(session: Session, files: Attachments) -> str:
-    """A new UUID, or the one minted with the audio (its key already carries it): audio staged
-    earlier, or audio already on its way into storage while the request arrived."""
+    """A new UUID, or the one minted with the audio (its key already carries it): audio already
+    on its way into storage while the request arrived, or a file staged earlier."""
     guid = planned_guid(files.audio)
     if guid and not session.scalar(select(Episode.id).where(Episode.guid == guid)):
         return guid
-    if files.staged_audio_id is not None:
-        asset = session.get(MediaAsset, files.staged_audio_id)
+    for staged_id in (files.staged_audio_id, files.staged_image_id, files.staged_transcript_id):
+        if staged_id is None:
+            continue
+        asset = session.get(MediaAsset, staged_id)
         guid = asset.episode_guid if asset is not None else None
         if guid and not session.scalar(select(Episode.id).where(Episode.guid == guid)):
             return guid
@@ -385,8 +476,36 @@ def stage_audio(
     stored under, if it is), which the episode then takes.
     """
     guid = episode.guid if episode is not None else planned_guid(upload) or str(uuid.uuid4())
+    return _stage(
+        session, storage, lambda: ingest_audio(storage, upload, guid=guid, max_bytes=max_bytes)
+    )
+
+
+def stage_image(
+    session: Session, storage: Storage, upload: Upload, *, guid: str, max_bytes: int
+) -> MediaAsset:
+    """Check and store an episode image ahead of the form's submission (as stage_audio), under
+    the guid of the episode it is for; refused as the form's image would be."""
+    return _stage(
+        session,
+        storage,
+        lambda: ingest_image(
+            storage, upload, owner=guid, field="image", artwork=True, max_bytes=max_bytes
+        ),
+    )
+
+
+def stage_transcript(
+    session: Session, storage: Storage, upload: Upload, *, guid: str
+) -> MediaAsset:
+    """Check and store a transcript ahead of the form's submission (as stage_audio)."""
+    return _stage(session, storage, lambda: ingest_transcript(storage, upload, guid=guid))
+
+
+def _stage(session: Session, storage: Storage, ingest: Callable[[], MediaAsset]) -> MediaAsset:
+    """Store a file held by nothing yet: `podcast check --fix` removes it if no form takes it."""
     with removing_new_objects_on_failure(session, storage) as new_keys:
-        asset = ingest_audio(storage, upload, guid=guid, max_bytes=max_bytes)
+        asset = ingest()
         new_keys.append(asset.key)
         session.add(asset)
         session.commit()

@@ -1,6 +1,7 @@
 // The admin's progressive enhancements: audio upload with progress and cancel, Markdown
-// preview, and the Publish button that says "Schedule" for a future date. Every form works
-// without this file; CSP forbids inline scripts, so all behaviour lives here.
+// preview, the Publish button that says what it will do, a warning before leaving unsaved
+// changes and the focus on a refused form's summary of problems. Every form works without
+// this file; CSP forbids inline scripts, so all behaviour lives here.
 (function () {
   "use strict";
 
@@ -199,18 +200,52 @@
     });
   }
 
+  // The publish button says what it will do: Schedule for a future date, Update for a live
+  // episode, Publish now without a date (the server renders the same label: views/admin/episodes.py).
   function setupPublishLabel(form) {
     var when = form.querySelector("#publish_at");
     var button = form.querySelector("#publish-button");
     if (!when || !button) return;
-    var label = button.getAttribute("data-publish-label") || say("publish");
+    var live = button.getAttribute("data-live") === "true";
     function update() {
       var now = when.getAttribute("data-now-local") || "";
-      button.textContent = when.value && when.value > now ? say("schedule") : label;
+      var value = when.value;
+      if (value && value > now) button.textContent = say("schedule");
+      else if (live) button.textContent = say("update");
+      else button.textContent = say(value ? "publish" : "publish_now");
     }
     when.addEventListener("input", update);
     when.addEventListener("change", update);
     update();
+  }
+
+  // Leaving a form with changes not yet saved asks first; submitting it does not. A form
+  // re-rendered after a refused save holds unsaved work from the start.
+  function setupUnsavedWarning(form) {
+    function warn(event) {
+      event.preventDefault();
+      event.returnValue = "";
+      return "";
+    }
+    var dirty = false;
+    function mark() {
+      if (dirty) return;
+      dirty = true;
+      window.addEventListener("beforeunload", warn);
+    }
+    if (form.getAttribute("data-unsaved") === "true") mark();
+    form.addEventListener("input", mark);
+    form.addEventListener("change", mark);
+    form.addEventListener("submit", function () {
+      window.removeEventListener("beforeunload", warn);
+    });
+  }
+
+  // A refused save: the summary of every problem takes the focus (autofocus alone is not
+  // honoured everywhere), so a keyboard or screen reader user starts from it.
+  function focusErrorSummary() {
+    var summary = document.getElementById("error-summary");
+    if (summary && document.activeElement !== summary) summary.focus();
   }
 
   // Jobs page: each unfinished job polls its status and moves its bar; when one ends, the page
@@ -253,6 +288,8 @@
       setupAudio(forms[i]);
       setupPreview(forms[i]);
       setupPublishLabel(forms[i]);
+      setupUnsavedWarning(forms[i]);
     }
+    focusErrorSummary();
   });
 })();

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from wtforms import FieldList, FormField
 
 from podcast import current
 from podcast.errors import PodcastError, TooLargeError, ValidationError
@@ -13,20 +15,28 @@ from podcast.extensions import db
 from podcast.i18n import gettext, translate
 from podcast.models import Episode, EpisodeStatus, MediaAsset, Show, utcnow
 from podcast.services import queries
-from podcast.services.episode_input import PLAIN_FIELDS, EpisodeInput, parse_episode_input
+from podcast.services.episode_input import (
+    PLAIN_FIELDS,
+    EpisodeInput,
+    parse_datetime,
+    read_episode_input,
+)
 from podcast.services.episodes import (
     Attachments,
     create_episode,
     delete_episode,
     numbering_warnings,
+    refusals,
     stage_audio,
+    stage_image,
+    stage_transcript,
     update_episode,
 )
 from podcast.services.guests import GuestData, parse_guest_input
 from podcast.services.markup import render_markdown
+from podcast.services.uploads import Upload
 from podcast.views.admin.common import (
     STALE_MESSAGE,
-    apply_errors,
     bp,
     may_act_on,
     my_show_ids,
@@ -93,16 +103,23 @@ def _initial(episode: Episode | None, show: Show) -> dict[str, Any]:
     }
 
 
-def _staged_id(form: EpisodeForm) -> int | None:
+# The files the form can keep across a failed save, each with its hidden staged_<kind>_id.
+FILE_KINDS = ("audio", "image", "transcript")
+# Service error keys that are shown on another field of the form.
+ERROR_FIELDS = {"status": "publish_at"}
+
+
+def _staged_id(form: EpisodeForm, kind: str = "audio") -> int | None:
+    data = form[f"staged_{kind}_id"].data
     try:
-        return int(form.staged_audio_id.data) if form.staged_audio_id.data else None
+        return int(data) if data else None
     except (TypeError, ValueError):
         return None
 
 
 def _new_guests(form: EpisodeForm, errors: dict[str, str]) -> list[GuestData]:
-    """The new guests typed in the form, checked once by the guest parser; their errors go next
-    to their own fields."""
+    """The new guests typed in the form, checked once by the guest parser; their errors are
+    keyed by their fields' ids (new_guests-0-name)."""
     found = []
     for entry in form.new_guests:
         name, bio = (entry.form.name.data or "").strip(), entry.form.bio.data or ""
@@ -113,15 +130,17 @@ def _new_guests(form: EpisodeForm, errors: dict[str, str]) -> list[GuestData]:
         except ValidationError as exc:
             for key, message in exc.fields.items():
                 sub = getattr(entry.form, key, entry.form.name)
-                sub.errors = [*list(sub.errors or []), message]
-                errors[f"new_guests.{key}"] = message
+                errors[sub.id] = message
             continue
         found.append(parsed)
     return found
 
 
-def _episode_input(form: EpisodeForm, action: str, timezone: str) -> EpisodeInput:
-    """The form's fields checked by the service's own parser (it is the authority)."""
+def _episode_input(
+    form: EpisodeForm, action: str, timezone: str
+) -> tuple[EpisodeInput, dict[str, str]]:
+    """The form's fields checked by the service's own parser (it is the authority): the valid
+    ones, and every bad field's message."""
     raw = {
         **{name: form[name].data for name in PLAIN_FIELDS},
         "episode_type": form.episode_type.data,
@@ -130,49 +149,126 @@ def _episode_input(form: EpisodeForm, action: str, timezone: str) -> EpisodeInpu
         "guests": form.guest_ids(),
         "chapters": form.chapters.data or "",
     }
-    errors: dict[str, str] = {}
+    data, errors = read_episode_input(raw, partial=False, timezone=timezone)
     new_guests = _new_guests(form, errors)
-    try:
-        data = parse_episode_input(raw, partial=False, timezone=timezone)
-    except ValidationError as exc:
-        exc.fields.update(errors)
-        raise
-    if errors:
-        raise ValidationError("Please correct the new guest's details.", fields=errors)
-    return replace(data, new_guests=tuple(new_guests))
+    return replace(data, new_guests=tuple(new_guests)), errors
 
 
-def _keep_audio(form: EpisodeForm, episode: Episode | None) -> None:
-    """The no-JS path: stage an uploaded file so a failed form never asks for it again."""
-    file = form.audio.data
-    upload = upload_from(file)
-    if upload is None or form.audio.errors:
-        return
-    file.stream.seek(0)
-    try:
-        asset = stage_audio(
-            db.session,
-            current.storage(),
-            upload,
-            max_bytes=current.max_upload_bytes(),
-            episode=episode,
-        )
-    except PodcastError as exc:
-        form.audio.errors = [*list(form.audio.errors or []), exc.fields.get("audio", exc.message)]
-        return
-    form.staged_audio_id.data = str(asset.id)
+def _fields_by_id(form: EpisodeForm) -> dict[str, Any]:
+    """Every field of the form by its HTML id, the new guests' own fields included."""
+    found: dict[str, Any] = {}
+    for field in form:
+        found[field.id] = field
+        for entry in field if isinstance(field, FieldList) else []:
+            for sub in entry if isinstance(entry, FormField) else [entry]:
+                found[sub.id] = sub
+    return found
 
 
-def _save(form: EpisodeForm, episode: Episode | None, show: Show) -> Episode:
+def _place_errors(form: EpisodeForm, errors: dict[str, str]) -> list[str]:
+    """Put each message next to its field (by service name or field id); returns the others."""
+    fields = _fields_by_id(form)
+    leftover = []
+    for name, message in errors.items():
+        field = fields.get(ERROR_FIELDS.get(name, name))
+        if field is None:
+            leftover.append(translate(message))
+            continue
+        field.errors = [*list(field.errors or []), translate(message)]
+    return leftover
+
+
+def _problems(form: EpisodeForm) -> list[tuple[str, str, str]]:
+    """Every field with an error, in the page's order: the id to link to, its visible label
+    and its message."""
+    found = []
+    for field in form:
+        if field.name == "audio":
+            label = gettext("Audio")
+        elif field.name == "guests":
+            label = gettext("Guests, in speaking order")
+        else:
+            label = field.label.text
+        if field.errors and not isinstance(field, FieldList | FormField):
+            found.append((field.id, label, " ".join(map(str, field.errors))))
+        elif field.name == "guests" and field.errors:
+            found.append((field.entries[0].id, label, " ".join(map(str, field.errors))))
+        elif field.name == "new_guests":
+            for entry in field:
+                found.extend(
+                    (sub.id, sub.label.text, " ".join(sub.errors)) for sub in entry if sub.errors
+                )
+    return found
+
+
+def _guid_for_staging(form: EpisodeForm, episode: Episode | None) -> str:
+    """The guid new staged files are stored under: the episode's, or the one a file staged
+    earlier on this form carries (the new episode takes it), or a fresh one."""
+    if episode is not None:
+        return episode.guid
+    for kind in FILE_KINDS:
+        staged_id = _staged_id(form, kind)
+        asset = db.session.get(MediaAsset, staged_id) if staged_id else None
+        if asset is not None and asset.episode_guid:
+            return asset.episode_guid
+    return str(uuid.uuid4())
+
+
+def _stage(kind: str, upload: Upload, form: EpisodeForm, episode: Episode | None) -> MediaAsset:
+    session, storage, limit = db.session, current.storage(), current.max_upload_bytes()
+    if kind == "audio":
+        return stage_audio(session, storage, upload, max_bytes=limit, episode=episode)
+    guid = _guid_for_staging(form, episode)
+    if kind == "image":
+        return stage_image(session, storage, upload, guid=guid, max_bytes=limit)
+    return stage_transcript(session, storage, upload, guid=guid)
+
+
+def _keep_files(form: EpisodeForm, episode: Episode | None, refused: set[str]) -> dict[str, str]:
+    """The no-JS path: stage each chosen file not already refused, so a failed form never asks
+    for it again (`podcast check --fix` removes what no form takes); returns the refusals."""
+    errors: dict[str, str] = {}
+    for kind in FILE_KINDS:  # audio first: a new episode's files take the guid it was given
+        file = form[kind].data
+        upload = upload_from(file)
+        if upload is None:
+            if kind in refused:
+                form[f"staged_{kind}_id"].data = ""  # the staged file is gone; ask again
+            continue
+        if kind in refused:
+            continue
+        file.stream.seek(0)
+        try:
+            asset = _stage(kind, upload, form, episode)
+        except PodcastError as exc:
+            errors[kind] = exc.fields.get(kind, exc.message)
+            continue
+        form[f"staged_{kind}_id"].data = str(asset.id)
+    return errors
+
+
+def _kept_files(form: EpisodeForm) -> dict[str, MediaAsset]:
+    """The files staged for this form, by kind."""
+    kept = {}
+    for kind in FILE_KINDS:
+        staged_id = _staged_id(form, kind)
+        asset = db.session.get(MediaAsset, staged_id) if staged_id else None
+        if asset is not None and asset.kind == kind:
+            kept[kind] = asset
+    return kept
+
+
+def _save(form: EpisodeForm, data: EpisodeInput, episode: Episode | None, show: Show) -> Episode:
     """Create or update through the publishing service; raises PodcastError on refusal."""
-    action = request.form.get("action", "draft")
-    data = _episode_input(form, action, show.timezone)
-    audio = upload_from(form.audio.data)
+    uploads = {kind: upload_from(form[kind].data) for kind in FILE_KINDS}
+    staged = {kind: None if uploads[kind] else _staged_id(form, kind) for kind in FILE_KINDS}
     files = Attachments(
-        audio=audio,
-        staged_audio_id=None if audio else _staged_id(form),
-        image=upload_from(form.image.data),
-        transcript=upload_from(form.transcript.data),
+        audio=uploads["audio"],
+        staged_audio_id=staged["audio"],
+        image=uploads["image"],
+        staged_image_id=staged["image"],
+        transcript=uploads["transcript"],
+        staged_transcript_id=staged["transcript"],
         remove_image=bool(form.remove_image.data),
         remove_transcript=bool(form.remove_transcript.data),
     )
@@ -191,16 +287,65 @@ def _save(form: EpisodeForm, episode: Episode | None, show: Show) -> Episode:
     )
 
 
-def _saved_message(episode: Episode) -> str:
+def _submit(
+    form: EpisodeForm, episode: Episode | None, show: Show, action: str
+) -> Episode | tuple[str | None, int]:
+    """Save; or, refused, put every problem next to its field at once and keep the valid files:
+    returns the saved episode, or the message no field carries and the status."""
+    data, errors = _episode_input(form, action, show.timezone)
+    status, refusal = 422, None
+    if not errors:
+        try:
+            return _save(form, data, episode, show)
+        except PodcastError as exc:
+            db.session.rollback()
+            errors, status, refusal = dict(exc.fields), exc.status, exc
+    errors.update(_keep_files(form, episode, set(errors)))
+    audio = _kept_files(form).get("audio") or (episode.audio if episode else None)
+    has_audio = audio is not None or upload_from(form.audio.data) is not None
+    for name, message in refusals(
+        db.session,
+        data,
+        episode=episode,
+        has_audio=has_audio and "audio" not in errors,
+        audio_duration=audio.duration_seconds if audio else None,
+    ).items():
+        errors.setdefault(name, message)
+    leftover = _place_errors(form, errors)
+    # A file over its limit is refused without a field: staging it again named the field.
+    too_large_named = isinstance(refusal, TooLargeError) and errors
+    if refusal is not None and not refusal.fields and not too_large_named:
+        leftover.append(translate(refusal.message))
+    return " ".join(leftover) or None, status
+
+
+def _publish_label(episode: Episode | None, publish_at: str | None, timezone: str) -> str:
+    """What the publish button will do with this date (admin.js keeps it so as it changes)."""
+    text = (publish_at or "").strip()
+    try:
+        moment = parse_datetime(text, timezone) if text else None
+    except (ValueError, TypeError, OverflowError):
+        moment = None
+    if moment is not None and moment > utcnow():
+        return gettext("Schedule")
+    if episode is not None and episode.status == EpisodeStatus.PUBLISHED:
+        return gettext("Update")
+    return gettext("Publish") if text else gettext("Publish now")
+
+
+def _saved_message(episode: Episode, was_live: bool) -> str:
     if episode.status == EpisodeStatus.DRAFT:
         return gettext("Saved “%(title)s” as a draft.", title=episode.title)
     if episode.status == EpisodeStatus.SCHEDULED:
         return gettext("Scheduled “%(title)s”.", title=episode.title)
+    if was_live:
+        return gettext("Updated “%(title)s”.", title=episode.title)
     return gettext("Published “%(title)s”.", title=episode.title)
 
 
 def _episode_form(episode: Episode | None) -> Any:
-    """GET renders the form; POST saves, or re-renders with errors, values and staged audio."""
+    """GET renders the form; POST saves, or re-renders with every error, the values typed and
+    the files chosen (staged)."""
     choices = _new_episode_shows() if episode is None else [episode.show]
     if not choices:
         if current.show() is None:
@@ -232,34 +377,26 @@ def _episode_form(episode: Episode | None) -> Any:
         action = request.form.get("action", "draft")
         if action == "preview":
             preview = render_markdown(form.description.data)
+            _place_errors(form, _keep_files(form, episode, set()))
         else:
-            try:
-                saved = _save(form, episode, show)
-            except TooLargeError as exc:
-                form.audio.errors = [exc.message]
-                error, status = exc.message, 413
-            except PodcastError as exc:
-                db.session.rollback()
-                error = apply_errors(form, exc, {"status": "publish_at", "new_guests": "title"})
-                error = error or gettext("Please correct the fields marked below.")
-                status = exc.status
-                if form.audio.errors and not upload_from(form.audio.data):
-                    form.staged_audio_id.data = ""  # the staged file is gone; ask again
-            else:
-                flash(_saved_message(saved))
-                for warning in numbering_warnings(db.session, saved):
+            was_live = episode is not None and episode.status == EpisodeStatus.PUBLISHED
+            outcome = _submit(form, episode, show, action)
+            if isinstance(outcome, Episode):
+                flash(_saved_message(outcome, was_live))
+                for warning in numbering_warnings(db.session, outcome):
                     flash(translate(warning), "warning")
-                return redirect(url_for("admin.episode_edit", episode_id=saved.id))
-        _keep_audio(form, episode)
-    staged = db.session.get(MediaAsset, _staged_id(form)) if _staged_id(form) else None
-    if staged is not None and staged.kind != "audio":
-        staged = None
+                return redirect(url_for("admin.episode_edit", episode_id=outcome.id))
+            error, status = outcome
+    kept = _kept_files(form)
     return render_template(
         "admin/episode_form.html",
         form=form,
         episode=episode,
         show=show,
-        staged=staged,
+        staged=kept.get("audio"),
+        kept=kept,
+        problems=_problems(form),
+        publish_label=_publish_label(episode, form.publish_at.data, show.timezone),
         preview=preview,
         error=error,
         now_local=local_time(utcnow(), show.timezone),

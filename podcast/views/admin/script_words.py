@@ -29,7 +29,9 @@ def script_words() -> dict[str, str]:
         "cancelled": _("Upload cancelled."),
         "preview_failed": _("The preview could not be loaded."),
         "publish": _("Publish"),
+        "publish_now": _("Publish now"),
         "schedule": _("Schedule"),
+        "update": _("Update"),
         **{f"state_{state.value}": translate(words) for state, words in STATE_WORDS.items()},
     }
 
