@@ -65,6 +65,28 @@ def test_a_refused_episode_form_lists_its_field_errors_in_russian(client, show, 
     assert "Must be a whole number" not in body and "At most" not in body
 
 
+def test_the_summary_of_problems_names_the_fields_by_their_russian_labels(
+    client, show, russian, no_csrf
+):
+    from lxml import html as lxml_html
+
+    response = client.post(
+        "/admin/episodes/new",
+        data={"title": "", "number": "ноль", "publish_at": "завтра", "action": "publish"},
+    )
+    assert response.status_code == 422
+    summary = lxml_html.fromstring(response.get_data(as_text=True)).get_element_by_id(
+        "error-summary"
+    )
+    assert "Нужно исправить 4 поля:" in summary.text_content()
+    items = [a.text_content() for a in summary.xpath(".//a")]
+    assert [item.split(":")[0] for item in items] == [
+        "Название", "Аудио", "Номер выпуска", "Дата и время публикации",
+    ]  # fmt: skip
+    assert not re.search("[A-Za-z]{3,}", " ".join(items).replace("T09", ""))
+    assert "Опубликовать сейчас" not in summary.text_content()
+
+
 def test_a_refused_upload_answers_the_russian_admin_in_russian(client, show, russian, no_csrf):
     pdf = b"%PDF-1.7\n" + b"0" * 2000
     from io import BytesIO

@@ -92,7 +92,7 @@ def _text(value: Any, name: str, limit: int, *, required: bool, errors: dict[str
         # NUL and other characters XML forbids can't be stored by PostgreSQL nor fed to a feed.
         value = xml_safe(value)
     if required and not value:
-        errors[name] = "Required."
+        errors[name] = say("Required.")
     elif len(value) > limit:
         errors[name] = say(
             "At most %(count)s characters (this has %(length)s).", count=limit, length=len(value)

@@ -56,7 +56,7 @@ def parse_guest_input(raw: dict[str, Any], current: Guest | None = None) -> Gues
 
     name = str(raw.get("name", current.name if current else "") or "").strip()
     if not name:
-        errors["name"] = "Required."
+        errors["name"] = say("Required.")
     elif len(name) > NAME_MAX:
         errors["name"] = say("At most %(count)s characters.", count=NAME_MAX)
     elif has_control_characters(name) or "\n" in name:

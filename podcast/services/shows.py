@@ -195,7 +195,7 @@ def parse_show_input(raw: Mapping[str, Any]) -> ShowInput:
         if name in raw:
             value = str(raw[name] or "").strip()
             if name == "title" and not value:
-                errors[name] = "Required."
+                errors[name] = say("Required.")
             elif len(value) > limit:
                 errors[name] = say("At most %(count)s characters.", count=limit)
             elif has_control_characters(value) or "\n" in value:
