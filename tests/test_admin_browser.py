@@ -109,3 +109,113 @@ def test_an_upload_can_be_cancelled(live_server, browser_page, screenshot, show,
     expect(page.get_by_role("button", name="Save draft")).to_be_enabled()
     assert page.locator("#staged_audio_id").input_value() == ""
     screenshot("cancelled")
+
+
+NOT_SQUARE = SAMPLE_MP3.parent / "cover-not-square-600x400.jpg"
+
+
+@pytest.mark.browser
+def test_a_refused_save_lists_every_problem_and_takes_the_focus(
+    live_server, browser_page, screenshot, show, make_user
+) -> None:
+    from playwright.sync_api import expect
+
+    make_user("producer@example.org")
+    page = browser_page
+    _log_in(page, live_server)
+    page.goto(live_server + "/admin/episodes/new")
+    page.get_by_label("Summary").fill("No title, no audio, a cover of the wrong size.")
+    page.get_by_label("Episode image").set_input_files(str(NOT_SQUARE))
+    page.get_by_role("button", name="Publish now").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_contain_text("There are 3 problems:")
+    expect(summary).to_be_focused()
+    screenshot("summary")
+    links = summary.get_by_role("link")
+    expect(links).to_have_count(3)
+    hrefs = [links.nth(i).get_attribute("href") for i in range(3)]
+    assert hrefs == ["#title", "#audio", "#image"]
+    for href in hrefs:
+        expect(page.locator(href)).to_have_attribute("aria-invalid", "true")
+    links.nth(0).click()
+    expect(page.get_by_label("Title")).to_be_focused()
+    page.get_by_label("Title").fill("Now with a title")
+    screenshot("title-link-followed")
+
+
+@pytest.mark.browser
+def test_leaving_unsaved_changes_asks_first(
+    live_server, browser_page, screenshot, show, make_user
+) -> None:
+    from playwright.sync_api import expect
+
+    make_user("producer@example.org")
+    page = browser_page
+    _log_in(page, live_server)
+    dialogs: list[str] = []
+
+    def answer(dialog) -> None:
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # stay on the page
+
+    page.on("dialog", answer)
+    nav = page.get_by_role("navigation", name="Admin").get_by_role("link", name="Episodes")
+    page.goto(live_server + "/admin/episodes/new")
+    nav.click()  # nothing typed: leaves without asking
+    expect(page).to_have_url(live_server + "/admin/")
+    assert dialogs == []
+
+    page.goto(live_server + "/admin/episodes/new")
+    page.get_by_label("Title").press_sequentially("Half written")
+    nav.click()
+    expect(page.get_by_label("Title")).to_have_value("Half written")
+    assert dialogs == ["beforeunload"]
+    expect(page).to_have_url(live_server + "/admin/episodes/new")
+    screenshot("stayed")
+
+    page.get_by_role("button", name="Save draft").click()  # submitting never asks
+    expect(page.get_by_role("status")).to_contain_text("Saved “Half written” as a draft.")
+    assert dialogs == ["beforeunload"]
+    nav.click()  # the saved form is clean again
+    expect(page).to_have_url(live_server + "/admin/")
+    assert dialogs == ["beforeunload"]
+
+
+@pytest.mark.browser
+def test_the_publish_button_follows_the_date(
+    live_server, browser_page, screenshot, show, make_user, make_episode
+) -> None:
+    from playwright.sync_api import expect
+
+    later = make_episode("Later", publish_at="2031-01-15T09:00")
+    live = make_episode("Live")
+    make_user("producer@example.org")
+    page = browser_page
+    _log_in(page, live_server)
+    button = page.locator("#publish-button")
+    when = page.get_by_label("Publish date and time")
+
+    page.goto(live_server + "/admin/episodes/new")
+    expect(button).to_have_text("Publish now")
+    when.fill("2031-03-01T10:00")
+    expect(button).to_have_text("Schedule")
+    when.fill("2020-03-01T10:00")
+    expect(button).to_have_text("Publish")
+    when.fill("")
+    expect(button).to_have_text("Publish now")
+
+    page.goto(live_server + f"/admin/episodes/{later.id}/edit")
+    expect(button).to_have_text("Schedule")
+    when.fill("")
+    expect(button).to_have_text("Publish now")
+    screenshot("scheduled-date-cleared")
+
+    page.goto(live_server + f"/admin/episodes/{live.id}/edit")
+    expect(button).to_have_text("Update")
+    when.fill("2031-03-01T10:00")
+    expect(button).to_have_text("Schedule")
+    when.fill("2020-03-01T10:00")
+    expect(button).to_have_text("Update")
+    button.click()
+    expect(page.get_by_role("status")).to_contain_text("Updated “Live”.")
+    screenshot("updated")

@@ -243,9 +243,21 @@
 
   // A refused save: the summary of every problem takes the focus (autofocus alone is not
   // honoured everywhere), so a keyboard or screen reader user starts from it.
+  // Its links bring the focus to their field, not only the scroll position.
   function focusErrorSummary() {
     var summary = document.getElementById("error-summary");
-    if (summary && document.activeElement !== summary) summary.focus();
+    if (!summary) return;
+    if (document.activeElement !== summary) summary.focus();
+    var links = summary.querySelectorAll("a[href^='#']");
+    for (var i = 0; i < links.length; i++) {
+      links[i].addEventListener("click", function (event) {
+        var target = document.getElementById(this.getAttribute("href").slice(1));
+        if (!target) return;
+        event.preventDefault();
+        target.scrollIntoView({ block: "center" });
+        target.focus();
+      });
+    }
   }
 
   // Jobs page: each unfinished job polls its status and moves its bar; when one ends, the page
