@@ -96,6 +96,11 @@ def test_pages_have_no_wcag_aa_violations(seeded_app, scheme, request) -> None:
         for path in ADMIN_PAGES:
             page.goto(base + path)
             problems += _violations(axe, page, path)
+        # A refused save: the summary of problems and the fields marked invalid.
+        page.goto(base + "/admin/episodes/new")
+        page.get_by_role("button", name="Publish now").click()
+        page.wait_for_selector("#error-summary")
+        problems += _violations(axe, page, "/admin/episodes/new (refused)")
         shot("admin-last-page")
         context.close()
         browser.close()
