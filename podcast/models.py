@@ -164,6 +164,9 @@ class Show(Model):
     complete: Mapped[bool] = mapped_column(Boolean, default=False)
     new_feed_url: Mapped[str] = mapped_column(String(500), default="")
     apple_verify: Mapped[str] = mapped_column(String(128), default="")
+    # Space-separated origins that may frame the embeddable player (CSP frame-ancestors);
+    # empty: any site may (services.embeds.frame_ancestors).
+    embed_origins: Mapped[str | None] = mapped_column(Text)
     podcast_guid: Mapped[str] = mapped_column(String(36))
     # Archived: pages say so, the feed stays up marked complete, new episodes are refused.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

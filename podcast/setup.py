@@ -89,7 +89,12 @@ class PublicCacheSessionInterface(SecureCookieSessionInterface):
     """
 
     def save_session(self, app: Flask, session: Any, response: Any) -> None:
-        """Save as usual, then drop Vary: Cookie from public responses the session did not touch."""
+        """Save as usual, then drop Vary: Cookie from public responses the session did not touch;
+        pages other sites frame write no cookie at all."""
+        from podcast.views.security import frameable
+
+        if frameable():
+            return
         super().save_session(app, session, response)
         if response.cache_control.public and not session.modified:
             # Lower case on purpose: HeaderSet.remove compares each entry lowered with the
@@ -145,20 +150,18 @@ def configure_errors(app: Flask) -> None:
 
 
 def configure_security_headers(app: Flask) -> None:
-    """Strict headers on every response: CSP without inline scripts, nosniff, no framing."""
+    """Strict headers on every response: CSP without inline scripts, nosniff, no framing (the
+    embeddable player sets its own frame-ancestors instead)."""
+    from podcast.views.security import content_security_policy, frameable
 
     @app.after_request
     def _headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: https:; media-src 'self' https:; "
-            "script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'self'; "
-            "form-action 'self'; frame-ancestors 'none'",
-        )
+        headers.setdefault("Content-Security-Policy", content_security_policy())
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
+        if not frameable():
+            headers.setdefault("X-Frame-Options", "DENY")
         if request.blueprint in {"admin", "auth", "api"}:
             # Drafts, accounts and tokens must never sit in a shared or browser cache.
             headers.setdefault("Cache-Control", "no-store")

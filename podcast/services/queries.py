@@ -343,7 +343,7 @@ def _lean(statement: Select[Episode], *, full: bool) -> Select[Episode]:
     """The rows `statement` selects (its visibility and search rules), loaded in fewer queries.
 
     Many-to-one media are joined into the main query; guests come in one more. A list page
-    loads only what a card shows (`full=False`): no image, transcript or photos.
+    loads only what a card shows (`full=False`): its image, no transcript or photos.
     """
     guests = selectinload(Episode.appearances).joinedload(EpisodeGuest.guest)
     if full:
@@ -354,7 +354,7 @@ def _lean(statement: Select[Episode], *, full: bool) -> Select[Episode]:
             guests.joinedload(Guest.photo),
         ]
     else:
-        options = [joinedload(Episode.audio), guests]
+        options = [joinedload(Episode.audio), joinedload(Episode.image), guests]
     return (
         select(Episode)
         .where(statement.whereclause if statement.whereclause is not None else true())

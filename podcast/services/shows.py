@@ -18,6 +18,7 @@ from podcast.errors import ConflictError, ForbiddenError, ValidationError
 from podcast.feed.categories import parse_category
 from podcast.models import MediaAsset, RetiredHandle, Show, ShowChange, ShowType, User, utcnow
 from podcast.services import queries
+from podcast.services.embeds import parse_embed_origins
 from podcast.services.fields import (
     LANGUAGE_SENTENCE,
     UNSET,
@@ -85,6 +86,7 @@ class ShowInput:
     complete: Any = UNSET
     new_feed_url: Any = UNSET
     apple_verify: Any = UNSET
+    embed_origins: Any = UNSET
 
     def given(self) -> dict[str, Any]:
         """The settings that were given, by name."""
@@ -284,6 +286,12 @@ def parse_show_input(raw: Mapping[str, Any]) -> ShowInput:
                 }
                 for h in hosts
             ]
+    if "embed_origins" in raw:
+        origins, problem = parse_embed_origins(raw["embed_origins"])
+        if problem is not None:
+            errors["embed_origins"] = problem
+        else:
+            values["embed_origins"] = origins
     if errors:
         raise ValidationError(please_correct(errors), fields=errors)
     return ShowInput(**values)

@@ -1,5 +1,6 @@
 // Progressive enhancement for the listeners' pages: every page works without this file.
-// Chapter and transcript links seek the player in place; the copy button copies the feed URL.
+// Chapter and transcript links seek the player in place; copy buttons copy the feed address
+// or the embed code.
 (function () {
   "use strict";
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from podcast.views.admin import bp as admin_bp
 from podcast.views.api import bp as api_bp
 from podcast.views.auth import bp as auth_bp
+from podcast.views.public.embed import bp as embed_bp
 from podcast.views.public.feed import bp as feed_bp
 from podcast.views.public.files import bp as episode_files_bp
 from podcast.views.public.media import bp as media_bp
 from podcast.views.public.pages import bp as public_bp
 
-BLUEPRINTS = [public_bp, feed_bp, episode_files_bp, media_bp, auth_bp, admin_bp, api_bp]
+BLUEPRINTS = [
+    public_bp, embed_bp, feed_bp, episode_files_bp, media_bp, auth_bp, admin_bp, api_bp,
+]  # fmt: skip

@@ -24,6 +24,7 @@ from podcast.views.urls import (
     feed_url,
     file_url,
     home_path,
+    home_url,
     media_url,
     page_url,
 )
@@ -131,6 +132,7 @@ def register(app: Flask) -> None:
         episode_link=episode_url,
         episode_file_path=episode_file_path,
         home_path=home_path,
+        home_link=home_url,
         page_url=page_url,
         feed_path=feed_path,
         feed_link=feed_url,

@@ -155,6 +155,7 @@ class ShowForm(FlaskForm):
     complete = BooleanField(_l("Complete (no new episodes will follow)"))
     new_feed_url = StringField(_l("New feed URL (only when moving the feed elsewhere)"))
     apple_verify = StringField(_l("Apple verification code"))
+    embed_origins = StringField(_l("Sites that may embed the player"))
     artwork = FileField(_l("Artwork (square JPEG or PNG, 1400 to 3000 px)"))
 
     def directory_fields(self) -> list[Field]:

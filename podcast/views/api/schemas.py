@@ -8,6 +8,7 @@ from zoneinfo import available_timezones
 from podcast.feed.categories import category_choices
 from podcast.jobs.records import JobState
 from podcast.models import EpisodeEvent, EpisodeStatus, EpisodeType, ShowType
+from podcast.services.embeds import EMBED_ORIGINS_MAX
 from podcast.services.episode_input import DESCRIPTION_MAX, NUMBER_MAX, SUMMARY_MAX, TITLE_MAX
 from podcast.services.fields import (
     DATE_MAX,
@@ -201,6 +202,11 @@ SHOW_FIELDS_JSON: dict[str, Any] = {
         "additionalProperties": {"type": "string"},
     },
     "hosts": {"type": "array", "items": ref("Host")},
+    "embed_origins": _text(
+        EMBED_ORIGINS_MAX,
+        description="Origins that may frame the episode player, separated by spaces "
+        "(https://www.example.org, https://*.example.org); empty: any site.",
+    ),
 }
 
 
@@ -347,6 +353,10 @@ SCHEMAS: dict[str, Any] = {
             "hosts": {"type": "array", "items": {"type": "object"}},
             "locked": {"type": "boolean"},
             "complete": {"type": "boolean"},
+            "embed_origins": {
+                "type": "string",
+                "description": "Origins that may frame the episode player; empty: any site.",
+            },
             "podcast_guid": _STRING,
             "feed_url": _STRING,
             "url": _STRING,

@@ -101,6 +101,7 @@ def show_json(show: Show) -> dict[str, Any]:
         "complete": bool(show.complete),
         "new_feed_url": show.new_feed_url or "",
         "apple_verify": show.apple_verify or "",
+        "embed_origins": show.embed_origins or "",
         "podcast_guid": show.podcast_guid,
         "handle": show.handle,
         "archived": show.archived,

@@ -23,9 +23,9 @@ NO_SUCH_PAGE = lazy_gettext("There is no such page of episodes.")
 
 
 @bp.after_request
-def _public_caching(response: Response) -> Response:
-    # Nothing on these pages depends on who asks, so shared caches may keep them briefly;
-    # never past the moment a scheduled episode becomes public.
+def public_caching(response: Response) -> Response:
+    """Shared caches may keep a listener page briefly, never past the moment a scheduled
+    episode becomes public (nothing on these pages depends on who asks)."""
     if response.status_code == 200 and "Cache-Control" not in response.headers:
         max_age = 60
         due = queries.next_scheduled_at()  # any show's: a page may list several
@@ -108,6 +108,8 @@ def show_episode(handle: str, slug: str) -> str:
         previous=previous,
         following=following,
         structured=presenters.episode_data(show, item),
+        embed_code=presenters.embed_code(show, item),
+        oembed_href=presenters.oembed_url(item),
     )
 
 

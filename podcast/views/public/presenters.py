@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
+
 from podcast import current
 from podcast.errors import NotFoundError, PodcastError, ValidationError
 from podcast.extensions import db
@@ -17,12 +19,24 @@ from podcast.services import queries
 from podcast.services.markup import plain_text
 from podcast.services.transcripts import Cue, parse_transcript, to_vtt
 from podcast.views.templating import cached_plain, iso_duration
-from podcast.views.urls import absolute, episode_url, feed_url, home_url, media_url, show_handles
+from podcast.views.urls import (
+    absolute,
+    episode_url,
+    feed_url,
+    handle_of,
+    home_url,
+    media_url,
+    show_handles,
+)
 
 log = logging.getLogger(__name__)
 
 SEARCH_MAX = 200
 SUMMARY_CHARS = 220
+# The embedded player's frame height in CSS pixels: artwork, titles and the player; with
+# chapters, room for a few of them (the list scrolls inside the frame).
+EMBED_HEIGHT = 200
+EMBED_HEIGHT_WITH_CHAPTERS = 360
 # A transcript paragraph ends when the speaker changes or after this many seconds.
 PARAGRAPH_SECONDS = 45.0
 
@@ -216,3 +230,33 @@ def episode_data(show: Show, episode: Episode) -> dict[str, Any]:
     if image:
         data["image"] = image
     return data
+
+
+def embed_url(episode: Episode) -> str:
+    """The episode's embeddable player, absolute."""
+    return absolute("embed.player", handle=handle_of(episode.show_id), slug=episode.slug)
+
+
+def embed_height(episode: Episode) -> int:
+    """The frame height that shows the episode's player (and a few of its chapters)."""
+    return EMBED_HEIGHT_WITH_CHAPTERS if episode.effective_chapters else EMBED_HEIGHT
+
+
+def embed_code(show: Show, episode: Episode, width: str | int = "100%", height: int = 0) -> str:
+    """The <iframe> a site pastes to embed the episode's player."""
+    return str(
+        Markup(
+            '<iframe src="{src}" width="{width}" height="{height}" title="{title}" '
+            'loading="lazy" style="border:0"></iframe>'
+        ).format(
+            src=embed_url(episode),
+            width=width,
+            height=height or embed_height(episode),
+            title=f"{episode.title} · {show.title}",
+        )
+    )
+
+
+def oembed_url(episode: Episode) -> str:
+    """The oEmbed endpoint's answer for the episode's page (the discovery link)."""
+    return absolute("embed.oembed", url=episode_url(episode), format="json")
