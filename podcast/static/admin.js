@@ -1,7 +1,7 @@
 // The admin's progressive enhancements: audio upload with progress and cancel, Markdown
 // preview, the Publish button that says what it will do, a warning before leaving unsaved
-// changes and the focus on a refused form's summary of problems. Every form works without
-// this file; CSP forbids inline scripts, so all behaviour lives here.
+// changes, the focus on a refused form's summary of problems, and Copy buttons. Every form
+// works without this file; CSP forbids inline scripts, so all behaviour lives here.
 (function () {
   "use strict";
 
@@ -292,7 +292,36 @@
     window.setTimeout(poll, JOB_POLL_MS);
   }
 
+  // A Copy button beside a readonly field (the embed code): shown only when it can work.
+  function setupCopy(button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    var box = button.closest(".copy-field");
+    var status = box ? box.querySelector(".copy-status") : null;
+    if (!field) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var done = function () { if (status) status.textContent = say("copied"); };
+      var fallback = function () {
+        field.focus();
+        field.select();
+        try {
+          document.execCommand("copy");
+          done();
+        } catch (error) {
+          if (status) status.textContent = say("copy_failed");
+        }
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(done, fallback);
+      } else {
+        fallback();
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var copies = document.querySelectorAll("button[data-copy]");
+    for (var c = 0; c < copies.length; c++) setupCopy(copies[c]);
     var jobs = document.querySelectorAll("tr[data-job-status]");
     for (var j = 0; j < jobs.length && window.fetch; j++) setupJob(jobs[j]);
     var forms = document.querySelectorAll("form.episode-form");

@@ -48,6 +48,7 @@ from podcast.views.admin.common import (
 )
 from podcast.views.admin.forms import EpisodeForm
 from podcast.views.errors import error_json
+from podcast.views.public.presenters import embed_code
 from podcast.views.templating import chapter_lines, local_time
 
 PUBLISH_AT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -400,6 +401,7 @@ def _episode_form(episode: Episode | None) -> Any:
         preview=preview,
         error=error,
         now_local=local_time(utcnow(), show.timezone),
+        embed_code=embed_code(show, episode) if episode and episode.is_public() else None,
     ), status
 
 

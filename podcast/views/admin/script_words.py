@@ -33,6 +33,8 @@ def script_words() -> dict[str, str]:
         "schedule": _("Schedule"),
         "update": _("Update"),
         **{f"state_{state.value}": translate(words) for state, words in STATE_WORDS.items()},
+        "copied": _("Copied."),
+        "copy_failed": _("Select the text and copy it."),
     }
 
 
