@@ -65,6 +65,8 @@ def _visible_text(html: str) -> str:
     tree = lxml.html.fromstring(html)
     for script in tree.iter("script", "style", "code"):  # code is typed as shown
         script.drop_tree()
+    for verbatim in tree.xpath("//*[@translate='no']"):  # so is the embed code (HTML to paste)
+        verbatim.drop_tree()
     for select in tree.iter("select"):  # Apple's category names are Apple's own (English) list
         if (select.get("name") or "").startswith("categories"):
             for option in select.iter("option"):
@@ -112,6 +114,7 @@ def localized(show, make_guest, make_episode):
         return {
             "home": "/",
             "episode": f"/shows/{show.handle}/episodes/{episode.slug}",
+            "embed": f"/shows/{show.handle}/episodes/{episode.slug}/embed",
             "guest": f"/guests/{first.slug}",
             "search": "/?q=zzzz",
             "missing": f"/shows/{show.handle}/episodes/none",
