@@ -11,11 +11,13 @@ import pytest
 from flask import Flask
 from support.data import SAMPLE_MP3
 from support.live_server import CHROMIUM, CHROMIUM_ARGS, screenshotter, serve
+from werkzeug.wrappers import Response
 
 from podcast.extensions import db
 from podcast.models import Episode, Show
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments, create_episode
+from podcast.services.shows import update_show
 from podcast.services.uploads import Upload
 
 pytestmark = pytest.mark.browser
@@ -162,7 +164,9 @@ def test_episode_page_plays_without_javascript(browser, live_url, episode, shots
     assert page.locator("section.chapters li").count() == 3
     assert page.get_by_text("Laws, courts and survivors").is_visible()
     assert page.locator("section.transcript").is_visible()
-    assert page.locator("button[data-copy]").count() == 0  # the copy button is on the home page
+    # The embed code's copy button needs the script: without it, only the readonly code shows.
+    assert page.locator("button[data-copy]:visible").count() == 0
+    assert page.locator("textarea#embed-code[readonly]").count() == 1
     shots.take(page, "no-javascript")
     context.close()
 
@@ -202,3 +206,65 @@ def test_copy_button_copies_the_feed_address(browser, live_url, episode, shots):
     page.keyboard.press("Tab")
     shots.take(page, "home-copied")
     context.close()
+
+
+def _host_page(frames: list[str]) -> Any:
+    """A WSGI app standing in for a news site: one article framing the given URLs."""
+    body = "".join(
+        f'<iframe src="{src}" width="100%" height="360" title="Player {n}" style="border:0">'
+        "</iframe>"
+        for n, src in enumerate(frames)
+    )
+
+    def app(environ: Any, start_response: Any) -> Any:
+        html = f"<!doctype html><title>News</title><h1>An article</h1>{body}<p>More text.</p>"
+        return Response(html, mimetype="text/html")(environ, start_response)
+
+    return app
+
+
+def test_embedded_player_plays_inside_another_sites_page(browser, live_url, episode, shots):
+    embed = f"{live_url}/shows/majlis/episodes/{episode.slug}/embed"
+    framed_page = f"{live_url}/shows/majlis/episodes/{episode.slug}"
+    # 127.0.0.1 serves the app; "localhost" on another port is another origin (the news site).
+    with serve(_host_page([embed, framed_page])) as host:  # type: ignore[arg-type]
+        host_url = host.replace("127.0.0.1", "localhost")
+        context = browser.new_context(viewport={"width": 720, "height": 900})
+        page = context.new_page()
+        violations = csp_errors(page)
+        page.goto(host_url + "/")
+        frame = page.frame_locator("iframe[title='Player 0']")
+        player = frame.locator("audio#player")
+        player.wait_for(timeout=15000)
+        handle = page.frame(url=embed)
+        assert handle is not None
+        handle.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15000)
+        assert handle.evaluate("document.getElementById('player').duration") == pytest.approx(
+            episode.audio.duration_seconds, abs=0.3
+        )
+        assert frame.locator("h1").inner_text() == episode.title
+        assert frame.locator("ol.chapter-list li").count() == 3
+        # A chapter link seeks the framed player in place (site.js, no inline script).
+        frame.get_by_role("link", name="0:12").click()
+        handle.wait_for_function(
+            "Math.abs(document.getElementById('player').currentTime - 12) < 1.5", timeout=10000
+        )
+        handle.evaluate("document.getElementById('player').pause()")
+        assert handle.url.split("#")[0] == embed  # still the player, not the media file
+        # The episode page itself refuses to be framed (frame-ancestors 'none', DENY).
+        assert page.frame_locator("iframe[title='Player 1']").locator("audio").count() == 0
+        shots.take(page, "embedded-in-another-site")
+        assert [v for v in violations if "frame-ancestors" not in v] == []
+        context.close()
+
+
+def test_embed_origins_keep_the_player_off_other_sites(browser, live_url, episode, show, shots):
+    embed = f"{live_url}/shows/majlis/episodes/{episode.slug}/embed"
+    update_show(db.session, show, {"embed_origins": "https://www.rferl.org"})
+    with serve(_host_page([embed])) as host:  # type: ignore[arg-type]
+        page = browser.new_page()
+        page.goto(host.replace("127.0.0.1", "localhost") + "/")
+        page.wait_for_timeout(1500)
+        assert page.frame_locator("iframe").locator("audio#player").count() == 0
+        shots.take(page, "refused-by-frame-ancestors")
+        page.close()
