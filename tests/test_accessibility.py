@@ -23,6 +23,7 @@ PUBLIC_PAGES = [
     "/?q=equality",
     "/?q=nothing-matches-this",
     "/shows/majlis/episodes/sexual-violence-in-central-asia",
+    "/shows/majlis/episodes/sexual-violence-in-central-asia/embed",
     "/guests/janette-akhilgova",
     "/shows/majlis/episodes/no-such-episode",
     "/login",
