@@ -343,3 +343,20 @@ def test_episode_artwork_on_its_page_and_in_the_list_with_empty_alt(client, publ
     assert (card_art[0].get("width"), card_art[0].get("height")) == ("96", "96")
     assert not cards["Plain"].xpath(".//img")
     assert doc(client.get("/shows/majlis/")).xpath("//article//img[@alt='']")
+
+
+def test_embed_origins_are_set_through_the_api(client, publish, api_token):
+    episode = publish()
+    headers = api_token("admin")
+    answer = client.patch(
+        "/api/v1/show", json={"embed_origins": "https://www.rferl.org"}, headers=headers
+    )
+    assert answer.status_code == 200 and answer.json["embed_origins"] == "https://www.rferl.org"
+    player = client.get(f"/shows/majlis/episodes/{episode.slug}/embed")
+    assert directives(player)["frame-ancestors"] == "https://www.rferl.org"
+    refused = client.patch("/api/v1/show", json={"embed_origins": "evil"}, headers=headers)
+    assert refused.status_code == 422 and "embed_origins" in refused.json["error"]["fields"]
+    cleared = client.patch("/api/v1/show", json={"embed_origins": ""}, headers=headers)
+    assert cleared.json["embed_origins"] == ""
+    player = client.get(f"/shows/majlis/episodes/{episode.slug}/embed")
+    assert directives(player)["frame-ancestors"] == "*"
