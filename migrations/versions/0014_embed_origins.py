@@ -1,7 +1,7 @@
 """A show's embed origins: the sites that may frame its embeddable player (empty: any)
 
-Revision ID: 0013_embed_origins
-Revises: 0011_user_locale
+Revision ID: 0014_embed_origins
+Revises: 0013_stored_wording
 Create Date: 2026-12-10 10:00:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0013_embed_origins"
-down_revision = "0011_user_locale"
+revision = "0014_embed_origins"
+down_revision = "0013_stored_wording"
 branch_labels = None
 depends_on = None
 
