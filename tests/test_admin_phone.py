@@ -111,11 +111,16 @@ def _log_in(page: Any, base: str) -> None:
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("locale", ["en", "ru"])
 def test_no_admin_page_scrolls_sideways_on_a_phone(
-    live_server, browser_page, screenshot, full_admin
+    live_server, browser_page, screenshot, full_admin, locale
 ) -> None:
     from playwright.sync_api import expect
 
+    from podcast.models import User
+
+    db.session.query(User).filter_by(email=ADMIN_EMAIL).one().locale = locale  # longer words
+    db.session.commit()
     page = browser_page
     page.set_viewport_size(PHONE)
     _log_in(page, live_server)
