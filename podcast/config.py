@@ -68,6 +68,16 @@ def _parse_non_negative_int(value: str) -> int:
     return number
 
 
+def _parse_seconds(value: str) -> float:
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise ValueError("must be a number of seconds, 0 or more") from None
+    if not 0 <= number <= 3600:
+        raise ValueError("must be a number of seconds from 0 to 3600")
+    return number
+
+
 def _parse_redis_url(value: str) -> str | None:
     value = value.strip()
     if not value:
@@ -146,6 +156,9 @@ SETTINGS: dict[str, Setting] = {
         "PODCAST_PASSWORD_HASHING", _parse_argon2_profile, "RFC_9106_LOW_MEMORY"
     ),
     "WEBSUB_HUB": Setting("PODCAST_WEBSUB_HUB", _parse_optional_url, ""),
+    # How long a worker trusts the feed state it read (revision, next release) before asking
+    # the database again; an edit in this process is seen at once. 0: ask on every request.
+    "FEED_STATE_SECONDS": Setting("PODCAST_FEED_STATE_SECONDS", _parse_seconds, "1"),
     # The handle of the show that keeps the one-show URLs (/feed.xml, /episodes/<slug>);
     # unset: the first show created.
     "PRIMARY_SHOW": Setting("PODCAST_PRIMARY_SHOW", _parse_handle, ""),
@@ -172,6 +185,7 @@ class Settings:
     REPLACED_MEDIA_GRACE_DAYS: int
     PASSWORD_HASHING: str
     WEBSUB_HUB: str | None
+    FEED_STATE_SECONDS: float
     PRIMARY_SHOW: str
     WEBHOOK_ALLOW_PRIVATE: bool
     extra: dict[str, Any] = field(default_factory=dict)

@@ -77,7 +77,9 @@ def configure_feed(app: Flask) -> None:
     """The in-process cache of the rendered feed (one per app)."""
     from podcast.feed.cache import FeedCache
 
-    app.extensions[current.FEED_CACHE_KEY] = FeedCache()
+    app.extensions[current.FEED_CACHE_KEY] = FeedCache(
+        state_seconds=app.config["PODCAST_FEED_STATE_SECONDS"]
+    )
 
 
 class PublicCacheSessionInterface(SecureCookieSessionInterface):

@@ -97,6 +97,8 @@ def test_secret_key_generated_once_into_the_instance_folder(clean_env, tmp_path:
         ("PODCAST_STORAGE_URL", "media/relative"),
         ("PODCAST_REDIS_URL", "http://localhost:6379"),
         ("PODCAST_PASSWORD_HASHING", "md5"),
+        ("PODCAST_FEED_STATE_SECONDS", "-1"),
+        ("PODCAST_FEED_STATE_SECONDS", "soon"),
     ],
 )
 def test_bad_setting_is_refused_by_name(

@@ -2,9 +2,14 @@
 
 Every service write bumps Show.revision in the same transaction, and a scheduled episode
 becomes public by the clock alone, so (show, revision, next publish_at still to come)
-identifies the feed's content. One small query per request reads that key; the
-feed is rendered only when the key is new. Rendering is deterministic, so every worker and
-host derives the same bytes and ETag from the same database without talking to each other.
+identifies the feed's content. One small query reads that key; the feed is rendered only
+when the key is new. Rendering is deterministic, so every worker and host derives the same
+bytes and ETag from the same database without talking to each other.
+
+A poll does not wait on the database: a worker trusts the key it read for
+PODCAST_FEED_STATE_SECONDS (default 1 s), never past the next release it names, and forgets
+it as soon as this process commits a change to a show. An edit made on another worker or
+host is therefore served everywhere within that bound.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +25,7 @@ from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, event, func, select
 from sqlalchemy.orm import Session, aliased
 
 from podcast.feed.build import (
@@ -44,6 +50,45 @@ from podcast.services import queries
 from podcast.services.handles import looks_like_handle
 
 GZIP_LEVEL = 6
+STATE_ENTRIES_MAX = 1024  # shows (and their handles) a worker keeps a state for
+
+
+class _LocalWrites:
+    """Counts commits in this process that wrote anything (a revision bump, a date moved by
+    hand): a feed state read before the count moved may be stale."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def note(self) -> None:
+        self.count += 1  # under the GIL; a lost increment only costs a query
+
+
+local_writes = _LocalWrites()
+
+
+# Any write, not only to a show: cheaper to read the state again than to prove a write did
+# not touch it (an UPDATE of an episode's date by hand changes the next release).
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info["feed_state_changed"] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_statement(state: Any) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        state.session.info["feed_state_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_states_after_commit(session: Session) -> None:
+    if session.info.pop("feed_state_changed", False):
+        local_writes.note()
+
+
+@event.listens_for(Session, "after_rollback")
+def _keep_states_after_rollback(session: Session) -> None:
+    session.info.pop("feed_state_changed", None)
 
 
 @dataclass(frozen=True)
@@ -79,18 +124,46 @@ class FeedCache:
     """Holds each show's latest rendered feed; `renders` counts renders (tests and bench
     read it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, state_seconds: float = 0.0) -> None:
         self._guard = threading.Lock()
         self._locks: dict[int, threading.Lock] = {}
         self._entries: dict[int, RenderedFeed] = {}
         self._fragments: dict[int, dict[Any, str]] = {}  # each item's XML from the last render
+        # (handle) -> (state, read at (monotonic), local_writes.count when read)
+        self._states: dict[str | None, tuple[FeedState, float, int]] = {}
+        self.state_seconds = state_seconds
         self.renders = 0
+        self.state_reads = 0  # queries for a feed state (tests and the bench read it)
 
     def clear(self) -> None:
-        """Forget every rendered feed."""
+        """Forget every rendered feed and every state read."""
         with self._guard:
             self._entries.clear()
             self._fragments.clear()
+            self._states.clear()
+
+    def state(self, session: Session, now: datetime, handle: str | None) -> FeedState | None:
+        """The feed state of the show with `handle` (None: the first show), as read from the
+        database at most `state_seconds` ago, before any change this process committed since
+        and before its next release (None: no such show)."""
+        kept = self._states.get(handle)
+        if kept is not None:
+            state, read_at, writes = kept
+            fresh = time.monotonic() - read_at < self.state_seconds
+            if (
+                fresh
+                and writes == local_writes.count
+                and (state.next_due is None or now < state.next_due)
+            ):
+                return state
+        writes = local_writes.count
+        read = feed_state(session, now, handle=handle)
+        self.state_reads += 1
+        if read is not None and self.state_seconds > 0:
+            if len(self._states) >= STATE_ENTRIES_MAX:
+                self._states.clear()
+            self._states[handle] = (read, time.monotonic(), writes)
+        return read
 
     def _lock_of(self, show_id: int) -> threading.Lock:
         with self._guard:
@@ -265,7 +338,7 @@ def current_feed(
 ) -> tuple[RenderedFeed, FeedState] | None:
     """The feed of the show with `handle` (None or "": the first show) valid at `now`, and
     the state it was checked against (None: no such show)."""
-    state = feed_state(session, now, handle=handle)
+    state = cache.state(session, now, handle)
     if state is None:
         return None
     return cache.get(session, state, now, links), state
