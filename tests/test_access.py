@@ -76,6 +76,14 @@ ROUTES: dict[tuple[str, str], Route] = {
         PUBLIC, "/shows/{handle}/episodes/{slug}/transcript.vtt"
     ),
     ("/episodes/<slug>/chapters.json", "GET"): Route(PUBLIC, "/episodes/{slug}/chapters.json"),
+    ("/shows/<handle>/episodes/<slug>/embed", "GET"): Route(
+        PUBLIC, "/shows/{handle}/episodes/{slug}/embed"
+    ),
+    ("/episodes/<slug>/embed", "GET"): Route(MOVED, "/episodes/{slug}/embed"),
+    ("/oembed", "GET"): Route(
+        PUBLIC,
+        "/oembed?url=https%3A%2F%2Fpodcast.example.org%2Fshows%2F{handle}%2Fepisodes%2F{slug}",  # noqa: E501
+    ),
     ("/episodes/<slug>/transcript.vtt", "GET"): Route(PUBLIC, "/episodes/{slug}/transcript.vtt"),
     ("/guests/<slug>", "GET"): Route(PUBLIC, "/guests/{guest_slug}"),
     ("/feed.xml", "GET"): Route(PUBLIC, "/feed.xml"),
