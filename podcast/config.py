@@ -158,7 +158,7 @@ SETTINGS: dict[str, Setting] = {
     "WEBSUB_HUB": Setting("PODCAST_WEBSUB_HUB", _parse_optional_url, ""),
     # How long a worker trusts the feed state it read (revision, next release) before asking
     # the database again; an edit in this process is seen at once. 0: ask on every request.
-    "FEED_STATE_SECONDS": Setting("PODCAST_FEED_STATE_SECONDS", _parse_seconds, "0"),
+    "FEED_STATE_SECONDS": Setting("PODCAST_FEED_STATE_SECONDS", _parse_seconds, "1"),
     # The handle of the show that keeps the one-show URLs (/feed.xml, /episodes/<slug>);
     # unset: the first show created.
     "PRIMARY_SHOW": Setting("PODCAST_PRIMARY_SHOW", _parse_handle, ""),
