@@ -239,3 +239,11 @@ def test_a_body_without_its_boundary_says_so(app, api):
     )
     assert response.status_code == 400
     assert "boundary" in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("given", ["²", "١٢", "௧"])
+def test_a_show_id_in_other_scripts_digits_is_refused_not_a_server_error(app, api, given):
+    # str.isdigit() says yes to these, int() says no: found by schemathesis.
+    response = app.test_client().get(f"/api/v1/jobs?show={given}", headers=api[0])
+    assert response.status_code == 422
+    assert "show" in response.get_json()["error"]["fields"]

@@ -55,7 +55,9 @@ class PodcastRequest(Request):
         """The guid in the key of audio on its way to storage: the episode's when the URL names
         it (an edit, a replacement), else a new one, which the new episode then takes."""
         raw = (self.view_args or {}).get("episode_id", self.args.get("episode_id", ""))
-        if isinstance(raw, int) or (isinstance(raw, str) and raw.isdigit() and len(raw) < 19):
+        if isinstance(raw, int) or (
+            isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) < 11
+        ):
             guid = queries.episode_guid(db.session, int(raw))
             if guid is not None:
                 return guid

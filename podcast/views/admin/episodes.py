@@ -441,7 +441,7 @@ def upload_audio() -> Any:
     episode = None
     # In the URL, so the audio's key carries the episode's guid while it is still arriving.
     episode_id = request.args.get("episode_id") or request.form.get("episode_id", "")
-    if episode_id.isdigit():
+    if episode_id.isascii() and episode_id.isdigit() and len(episode_id) < 11:
         episode = _episode_or_404(int(episode_id))
     try:
         asset = stage_audio(

@@ -24,7 +24,7 @@ PAGE_SIZE = 50
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) < 2**31 else None
 
 
 @bp.get("/jobs")

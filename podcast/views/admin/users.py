@@ -96,7 +96,11 @@ def user_shows(user_id: int) -> Any:
     if user is None:
         abort(404)
     known = queries.shows_by_id(db.session)
-    wanted = {int(v) for v in request.form.getlist("show") if v.isdigit() and int(v) in known}
+    wanted = {
+        int(v)
+        for v in request.form.getlist("show")
+        if v.isascii() and v.isdigit() and int(v) in known
+    }
     set_memberships(db.session, user, wanted)
     names = ", ".join(known[show_id].title for show_id in sorted(wanted))
     flash(

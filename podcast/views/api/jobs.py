@@ -29,7 +29,7 @@ def _filters() -> tuple[int | None, str | None]:
     show_id, state = None, request.args.get("state")
     if "show" in request.args:
         given = request.args["show"]
-        if given.isdigit() and 1 <= int(given) <= MAX_ID:
+        if given.isascii() and given.isdigit() and 1 <= int(given) <= MAX_ID:
             show_id = int(given)
             if not access.may_act_on(my_show_ids(), show_id):
                 raise NotFoundError(f"There is no show {given}.")
