@@ -167,6 +167,8 @@ class Show(Model):
     # Space-separated origins that may frame the embeddable player (CSP frame-ancestors);
     # empty: any site may (services.embeds.frame_ancestors).
     embed_origins: Mapped[str | None] = mapped_column(Text)
+    # How many episodes the main feed carries (None: all); older ones are on its RFC 5005 pages.
+    feed_page_size: Mapped[int | None] = mapped_column(Integer)
     podcast_guid: Mapped[str] = mapped_column(String(36))
     # Archived: pages say so, the feed stays up marked complete, new episodes are refused.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

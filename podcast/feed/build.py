@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+from xml.sax.saxutils import quoteattr
 
 from feedgen.feed import FeedGenerator
 from lxml import etree
@@ -25,6 +26,9 @@ FEED_MIME = "application/rss+xml"
 CHAPTERS_MIME = "application/json+chapters"
 TRANSCRIPT_MIME = "text/vtt"
 DEFAULT_LANGUAGE = "en"
+# Items serialized per feedgen tree: a cold render of a big catalogue holds one batch's tree,
+# not every item's at once.
+SERIALIZE_BATCH = 200
 log = logging.getLogger(__name__)
 
 
@@ -183,16 +187,22 @@ def _guest_href(guest: ItemGuest, links: FeedLinks) -> str:
 
 
 def _channel(
-    fg: FeedGenerator, show: Show, items: Sequence[FeedItem], links: FeedLinks
+    fg: FeedGenerator,
+    show: Show,
+    items: Sequence[FeedItem],
+    links: FeedLinks,
+    page: Page | None = None,
 ) -> list[Person]:
-    """Write the channel; returns the hosts to restate on every item."""
+    """Write the channel (of every page alike but for its own address); returns the hosts to
+    restate on every item."""
     site = show.website or links.site
     words = links.words(show.language or DEFAULT_LANGUAGE)
     title = feed_text(show.title).strip() or feed_text(words.untitled)
     fg.title(title)
     fg.description(feed_text(show.description).strip() or title)
+    own = page.url(page.number) if page is not None else links.feed
     # feedgen writes the href of the *last* link as <link> (F4): the feed URL first.
-    fg.link(href=links.feed, rel="self", type=FEED_MIME)
+    fg.link(href=own, rel="self", type=FEED_MIME)
     fg.link(href=site, rel="alternate")
     fg.language(show.language or DEFAULT_LANGUAGE)
     if show.copyright:
@@ -249,6 +259,40 @@ class Shared:
     def key(self) -> tuple[Any, ...]:
         """Equal keys mean items render the same (fragments made under another are not reused)."""
         return (self.hosts, self.links.signature, self.language)
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which page of a paged feed (RFC 5005 section 3) a render is: page 1 is the main feed."""
+
+    number: int
+    size: int  # items a page
+    last: int
+    url: Callable[[int], str]  # a page's address (page 1: the feed's own)
+
+    def links(self) -> str:
+        """The channel's atom:link elements for first, previous, next and last."""
+        rels = [("first", 1), ("last", self.last)]
+        if self.number > 1:
+            rels.insert(1, ("previous", self.number - 1))
+        if self.number < self.last:
+            rels.insert(1, ("next", self.number + 1))
+        return "".join(
+            f'    <atom:link rel="{rel}" href={quoteattr(self.url(number))}/>\n'
+            for rel, number in rels
+        )
+
+
+def page_url(feed: str, number: int) -> str:
+    """The address of page `number` of the paged feed at `feed` (page 1 is the feed)."""
+    return feed if number == 1 else f"{feed}?page={number}"
+
+
+def page_count(episodes: int, page_size: int | None) -> int:
+    """How many pages a feed of `episodes` has with `page_size` items a page (None: one)."""
+    if not page_size or episodes <= page_size:
+        return 1
+    return -(-episodes // page_size)
 
 
 def _item(fg: FeedGenerator, item: FeedItem, shared: Shared) -> None:
@@ -326,6 +370,14 @@ def _render_items(items: Sequence[FeedItem], shared: Shared) -> list[str]:
     """Each item's XML; an item whose data cannot be rendered is logged and left out ("")."""
     if not items:
         return []
+    fragments: list[str] = []
+    for start in range(0, len(items), SERIALIZE_BATCH):
+        fragments += _render_batch(items[start : start + SERIALIZE_BATCH], shared)
+    return fragments
+
+
+def _render_batch(items: Sequence[FeedItem], shared: Shared) -> list[str]:
+    """One batch's XML: one feedgen tree for the batch, or item by item if one fails."""
     try:
         return _serialize(items, shared)
     except Exception:  # noqa: BLE001 - find the culprit below, one item at a time
@@ -348,16 +400,20 @@ def render_feed(
     items: Sequence[FeedItem],
     links: FeedLinks,
     fragments: dict[Any, str] | None = None,
+    page: Page | None = None,
 ) -> bytes:
-    """The feed's bytes for the show and its public episodes (given newest first).
+    """The feed's bytes for the show and its public episodes (given newest first); with
+    `page`, only that page's share of them, and the links to the other pages.
 
     Each <item> is a pure function of its FeedItem and what it shares with the channel (hosts,
     URLs, language), so `fragments` (kept by the caller between renders) lets an edit re-render
     only what changed; the bytes are the same whatever the fragments held, on every worker.
     """
     fg = _generator()
-    hosts = _channel(fg, show, items, links)
+    hosts = _channel(fg, show, items, links, page)
     shared = Shared(tuple(hosts), links, show.language or DEFAULT_LANGUAGE)
+    if page is not None:
+        items = items[(page.number - 1) * page.size : page.number * page.size]
     keys = [(shared.key, item) for item in items]
     known = fragments if fragments is not None else {}
     missing = [(key, item) for key, item in zip(keys, items, strict=True) if key not in known]
@@ -369,4 +425,5 @@ def render_feed(
         fragments.update(zip(keys, body, strict=True))
     head = profile_references(fg.rss_str(pretty=True).decode())
     cut = head.rindex("</channel>")
-    return (head[:cut].rstrip() + "\n" + "".join(body) + head[cut:]).encode()
+    paging = page.links() if page is not None and page.last > 1 else ""
+    return (head[:cut].rstrip() + "\n" + paging + "".join(body) + head[cut:]).encode()

@@ -32,8 +32,11 @@ from podcast.feed.build import (
     FeedItem,
     FeedLinks,
     ItemGuest,
+    Page,
     chapter_tuples,
     last_build,
+    page_count,
+    page_url,
     render_feed,
 )
 from podcast.models import (
@@ -127,8 +130,10 @@ class FeedCache:
     def __init__(self, state_seconds: float = 0.0) -> None:
         self._guard = threading.Lock()
         self._locks: dict[int, threading.Lock] = {}
-        self._entries: dict[int, RenderedFeed] = {}
-        self._fragments: dict[int, dict[Any, str]] = {}  # each item's XML from the last render
+        self._entries: dict[tuple[int, int], RenderedFeed] = {}  # by (show id, page)
+        # each item's XML from the page's last render, by (show id, page)
+        self._fragments: dict[tuple[int, int], dict[Any, str]] = {}
+        self._pages: dict[int, tuple[tuple[Any, ...], int]] = {}  # show id: (state key, pages)
         # (handle) -> (state, read at (monotonic), local_writes.count when read)
         self._states: dict[str | None, tuple[FeedState, float, int]] = {}
         self.state_seconds = state_seconds
@@ -140,6 +145,7 @@ class FeedCache:
         with self._guard:
             self._entries.clear()
             self._fragments.clear()
+            self._pages.clear()
             self._states.clear()
 
     def state(self, session: Session, now: datetime, handle: str | None) -> FeedState | None:
@@ -170,27 +176,41 @@ class FeedCache:
             return self._locks.setdefault(show_id, threading.Lock())
 
     def get(
-        self, session: Session, state: FeedState, now: datetime, links: Callable[[], FeedLinks]
-    ) -> RenderedFeed:
-        """The show's feed for this state: the cached one when the key matches, else a new
-        render (`links` is asked for the URLs only then)."""
-        entry = self._entries.get(state.show_id)
+        self,
+        session: Session,
+        state: FeedState,
+        now: datetime,
+        links: Callable[[], FeedLinks],
+        page: int = 1,
+    ) -> RenderedFeed | None:
+        """The show's feed (or page of its paged feed) for this state: the cached one when the
+        key matches, else a new render (`links` is asked for the URLs only then); None for a
+        page past the last."""
+        where = (state.show_id, page)
+        entry = self._entries.get(where)
         if entry is not None and entry.key == state.key:
             return entry
+        known = self._pages.get(state.show_id)
+        if page > 1 and known is not None and known[0] == state.key and page > known[1]:
+            return None  # no render for an address that has no page
         # One render per show and process, not one per waiting thread; other shows go on.
         with self._lock_of(state.show_id):
-            entry = self._entries.get(state.show_id)
+            entry = self._entries.get(where)
             if entry is not None and entry.key == state.key:
                 return entry
-            fragments = self._fragments.setdefault(state.show_id, {})
-            entry = _render(session, state, now, links(), fragments)
+            fragments = self._fragments.setdefault(where, {})
+            rendered = _render(session, state, now, links(), fragments, page)
             self.renders += 1
+            self._pages[state.show_id] = (state.key, rendered.pages)
+            if rendered.feed is None:
+                del self._fragments[where]
+                return None
             # A write committed while rendering: serve this one but do not keep it under the
             # old key (revision only grows, so an unchanged key proves nothing slipped in).
             after = feed_state(session, now, show_id=state.show_id)
             if after is not None and after.key == state.key:
-                self._entries[state.show_id] = entry
-            return entry
+                self._entries[where] = rendered.feed
+            return rendered.feed
 
 
 @lru_cache(maxsize=3)
@@ -309,23 +329,44 @@ def load_items(session: Session, now: datetime, show_id: int) -> list[FeedItem]:
     return items
 
 
+@dataclass(frozen=True)
+class _Rendered:
+    feed: RenderedFeed | None  # None: the page asked for is past the last
+    pages: int
+
+
 def _render(
-    session: Session, state: FeedState, now: datetime, links: FeedLinks, fragments: dict[Any, str]
-) -> RenderedFeed:
+    session: Session,
+    state: FeedState,
+    now: datetime,
+    links: FeedLinks,
+    fragments: dict[Any, str],
+    number: int = 1,
+) -> _Rendered:
     show = session.get_one(Show, state.show_id)
     items = load_items(session, now, show.id)
-    body = render_feed(show, items, links, fragments)
+    last = page_count(len(items), show.feed_page_size)
+    if number > last:
+        return _Rendered(None, last)
+    page = None
+    if last > 1:
+        size = show.feed_page_size or len(items)
+        page = Page(number, size, last, lambda n: page_url(links.feed, n))
+    body = render_feed(show, items, links, fragments, page)
     digest = hashlib.sha256(body).hexdigest()[:32]
     # The same moment the feed states as lastBuildDate: one content time, only moving forward.
     modified = last_build(show, items)
-    return RenderedFeed(
-        key=state.key,
-        body=body,
-        gzipped=gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),  # same bytes everywhere
-        etag=f'"{digest}"',
-        gzip_etag=f'"{digest}-gz"',
-        last_modified=modified,
-        last_modified_http=format_datetime(modified.astimezone(UTC), usegmt=True),
+    return _Rendered(
+        RenderedFeed(
+            key=state.key,
+            body=body,
+            gzipped=gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),  # same bytes everywhere
+            etag=f'"{digest}"',
+            gzip_etag=f'"{digest}-gz"',
+            last_modified=modified,
+            last_modified_http=format_datetime(modified.astimezone(UTC), usegmt=True),
+        ),
+        last,
     )
 
 
@@ -335,10 +376,12 @@ def current_feed(
     links: Callable[[], FeedLinks],
     now: datetime,
     handle: str | None = None,
-) -> tuple[RenderedFeed, FeedState] | None:
-    """The feed of the show with `handle` (None or "": the first show) valid at `now`, and
-    the state it was checked against (None: no such show)."""
+    page: int = 1,
+) -> tuple[RenderedFeed | None, FeedState] | None:
+    """The feed (or a page of the paged feed; None: no such page) of the show with `handle`
+    (None or "": the first show) valid at `now`, and the state it was checked against (None:
+    no such show)."""
     state = cache.state(session, now, handle)
     if state is None:
         return None
-    return cache.get(session, state, now, links), state
+    return cache.get(session, state, now, links, page), state

@@ -87,6 +87,7 @@ class ShowInput:
     new_feed_url: Any = UNSET
     apple_verify: Any = UNSET
     embed_origins: Any = UNSET
+    feed_page_size: Any = UNSET
 
     def given(self) -> dict[str, Any]:
         """The settings that were given, by name."""
@@ -292,9 +293,42 @@ def parse_show_input(raw: Mapping[str, Any]) -> ShowInput:
             errors["embed_origins"] = problem
         else:
             values["embed_origins"] = origins
+    if "feed_page_size" in raw:
+        size, problem = parse_feed_page_size(raw["feed_page_size"])
+        if problem is not None:
+            errors["feed_page_size"] = problem
+        else:
+            values["feed_page_size"] = size
     if errors:
         raise ValidationError(please_correct(errors), fields=errors)
     return ShowInput(**values)
+
+
+# Apple and most apps read only the main feed, not its pages: fewer than this many episodes
+# would leave their listeners a stub of the show.
+FEED_PAGE_MIN = 10
+FEED_PAGE_MAX = 10_000
+
+
+def parse_feed_page_size(raw: object) -> tuple[int | None, str | None]:
+    """How many episodes the main feed carries (None: all), or the sentence saying why not."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None, None
+    text = str(raw).strip()
+    if isinstance(raw, bool) or not (text.isascii() and text.isdigit()):
+        return None, say(
+            "A whole number of episodes from %(low)s to %(high)s, or empty for all.",
+            low=FEED_PAGE_MIN,
+            high=f"{FEED_PAGE_MAX:,}",
+        )
+    size = int(text)
+    if not FEED_PAGE_MIN <= size <= FEED_PAGE_MAX:
+        return None, say(
+            "A whole number of episodes from %(low)s to %(high)s, or empty for all.",
+            low=FEED_PAGE_MIN,
+            high=f"{FEED_PAGE_MAX:,}",
+        )
+    return size, None
 
 
 ARTWORK_MAX_BYTES = 20 * 1024 * 1024

@@ -156,6 +156,7 @@ class ShowForm(FlaskForm):
     new_feed_url = StringField(_l("New feed URL (only when moving the feed elsewhere)"))
     apple_verify = StringField(_l("Apple verification code"))
     embed_origins = StringField(_l("Sites that may embed the player"))
+    feed_page_size = StringField(_l("Episodes in the main feed"))
     artwork = FileField(_l("Artwork (square JPEG or PNG, 1400 to 3000 px)"))
 
     def directory_fields(self) -> list[Field]:

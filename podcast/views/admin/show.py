@@ -41,7 +41,7 @@ from podcast.views.urls import feed_url, show_feed_url
 TEXT_SETTINGS = (
     "title", "subtitle", "description", "author", "owner_name", "owner_email", "language",
     "timezone", "copyright", "website", "funding_url", "funding_label", "new_feed_url",
-    "apple_verify", "show_type", "embed_origins",
+    "apple_verify", "show_type", "embed_origins", "feed_page_size",
 )  # fmt: skip
 FLAGS = ("explicit", "locked", "complete")
 

@@ -23,6 +23,8 @@ from podcast.services.shows import (
     DESCRIPTION_BYTES_MAX,
     DIRECTORIES,
     EMAIL_MAX,
+    FEED_PAGE_MAX,
+    FEED_PAGE_MIN,
     TEXT_FIELDS,
     URL_FIELDS,
 )
@@ -207,6 +209,13 @@ SHOW_FIELDS_JSON: dict[str, Any] = {
         description="Origins that may frame the episode player, separated by spaces "
         "(https://www.example.org, https://*.example.org); empty: any site.",
     ),
+    "feed_page_size": {
+        "type": ["integer", "null"],
+        "minimum": FEED_PAGE_MIN,
+        "maximum": FEED_PAGE_MAX,
+        "description": "How many episodes the main feed carries, newest first; the older ones "
+        "are on its RFC 5005 pages (?page=2, ...). null: every episode.",
+    },
 }
 
 
@@ -357,6 +366,7 @@ SCHEMAS: dict[str, Any] = {
                 "type": "string",
                 "description": "Origins that may frame the episode player; empty: any site.",
             },
+            "feed_page_size": {"type": ["integer", "null"]},
             "podcast_guid": _STRING,
             "feed_url": _STRING,
             "url": _STRING,

@@ -102,6 +102,7 @@ def show_json(show: Show) -> dict[str, Any]:
         "new_feed_url": show.new_feed_url or "",
         "apple_verify": show.apple_verify or "",
         "embed_origins": show.embed_origins or "",
+        "feed_page_size": show.feed_page_size,
         "podcast_guid": show.podcast_guid,
         "handle": show.handle,
         "archived": show.archived,

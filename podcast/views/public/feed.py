@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -23,14 +24,14 @@ FEED_CONTENT_TYPE = "application/rss+xml; charset=utf-8"
 
 
 def current_feed(
-    now: datetime | None = None, handle: str | None = None
-) -> tuple[cache.RenderedFeed, cache.FeedState] | None:
-    """A show's feed (None: the primary show's) valid at `now` (default: this moment),
-    rendered with this site's URLs."""
+    now: datetime | None = None, handle: str | None = None, page: int = 1
+) -> tuple[cache.RenderedFeed | None, cache.FeedState] | None:
+    """A show's feed (None: the primary show's), or a page of its paged feed, valid at `now`
+    (default: this moment), rendered with this site's URLs."""
     handle = handle or current.settings().PRIMARY_SHOW
     return cache.current_feed(
         current.feed_cache(), db.session, lambda: FeedUrls(_show_for_links(handle)),
-        now or utcnow(), handle,
+        now or utcnow(), handle, page,
     )  # fmt: skip
 
 
@@ -51,18 +52,33 @@ def show_feed(handle: str) -> ResponseReturnValue:
     return _answer(handle)
 
 
+def _page() -> int:
+    """The ?page= of a paged feed's older page (RFC 5005); 1, the feed itself, when absent."""
+    raw = request.args.get("page")
+    if raw is None:
+        return 1
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6 or int(raw) < 1:
+        abort(400, description="page must be a whole number from 2 up.")
+    return int(raw)
+
+
 def _answer(handle: str | None) -> ResponseReturnValue:
     """The feed (GET and HEAD), answered 304 when the client's copy is current."""
     now = utcnow()
     primary = current.settings().PRIMARY_SHOW
+    page = _page()
     if handle is not None and handle == primary:
-        return redirect(url_for("feed.feed"), 301)
-    found = current_feed(now, handle)
+        return redirect(_feed_url(None, page), 301)
+    if page == 1 and "page" in request.args:
+        return redirect(_feed_url(handle, 1), 301)  # page 1 is the feed's own address
+    found = current_feed(now, handle, page)
     if found is None:
         abort(404)
     rendered, state = found
     if handle is not None and not primary and state.show_id == state.first_show_id:
-        return redirect(url_for("feed.feed"), 301)  # one feed URL per show, never two
+        return redirect(_feed_url(None, page), 301)  # one feed URL per show, never two
+    if rendered is None:
+        abort(404)
     use_gzip = request.accept_encodings.quality("gzip") > 0
     max_age = MAX_AGE
     if state.next_due is not None:
@@ -89,3 +105,11 @@ def _not_modified(etag: str, gzip_etag: str, last_modified: datetime) -> bool:
         return tags.star_tag or any(tags.contains_weak(t.strip('"')) for t in (etag, gzip_etag))
     since = request.if_modified_since
     return since is not None and last_modified <= since
+
+
+def _feed_url(handle: str | None, page: int) -> str:
+    """The feed's own address (None: the primary show's /feed.xml), on page `page`."""
+    at: dict[str, Any] = {"page": page} if page > 1 else {}
+    if handle is None:
+        return url_for("feed.feed", **at)
+    return url_for("feed.show_feed", handle=handle, **at)
