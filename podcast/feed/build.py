@@ -349,7 +349,7 @@ def _generator() -> FeedGenerator:
     return fg
 
 
-def _serialize(items: Sequence[FeedItem], shared: Shared) -> list[str]:
+def _serialize(items: Sequence[FeedItem], shared: Shared) -> list[bytes]:
     """Each item's XML, made by feedgen in one throwaway feed and serialized one by one."""
     fg = _generator()
     fg.title("items")
@@ -362,21 +362,22 @@ def _serialize(items: Sequence[FeedItem], shared: Shared) -> list[str]:
     for element in root[0].iterfind("item"):
         text = etree.tostring(element, encoding="unicode", pretty_print=True, with_tail=False)
         # Standalone, <item> repeats the root's namespace declarations: drop them.
-        fragments.append(profile_references("<item>" + text[text.index(">") + 1 :]))
+        item_xml = profile_references("<item>" + text[text.index(">") + 1 :])
+        fragments.append(item_xml.encode())  # UTF-8: half the memory of a Cyrillic str
     return fragments
 
 
-def _render_items(items: Sequence[FeedItem], shared: Shared) -> list[str]:
+def _render_items(items: Sequence[FeedItem], shared: Shared) -> list[bytes]:
     """Each item's XML; an item whose data cannot be rendered is logged and left out ("")."""
     if not items:
         return []
-    fragments: list[str] = []
+    fragments: list[bytes] = []
     for start in range(0, len(items), SERIALIZE_BATCH):
         fragments += _render_batch(items[start : start + SERIALIZE_BATCH], shared)
     return fragments
 
 
-def _render_batch(items: Sequence[FeedItem], shared: Shared) -> list[str]:
+def _render_batch(items: Sequence[FeedItem], shared: Shared) -> list[bytes]:
     """One batch's XML: one feedgen tree for the batch, or item by item if one fails."""
     try:
         return _serialize(items, shared)
@@ -390,7 +391,7 @@ def _render_batch(items: Sequence[FeedItem], shared: Shared) -> list[str]:
             log.exception(
                 "feed: left out episode %s (%s): its data cannot be rendered", item.guid, item.slug
             )
-            fragment = ""
+            fragment = b""
         fragments.append(fragment)
     return fragments
 
@@ -399,7 +400,7 @@ def render_feed(
     show: Show,
     items: Sequence[FeedItem],
     links: FeedLinks,
-    fragments: dict[Any, str] | None = None,
+    fragments: dict[Any, bytes] | None = None,
     page: Page | None = None,
 ) -> bytes:
     """The feed's bytes for the show and its public episodes (given newest first); with
@@ -426,4 +427,5 @@ def render_feed(
     head = profile_references(fg.rss_str(pretty=True).decode())
     cut = head.rindex("</channel>")
     paging = page.links() if page is not None and page.last > 1 else ""
-    return (head[:cut].rstrip() + "\n" + paging + "".join(body) + head[cut:]).encode()
+    opening = (head[:cut].rstrip() + "\n" + paging).encode()
+    return b"".join([opening, *body, head[cut:].encode()])

@@ -132,7 +132,7 @@ class FeedCache:
         self._locks: dict[int, threading.Lock] = {}
         self._entries: dict[tuple[int, int], RenderedFeed] = {}  # by (show id, page)
         # each item's XML from the page's last render, by (show id, page)
-        self._fragments: dict[tuple[int, int], dict[Any, str]] = {}
+        self._fragments: dict[tuple[int, int], dict[Any, bytes]] = {}
         self._pages: dict[int, tuple[tuple[Any, ...], int]] = {}  # show id: (state key, pages)
         # (handle) -> (state, read at (monotonic), local_writes.count when read)
         self._states: dict[str | None, tuple[FeedState, float, int]] = {}
@@ -340,7 +340,7 @@ def _render(
     state: FeedState,
     now: datetime,
     links: FeedLinks,
-    fragments: dict[Any, str],
+    fragments: dict[Any, bytes],
     number: int = 1,
 ) -> _Rendered:
     show = session.get_one(Show, state.show_id)

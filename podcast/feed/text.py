@@ -99,7 +99,9 @@ def apple_html(rendered: str, base_url: str) -> str:
     return cleaned.strip().replace("]]>", "]]&gt;")
 
 
-@lru_cache(maxsize=8192)
+# Each item's XML is kept whole between renders (FeedCache), so this serves what makes every
+# item render again (a host or URL change): a bounded share of a big catalogue, not all of it.
+@lru_cache(maxsize=1024)
 def show_notes(description: str, summary: str, base_url: str) -> tuple[str, str, str]:
     """(HTML for content:encoded, HTML for <description>, plain text for itunes:summary),
     cached by the texts themselves.
