@@ -103,10 +103,10 @@ def main() -> int:
     database_url = f"sqlite:///{tmp / 'big.db'}"
     try:
         seed(make_app(database_url, tmp), 1, args.episodes)
+        command = [sys.executable, __file__, "--runs", str(args.runs)]
         out = subprocess.run(
-            [sys.executable, __file__, "--runs", str(args.runs), "--worker", database_url, str(tmp)],
-            capture_output=True, text=True,
-        )  # fmt: skip
+            [*command, "--worker", database_url, str(tmp)], capture_output=True, text=True
+        )
         if out.returncode:
             print(out.stderr, file=sys.stderr)
             return 2
