@@ -313,8 +313,9 @@ def load_items(session: Session, now: datetime, show_id: int) -> list[FeedItem]:
     ):
         guests.setdefault(episode_id, []).append(ItemGuest(name, slug, photo_key, website or ""))
     items = []
+    names = list(rows[0]._fields) if rows else []  # once: row._mapping builds its keys per row
     for row in rows:
-        fields = dict(row._mapping)
+        fields = dict(zip(names, row, strict=True))
         episode_id, transcript_id = fields.pop("id"), fields.pop("transcript_id")
         fields["episode_type"] = EpisodeType(fields["episode_type"]).value
         fields["chapters"] = chapter_tuples(fields["chapters"])
