@@ -1,7 +1,7 @@
 """A show's feed page size: how many episodes the main feed carries (empty: all), the rest on
 RFC 5005 pages
 
-Revision ID: 0016_feed_page_size
+Revision ID: 0015_feed_page_size
 Revises: 0014_embed_origins
 Create Date: 2026-12-04 04:00:00
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0016_feed_page_size"
+revision = "0015_feed_page_size"
 down_revision = "0014_embed_origins"
 branch_labels = None
 depends_on = None
