@@ -60,6 +60,7 @@ def seed(app: Any, shows: int, episodes: int) -> None:
     from podcast.extensions import db
     from podcast.models import Episode, EpisodeGuest, EpisodeStatus, MediaAsset
     from podcast.services.guests import create_guest, parse_guest_input
+    from podcast.services.search import search_config
     from podcast.services.shows import parse_show_input, save_show, set_artwork
     from podcast.services.uploads import Upload
 
@@ -139,6 +140,7 @@ def seed(app: Any, shows: int, episodes: int) -> None:
                         "explicit": i % 10 == 0,
                         "status": status,
                         "episode_type": "full",
+                        "search_config": search_config(show.language),
                         "publish_at": moment,
                         "created_at": moment,
                         "updated_at": moment,

@@ -25,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from podcast.extensions import Model
@@ -299,6 +300,15 @@ class Episode(Model):
             postgresql_where=text(PUBLIC_EPISODE),
             sqlite_where=text(PUBLIC_EPISODE),
         ),
+        # Full-text search on PostgreSQL (services.search.SEARCH_DOCUMENT, the same text).
+        Index(
+            "ix_episode_search",
+            text(
+                "to_tsvector(search_config, coalesce(title, '') || ' ' || "
+                "coalesce(summary, '') || ' ' || coalesce(description, ''))"
+            ),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -322,6 +332,12 @@ class Episode(Model):
     image_id: Mapped[int | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
     transcript_id: Mapped[int | None] = mapped_column(
         ForeignKey("media_asset.id", ondelete="SET NULL")
+    )
+    # The PostgreSQL text search configuration of the show's language (services.search).
+    search_config: Mapped[str] = mapped_column(
+        String(32).with_variant(REGCONFIG(), "postgresql"),
+        default="simple",
+        server_default="simple",
     )
     # The transcript's language (BCP 47) when it is not the show's; None: the show's.
     transcript_language: Mapped[str | None] = mapped_column(String(16))

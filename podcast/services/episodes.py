@@ -28,6 +28,7 @@ from podcast.services.fields import UNSET
 from podcast.services.guests import add_new_guest
 from podcast.services.locks import lock_row
 from podcast.services.replaced import retire
+from podcast.services.search import search_config
 from podcast.services.shows import bump_revision
 from podcast.services.slugs import unique_slug
 from podcast.services.uploads import (
@@ -342,6 +343,7 @@ def create_episode(
         guests = _resolve_guests(session, data)
         guid = guid or _guid_for_new_episode(session, files)
         episode = Episode(guid=guid, show=show, created_at=now, updated_at=now)
+        episode.search_config = search_config(show.language)
         episode.status = EpisodeStatus.DRAFT
         _apply_fields(episode, data)
         episode.slug = unique_slug(

@@ -36,6 +36,7 @@ from podcast.models import (
     WebhookDelivery,
     utcnow,
 )
+from podcast.services import search
 from podcast.services.handles import looks_like_handle
 
 VISIBLE_STATUSES = (EpisodeStatus.PUBLISHED, EpisodeStatus.SCHEDULED)
@@ -155,29 +156,17 @@ def public_episodes(now: datetime | None = None, show_id: int | None = None) -> 
     )
 
 
-def _contains(column: Any, word: str) -> ColumnElement[bool]:
-    # autoescape: "%", "_" and the escape character match only themselves, on every database
-    # (SQLite's LIKE has no default escape character, PostgreSQL's is the backslash).
-    return func.lower(column).contains(word, autoescape=True)
-
-
 def search_public_episodes(
     query: str, now: datetime | None = None, show_id: int | None = None
 ) -> Select[Episode]:
-    """Visible episodes whose title, summary, notes or guest names contain the words of `query`."""
-    statement = public_episodes(now, show_id)
-    for word in query.split()[:8]:
-        word = word.lower()
-        guest_match = select(EpisodeGuest.episode_id).join(Guest).where(_contains(Guest.name, word))
-        statement = statement.where(
-            or_(
-                _contains(Episode.title, word),
-                _contains(Episode.summary, word),
-                _contains(Episode.description, word),
-                Episode.id.in_(guest_match),
-            )
-        )
-    return statement
+    """Visible episodes whose title, summary, notes or guest names hold the words of `query`
+    (services.search: full-text on PostgreSQL, in the show's language)."""
+    dialect = db.session.get_bind().dialect.name
+    config = None
+    if dialect == "postgresql" and show_id is not None:
+        language = db.session.scalar(select(Show.language).where(Show.id == show_id))
+        config = search.search_config(language)
+    return search.matching(public_episodes(now, show_id), query, dialect, config)
 
 
 def numbering_twins(session: Session, episode: Episode) -> list[Episode]:

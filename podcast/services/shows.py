@@ -11,12 +11,22 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from podcast.errors import ConflictError, ForbiddenError, ValidationError
 from podcast.feed.categories import parse_category
-from podcast.models import MediaAsset, RetiredHandle, Show, ShowChange, ShowType, User, utcnow
+from podcast.models import (
+    Episode,
+    MediaAsset,
+    RetiredHandle,
+    Show,
+    ShowChange,
+    ShowType,
+    User,
+    utcnow,
+)
 from podcast.services import queries
 from podcast.services.embeds import parse_embed_origins
 from podcast.services.fields import (
@@ -29,6 +39,7 @@ from podcast.services.fields import (
 )
 from podcast.services.handles import handle_from_title, handle_problem
 from podcast.services.markup import has_control_characters, xml_safe
+from podcast.services.search import search_config
 from podcast.services.uploads import (
     Upload,
     delete_objects,
@@ -372,6 +383,12 @@ def save_show(
             session.add(show)
         for name, value in settings.items():
             setattr(show, name, value)
+        if not creating and "language" in settings:
+            session.execute(
+                update(Episode)
+                .where(Episode.show_id == show.id)
+                .values(search_config=search_config(show.language))
+            )
         for change in changes:
             change.show = show
             session.add(change)
