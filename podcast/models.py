@@ -539,3 +539,50 @@ class WebhookDelivery(Model):
     def error_sentence(self) -> str:
         """The error, as a Sentence when its words were recorded."""
         return revive(self.error, self.error_wording)
+
+
+# The rows of new-episode forms (no episode yet): one per user and show. NULLs are distinct in a
+# unique constraint on SQLite and PostgreSQL alike, so these need a partial unique index.
+NEW_EPISODE_AUTOSAVE = "episode_id IS NULL"
+
+
+class EpisodeAutosave(Model):
+    """What a user typed into an episode's form and has not saved: one per user, show and
+    episode (None: the new-episode form), restored when the form opens again."""
+
+    __tablename__ = "episode_autosave"
+    __table_args__ = (
+        UniqueConstraint("user_id", "show_id", "episode_id"),
+        Index(
+            "uq_episode_autosave_new",
+            "user_id",
+            "show_id",
+            unique=True,
+            postgresql_where=text(NEW_EPISODE_AUTOSAVE),
+            sqlite_where=text(NEW_EPISODE_AUTOSAVE),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    show_id: Mapped[int] = mapped_column(ForeignKey("show.id", ondelete="CASCADE"), index=True)
+    episode_id: Mapped[int | None] = mapped_column(
+        ForeignKey("episode.id", ondelete="CASCADE"), index=True
+    )
+    # {field name as the form posts it: value}, text only (services.autosave.FIELDS).
+    fields: Mapped[dict[str, str]] = mapped_column(JSON)
+    # The state the text was typed on: the episode's updated_at, or a new form's load id.
+    base: Mapped[str] = mapped_column(String(64))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SpentAutosaveForm(Model):
+    """A new-episode form load that created its episode: its late autosaves are dropped."""
+
+    __tablename__ = "spent_autosave_form"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    base: Mapped[str] = mapped_column(String(64), primary_key=True)
+    spent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

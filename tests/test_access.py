@@ -115,6 +115,19 @@ ROUTES: dict[tuple[str, str], Route] = {
         ADMIN, "/admin/episodes/{episode}/unpublish", {}
     ),
     ("/admin/uploads/audio", "POST"): Route(ADMIN, "/admin/uploads/audio", {}),
+    # The outsider names the first show, not theirs: 404 (a new episode's show is in the body).
+    ("/admin/episodes/new/autosave", "POST"): Route(
+        ADMIN, "/admin/episodes/new/autosave", {"show": "majlis", "title": "Typed"}
+    ),
+    ("/admin/episodes/<int:episode_id>/autosave", "POST"): Route(
+        ADMIN, "/admin/episodes/{episode}/autosave", {"title": "Typed"}
+    ),
+    ("/admin/episodes/new/autosave/discard", "POST"): Route(
+        ADMIN, "/admin/episodes/new/autosave/discard", {"show": "majlis"}
+    ),
+    ("/admin/episodes/<int:episode_id>/autosave/discard", "POST"): Route(
+        ADMIN, "/admin/episodes/{episode}/autosave/discard", {}
+    ),
     ("/admin/preview", "POST"): Route(ADMIN, "/admin/preview", {"markdown": "*hi*"}),
     ("/admin/guests", "GET"): Route(ADMIN, "/admin/guests"),
     ("/admin/guests/new", "GET"): Route(ADMIN, "/admin/guests/new"),
@@ -278,7 +291,12 @@ def _send(client: FlaskClient, method: str, route: Route, ids: dict[str, Any], h
 
 
 # Admin endpoints the form's scripts call with fetch/XHR.
-ADMIN_FETCH = {"/admin/uploads/audio", "/admin/preview"}
+ADMIN_FETCH = {
+    "/admin/uploads/audio",
+    "/admin/preview",
+    "/admin/episodes/new/autosave",
+    "/admin/episodes/{episode}/autosave",
+}
 
 
 def _sent_to_login(response: Any) -> bool:

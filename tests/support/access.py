@@ -15,6 +15,7 @@ from podcast.jobs import Job, enqueue
 from podcast.models import (
     ApiToken,
     Episode,
+    EpisodeAutosave,
     Guest,
     Show,
     ShowMember,
@@ -110,7 +111,8 @@ def targets(network: dict[str, Any]) -> dict[str, Any]:
 
 
 def fingerprint() -> tuple[Any, ...]:
-    """What any write would change: shows, rows, statuses, accounts, memberships, tokens."""
+    """What any write would change: shows, rows, statuses, accounts, memberships, tokens,
+    autosaved drafts."""
     db.session.expire_all()
     return (
         db.session.execute(
@@ -124,4 +126,7 @@ def fingerprint() -> tuple[Any, ...]:
         db.session.execute(select(Webhook.id, Webhook.url, Webhook.secret)).all(),
         db.session.scalar(select(func.count()).select_from(Episode)),
         db.session.execute(select(Job.id, Job.state, Job.max_attempts)).all(),
+        db.session.execute(
+            select(EpisodeAutosave.id, EpisodeAutosave.fields, EpisodeAutosave.saved_at)
+        ).all(),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from podcast.views.admin import (
     account,
+    autosave,
     episodes,
     guests,
     jobs,
@@ -17,6 +18,7 @@ from podcast.views.admin.common import bp
 
 __all__ = [
     "account",
+    "autosave",
     "bp",
     "episodes",
     "guests",

@@ -127,9 +127,11 @@ def apply_errors(
 
 
 def _wants_json() -> bool:
-    return request.endpoint in {"admin.upload_audio", "admin.preview"} or (
-        request.accept_mimetypes.best == "application/json"
-    )
+    return request.endpoint in {
+        "admin.upload_audio",
+        "admin.preview",
+        "admin.episode_autosave",
+    } or (request.accept_mimetypes.best == "application/json")
 
 
 @bp.app_errorhandler(CSRFError)

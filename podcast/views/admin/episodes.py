@@ -7,6 +7,8 @@ from dataclasses import replace
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 from wtforms import FieldList, FormField
 
 from podcast import current
@@ -14,7 +16,7 @@ from podcast.errors import PodcastError, TooLargeError, ValidationError
 from podcast.extensions import db
 from podcast.i18n import gettext, translate
 from podcast.models import Episode, EpisodeStatus, MediaAsset, Show, utcnow
-from podcast.services import queries
+from podcast.services import autosave, queries
 from podcast.services.episode_input import (
     PLAIN_FIELDS,
     EpisodeInput,
@@ -344,6 +346,22 @@ def _saved_message(episode: Episode, was_live: bool) -> str:
     return gettext("Published “%(title)s”.", title=episode.title)
 
 
+def _draft(episode: Episode | None, choices: list[Show]) -> autosave.Draft | None:
+    """The user's autosaved draft of this form (a new episode's: on one of its shows)."""
+    if episode is not None:
+        return autosave.load(db.session, current_user.id, episode)
+    return autosave.load_new(db.session, current_user.id, [s.id for s in choices])
+
+
+def _autosave_base(episode: Episode | None) -> str:
+    """What the form's autosaves are typed on: the episode's last save, or this new form's own
+    id (kept across a refused save, so the episode it creates spends it)."""
+    if episode is not None:
+        return autosave.episode_base(episode)
+    posted = request.form.get("autosave_base", "")
+    return posted if 0 < len(posted) <= autosave.BASE_MAX else autosave.new_form_base()
+
+
 def _episode_form(episode: Episode | None) -> Any:
     """GET renders the form; POST saves, or re-renders with every error, the values typed and
     the files chosen (staged)."""
@@ -363,6 +381,12 @@ def _episode_form(episode: Episode | None) -> Any:
             show=current.show(),
         ), 403
     form = EpisodeForm(data=_initial(episode, choices[0]))
+    draft = None if form.is_submitted() else _draft(episode, choices)
+    if draft is not None:  # the fields as the form posted them, on the draft's show
+        handle = next(s.handle for s in choices if s.id == draft.show_id)
+        form = EpisodeForm(
+            MultiDict({**draft.fields, "show": handle}), data=_initial(episode, choices[0])
+        )
     form.show.choices = [(s.handle, f"{s.title} ({s.handle})") for s in choices]
     show = next((s for s in choices if s.handle == form.show.data), None)
     if show is None and form.is_submitted() and form.show.data:
@@ -370,7 +394,7 @@ def _episode_form(episode: Episode | None) -> Any:
     show = show or choices[0]
     form.show.data = show.handle
     chosen = [g.id for g in episode.guests] if episode else []
-    form.setup(_guest_choices(), chosen)
+    form.setup(_guest_choices(), chosen, restored=draft is not None)
     error, preview, status = None, None, 200
     if stale_form():
         error = STALE_MESSAGE
@@ -383,6 +407,10 @@ def _episode_form(episode: Episode | None) -> Any:
             was_live = episode is not None and episode.status == EpisodeStatus.PUBLISHED
             outcome = _submit(form, episode, show, action)
             if isinstance(outcome, Episode):
+                created_from = None if episode else request.form.get("autosave_base", "")
+                autosave.forget_saved(
+                    db.session, current_user.id, outcome, created_from=created_from
+                )
                 flash(_saved_message(outcome, was_live))
                 for warning in numbering_warnings(db.session, outcome):
                     flash(translate(warning), "warning")
@@ -402,6 +430,8 @@ def _episode_form(episode: Episode | None) -> Any:
         error=error,
         now_local=local_time(utcnow(), show.timezone),
         embed_code=embed_code(show, episode) if episode and episode.is_public() else None,
+        draft=draft,
+        autosave_base=_autosave_base(episode),
     ), status
 
 

@@ -99,9 +99,12 @@ class EpisodeForm(FlaskForm):
     new_guests = FieldList(FormField(NewGuestForm), min_entries=0)
     publish_at = StringField(_l("Publish date and time"))
 
-    def setup(self, guest_choices: dict[str, str], chosen: list[int]) -> None:
-        """Fill the guest pickers: the chosen guests in order, then empty slots."""
-        if not self.is_submitted():
+    def setup(
+        self, guest_choices: dict[str, str], chosen: list[int], *, restored: bool = False
+    ) -> None:
+        """Fill the guest pickers: the chosen guests in order (unless the pickers came from a
+        post or a restored draft), then empty slots."""
+        if not self.is_submitted() and not restored:
             for guest_id in chosen:
                 self.guests.append_entry(str(guest_id))
         while len(self.guests) < max(GUEST_SLOTS, len(chosen) + 1):
