@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from support.app import make_app
 from support.data import PASSWORD
 from support.live_server import CHROMIUM, CHROMIUM_ARGS, screenshotter, serve
@@ -14,6 +15,8 @@ from support.live_server import CHROMIUM, CHROMIUM_ARGS, screenshotter, serve
 from podcast import PROJECT_ROOT
 from podcast.current import passwords
 from podcast.extensions import db
+from podcast.models import Episode, User
+from podcast.services import autosave
 from podcast.services.accounts import create_user
 
 pytestmark = pytest.mark.browser
@@ -47,6 +50,15 @@ def _violations(axe: Any, page: Any, path: str) -> list[str]:
         + "; ".join(node["target"][0] for node in v["nodes"][:3])
         for v in result.response["violations"]
     ]
+
+
+def _restore_a_draft(email: str, episode_id: int) -> None:
+    """A draft the user typed into the episode's form: the form opens with its notice."""
+    user = db.session.scalar(select(User).where(User.email == email))
+    episode = db.session.get(Episode, episode_id)
+    base = autosave.episode_base(episode)
+    fields = {"title": "Typed, not saved"}
+    assert autosave.save(db.session, user.id, episode.show_id, episode, fields, base)
 
 
 @pytest.fixture
@@ -102,6 +114,11 @@ def test_pages_have_no_wcag_aa_violations(seeded_app, scheme, request) -> None:
         page.get_by_role("button", name="Publish now").click()
         page.wait_for_selector("#error-summary")
         problems += _violations(axe, page, "/admin/episodes/new (refused)")
+        # A draft restored into the form: the notice and its Discard button.
+        _restore_a_draft("admin@example.org", 1)
+        page.goto(base + "/admin/episodes/1/edit")
+        page.wait_for_selector("#autosave-notice")
+        problems += _violations(axe, page, "/admin/episodes/1/edit (restored draft)")
         shot("admin-last-page")
         context.close()
         browser.close()
