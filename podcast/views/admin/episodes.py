@@ -380,13 +380,12 @@ def _episode_form(episode: Episode | None) -> Any:
             back=url_for("admin.dashboard"),
             show=current.show(),
         ), 403
-    form = EpisodeForm(data=_initial(episode, choices[0]))
+    initial = _initial(episode, choices[0])
+    form = EpisodeForm(data=initial)
     draft = None if form.is_submitted() else _draft(episode, choices)
     if draft is not None:  # the fields as the form posted them, on the draft's show
         handle = next(s.handle for s in choices if s.id == draft.show_id)
-        form = EpisodeForm(
-            MultiDict({**draft.fields, "show": handle}), data=_initial(episode, choices[0])
-        )
+        form = EpisodeForm(MultiDict({**draft.fields, "show": handle}), data=initial)
     form.show.choices = [(s.handle, f"{s.title} ({s.handle})") for s in choices]
     show = next((s for s in choices if s.handle == form.show.data), None)
     if show is None and form.is_submitted() and form.show.data:
