@@ -4,19 +4,23 @@ autosave that arrives after the save; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 from lxml import html as lxml_html
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from support.app import using_postgres
 from support.auth import sign_in_as
 
 from podcast.extensions import db
-from podcast.models import Episode, EpisodeAutosave, User
+from podcast.models import Episode, EpisodeAutosave, User, utcnow
 from podcast.services import autosave
 from podcast.services.episode_input import EpisodeInput
 from podcast.services.episodes import update_episode
+from podcast.services.locks import lock_row
 
 NEW = "/admin/episodes/new"
 NOTES = "Half of the show notes: the **river** dries"
@@ -356,4 +360,49 @@ def test_deleting_the_episode_or_the_user_deletes_their_drafts(
     assert drafts() == 1
     db.session.delete(db.session.get(User, user.id))
     db.session.commit()
+    assert drafts() == 0
+
+
+def test_an_autosave_sent_during_the_save_waits_for_it_and_is_dropped(
+    app, show, make_episode, make_user
+) -> None:
+    # The save holds the episode's row; the autosave, typed on the version before, waits for
+    # it and then finds its base gone (read before the save committed, it would be kept).
+    episode = make_episode("Silence and Impunity")
+    user = make_user()
+    base = autosave.episode_base(episode)
+    engine = db.engine  # the thread has no app context
+    saver = Session(engine)
+    saving = saver.get(Episode, episode.id)
+    assert lock_row(saver, Episode, episode.id)
+    saving.updated_at = utcnow()
+    saver.flush()
+    kept: list[bool] = []
+
+    ids = (user.id, show.id, episode.id)
+
+    def late() -> None:
+        user_id, show_id, episode_id = ids
+        with Session(engine) as other:
+            mine = other.get(Episode, episode_id)
+            kept.append(autosave.save(other, user_id, show_id, mine, {"title": "Late"}, base))
+
+    thread = threading.Thread(target=late)
+    thread.start()
+    if using_postgres():  # wait until the autosave is blocked on the save's row lock
+        probe = Session(engine)
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()"
+        )
+        for _ in range(500):
+            if probe.scalar(waiting) or not thread.is_alive():
+                break
+            probe.rollback()
+            threading.Event().wait(0.01)
+        probe.close()
+    saver.commit()
+    saver.close()
+    thread.join()
+    assert kept == [False]
     assert drafts() == 0
