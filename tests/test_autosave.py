@@ -406,3 +406,20 @@ def test_an_autosave_sent_during_the_save_waits_for_it_and_is_dropped(
     thread.join()
     assert kept == [False]
     assert drafts() == 0
+
+
+def test_discard_works_without_the_script(client, login, no_csrf, show) -> None:
+    # The button submits the episode form itself to the discard address (formaction).
+    login()
+    post_autosave(client, NEW + "/autosave", form_base(client, NEW), show="majlis", title="Gone")
+    doc = page(client.get(NEW))
+    (button,) = doc.xpath("//button[@id='autosave-discard']")
+    assert (
+        button.get("form") == "episode-form" and doc.get_element_by_id("episode-form") is not None
+    )
+    response = client.post(
+        button.get("formaction"),
+        data={"show": "majlis", "title": "Gone", "autosave_base": "b" * 32},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302 and drafts() == 0
