@@ -4,8 +4,8 @@ One row per (user, show, episode); the new-episode form has no episode, and NULL
 in a unique constraint, so a partial unique index keeps those to one per user and show. A new
 form that created its episode is remembered for a day, so its late autosaves are dropped.
 
-Revision ID: 0015_episode_autosave
-Revises: 0014_embed_origins
+Revision ID: 0017_episode_autosave
+Revises: 0016_episode_search
 Create Date: 2026-12-04 04:00:00
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0015_episode_autosave"
-down_revision = "0014_embed_origins"
+revision = "0017_episode_autosave"
+down_revision = "0016_episode_search"
 branch_labels = None
 depends_on = None
 
