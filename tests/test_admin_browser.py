@@ -34,7 +34,7 @@ def test_producer_publishes_an_episode_with_a_new_guest(
     page.get_by_label("Audio file (MP3 or M4A)").set_input_files(str(SAMPLE_MP3))
     expect(page.locator("#audio-progress")).to_have_js_property("value", 100)
     expect(page.locator("#audio-progress-text")).to_contain_text("100%")
-    expect(page.locator("#audio-duration")).to_have_text("0:18")
+    expect(page.locator("#audio-duration")).to_have_text("0:17")
     expect(page.get_by_role("button", name="Cancel upload")).to_be_hidden()
     expect(page.locator("#audio-format")).to_have_text("audio/mpeg")
     assert page.locator("#staged_audio_id").input_value().isdigit()

@@ -193,7 +193,7 @@ def test_other_field_errors_keep_the_uploaded_audio(client, login, no_csrf, show
     assert response.status_code == 422
     staged_id = value_of(response, "staged_audio_id")
     assert staged_id and db.session.get(MediaAsset, int(staged_id)).kind == "audio"
-    assert "0:18" in response.get_data(as_text=True)
+    assert "0:17" in response.get_data(as_text=True)
 
 
 def test_transcript_that_does_not_parse(client, login, no_csrf, show, storage) -> None:

@@ -50,7 +50,7 @@ def test_save_draft_with_audio_keeps_it_off_the_site(client, login, no_csrf, sho
     dashboard = page(client.get("/admin/"))
     row = dashboard.xpath(ROWS)[0]
     assert "Draft" in row.text_content()
-    assert "0:18" in row.text_content()
+    assert "0:17" in row.text_content()
 
 
 def test_publish_with_guests_in_order_and_a_new_guest(

@@ -22,6 +22,10 @@ URL_SCHEMES = {"http", "https", "mailto"}
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _TAGS = re.compile(r"<[^>]*>")
+_TAG_NAME = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)")
+# Tags inside a line of text: their edges are no word boundary ("**Uzbekistan**." is one word
+# and its full stop); every other tag (paragraph, item, heading, cell, break) is one.
+INLINE_TAGS = frozenset({"a", "abbr", "b", "code", "del", "em", "i", "s", "strong", "sub", "sup"})
 _SPACES = re.compile(r"\s+")
 
 
@@ -58,11 +62,16 @@ def plain_text(text: str | None, limit: int | None = None) -> str:
     if not text:
         return ""
     rendered = _parser().render(xml_safe(text))
-    flat = _SPACES.sub(" ", html.unescape(_TAGS.sub(" ", rendered))).strip()
+    flat = _SPACES.sub(" ", html.unescape(_TAGS.sub(_tag_gap, rendered))).strip()
     if limit and len(flat) > limit:
         cut = flat[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:")
         flat = cut + "…"
     return flat
+
+
+def _tag_gap(match: re.Match[str]) -> str:
+    name = _TAG_NAME.match(match.group(0))
+    return "" if name and name.group(1).lower() in INLINE_TAGS else " "
 
 
 def xml_safe(text: str | None) -> str:

@@ -374,6 +374,11 @@ def episode_page(
     return session.scalar(_lean(statement, full=True))
 
 
+def preview_episode(session: Session, episode_id: int) -> Episode | None:
+    """Any episode by id, public or not, with all its page shows (for its preview link)."""
+    return session.scalar(_lean(select(Episode).where(Episode.id == episode_id), full=True))
+
+
 @dataclass(frozen=True)
 class Neighbour:
     """An adjacent episode: enough to link to it."""

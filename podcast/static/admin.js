@@ -44,7 +44,7 @@
   }
 
   function formatDuration(seconds) {
-    var total = Math.round(seconds || 0);
+    var total = Math.floor(seconds || 0);  // as the player shows it
     var h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
     var mm = h ? String(m).padStart(2, "0") : String(m);
     return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");

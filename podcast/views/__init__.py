@@ -10,7 +10,8 @@ from podcast.views.public.feed import bp as feed_bp
 from podcast.views.public.files import bp as episode_files_bp
 from podcast.views.public.media import bp as media_bp
 from podcast.views.public.pages import bp as public_bp
+from podcast.views.public.preview import bp as preview_bp
 
 BLUEPRINTS = [
-    public_bp, embed_bp, feed_bp, episode_files_bp, media_bp, auth_bp, admin_bp, api_bp,
+    public_bp, preview_bp, embed_bp, feed_bp, episode_files_bp, media_bp, auth_bp, admin_bp, api_bp,
 ]  # fmt: skip

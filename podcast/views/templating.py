@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from podcast import current, i18n
 from podcast.services.markup import plain_text, render_markdown
+from podcast.services.previews import PREVIEW_DAYS, preview_expires
 from podcast.services.shows import DIRECTORIES
 from podcast.views.urls import (
     absolute,
@@ -25,16 +26,18 @@ from podcast.views.urls import (
     file_url,
     home_path,
     home_url,
+    media_path,
     media_url,
     page_url,
+    preview_url,
 )
 
 
 def format_duration(seconds: float | None) -> str:
-    """Seconds as H:MM:SS or M:SS."""
+    """Seconds as H:MM:SS or M:SS, cut to the whole second as the player shows it."""
     if seconds is None:
         return ""
-    total = int(round(seconds))
+    total = math.floor(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
@@ -127,6 +130,7 @@ def register(app: Flask) -> None:
     # Functions, not values: nothing is computed unless a template calls them.
     app.jinja_env.globals.update(
         media_url=media_url,
+        media_path=media_path,
         file_url=file_url,
         episode_path=episode_path,
         episode_link=episode_url,
@@ -134,6 +138,9 @@ def register(app: Flask) -> None:
         home_path=home_path,
         home_link=home_url,
         page_url=page_url,
+        preview_link=preview_url,
+        preview_expires=preview_expires,
+        preview_days=PREVIEW_DAYS,
         feed_path=feed_path,
         feed_link=feed_url,
         canonical_url=absolute,

@@ -14,6 +14,7 @@ from podcast.extensions import db
 from podcast.feed.build import FeedWords
 from podcast.models import Episode, Guest, MediaAsset, Show
 from podcast.services import queries
+from podcast.services.previews import preview_token
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9._~/-]*\Z").match
 
@@ -36,10 +37,25 @@ def media_url(asset: MediaAsset | str | None) -> str | None:
     return public or absolute("media.serve", key=key)
 
 
+def media_path(asset: MediaAsset | str | None) -> str | None:
+    """A stored object's URL for the site's own pages: the CDN/bucket when configured, else
+    the root-relative /media/<key>, so a page opened under any host name loads it."""
+    if asset is None:
+        return None
+    key = asset if isinstance(asset, str) else asset.key
+    return current.storage().public_url(key) or url_for("media.serve", key=key)
+
+
 def is_primary(show: Show) -> bool:
     """True for the primary show, whose one-show URLs (/feed.xml, /episodes/<slug>) stay."""
     primary = current.show()
     return primary is not None and primary.id == show.id
+
+
+def preview_url(episode: Episode) -> str:
+    """The episode's preview link (absolute: a producer sends it on), valid PREVIEW_DAYS."""
+    token = preview_token(current_app.config["SECRET_KEY"], episode.id)
+    return absolute("preview.episode", token=token)
 
 
 def show_handles(refresh: bool = False) -> dict[int, str]:

@@ -58,7 +58,7 @@ def player(handle: str, slug: str) -> Response:
             "public/embed.html",
             show=show,
             episode=item,
-            artwork=presenters.artwork_url(show, item),
+            artwork=presenters.artwork_url(show, item, on_page=True),
         )
     )
     response.headers["Content-Security-Policy"] = content_security_policy(

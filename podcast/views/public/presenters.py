@@ -25,6 +25,7 @@ from podcast.views.urls import (
     feed_url,
     handle_of,
     home_url,
+    media_path,
     media_url,
     show_handles,
 )
@@ -164,11 +165,15 @@ def episode_summary(episode: Episode, limit: int = SUMMARY_CHARS) -> str:
     return cached_plain(episode.summary or episode.description, limit)
 
 
-def artwork_url(show: Show | None, episode: Episode | None = None) -> str | None:
-    """The episode's image, else the show's artwork, as an absolute URL."""
+def artwork_url(
+    show: Show | None, episode: Episode | None = None, *, on_page: bool = False
+) -> str | None:
+    """The episode's image, else the show's artwork: an absolute URL (feeds, oEmbed, JSON-LD),
+    or on_page the one the site's own pages load (root-relative, under any host name)."""
+    url = media_path if on_page else media_url
     if episode is not None and episode.image is not None:
-        return media_url(episode.image)
-    return media_url(show.artwork) if show is not None and show.artwork is not None else None
+        return url(episode.image)
+    return url(show.artwork) if show is not None and show.artwork is not None else None
 
 
 def series_data(show: Show) -> dict[str, Any]:

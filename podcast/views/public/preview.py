@@ -1,0 +1,50 @@
+"""The preview of an unpublished episode: its public page, opened by a signed link that a
+producer sends to an editor, never indexed, never kept by a shared cache."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, g, make_response, render_template
+
+from podcast.errors import NotFoundError
+from podcast.extensions import db
+from podcast.i18n import lazy_gettext
+from podcast.services import queries
+from podcast.services.previews import PreviewExpiredError, previewed_episode_id
+from podcast.views.public import presenters
+
+bp = Blueprint("preview", __name__)
+
+NO_PREVIEW = lazy_gettext("There is no preview at this address.")
+EXPIRED = lazy_gettext("This preview link has expired. Ask the producer for a new one.")
+
+
+@bp.route("/preview/<token>")
+def episode(token: str) -> Response:
+    """The episode's page as it will look once public, with a banner saying it is a preview."""
+    try:
+        episode_id = previewed_episode_id(current_app.config["SECRET_KEY"], token)
+    except PreviewExpiredError:
+        abort(410, description=str(EXPIRED))
+    except NotFoundError:
+        abort(404, description=str(NO_PREVIEW))
+    item = queries.preview_episode(db.session, episode_id)
+    if item is None:
+        abort(404, description=str(NO_PREVIEW))
+    show = item.show
+    g.page_show = show
+    cues = presenters.transcript_cues(item.transcript)
+    response = make_response(
+        render_template(
+            "public/episode.html",
+            show=show,
+            episode=item,
+            transcript=presenters.paragraphs(cues) if cues else None,
+            previous=None,
+            following=None,
+            structured=presenters.episode_data(show, item),
+            preview=True,
+        )
+    )
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
