@@ -35,6 +35,8 @@ def script_words() -> dict[str, str]:
         **{f"state_{state.value}": translate(words) for state, words in STATE_WORDS.items()},
         "copied": _("Copied."),
         "copy_failed": _("Select the text and copy it."),
+        "drop_here": _("Drop a file here, or choose one:"),
+        "chosen_file": _("Chosen: {name}"),
     }
 
 
