@@ -86,6 +86,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("/episodes/<slug>/transcript.vtt", "GET"): Route(PUBLIC, "/episodes/{slug}/transcript.vtt"),
     ("/guests/<slug>", "GET"): Route(PUBLIC, "/guests/{guest_slug}"),
+    # A preview link opens without a login (a producer sends it to an editor).
+    ("/preview/<token>", "GET"): Route(PUBLIC, "/preview/{preview_token}"),
     ("/feed.xml", "GET"): Route(PUBLIC, "/feed.xml"),
     ("/sitemap.xml", "GET"): Route(PUBLIC, "/sitemap.xml"),
     ("/robots.txt", "GET"): Route(PUBLIC, "/robots.txt"),

@@ -9,15 +9,19 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from support.app import make_app
-from support.data import PASSWORD
+from support.data import PASSWORD, SAMPLE_MP3
 from support.live_server import CHROMIUM, CHROMIUM_ARGS, screenshotter, serve
 
-from podcast import PROJECT_ROOT
+from podcast import PROJECT_ROOT, current
 from podcast.current import passwords
 from podcast.extensions import db
 from podcast.models import Episode, User
 from podcast.services import autosave
 from podcast.services.accounts import create_user
+from podcast.services.episode_input import parse_episode_input
+from podcast.services.episodes import Attachments, create_episode
+from podcast.services.previews import preview_token
+from podcast.services.uploads import Upload
 
 pytestmark = pytest.mark.browser
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -35,6 +39,7 @@ ADMIN_PAGES = [
     "/admin/",
     "/admin/episodes/new",
     "/admin/episodes/1/edit",
+    "/admin/episodes/{draft}/edit",  # a draft's form: its preview link with a Copy button
     "/admin/guests",
     "/admin/guests/new",
     "/admin/show",
@@ -84,8 +89,24 @@ def seeded_app(tmp_path: Path):
         db.engine.dispose()
 
 
+@pytest.fixture
+def draft(seeded_app) -> dict[str, str]:
+    """A draft episode with audio: its id and its preview page's path."""
+    with seeded_app.app_context():
+        show = current.show()
+        data = parse_episode_input(
+            {"title": "Unaired Interview", "status": "draft", "number": "2",
+             "description": "Guests from **Uzbekistan**."},
+            partial=False, timezone=show.timezone,
+        )  # fmt: skip
+        files = Attachments(audio=Upload(SAMPLE_MP3.open("rb"), SAMPLE_MP3.name))
+        episode = create_episode(db.session, current.storage(), show, data, files, max_bytes=2**30)
+        token = preview_token(seeded_app.config["SECRET_KEY"], episode.id)
+        return {"draft": str(episode.id), "preview": f"/preview/{token}"}
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_pages_have_no_wcag_aa_violations(seeded_app, scheme, request) -> None:
+def test_pages_have_no_wcag_aa_violations(seeded_app, draft, scheme, request) -> None:
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -98,8 +119,11 @@ def test_pages_have_no_wcag_aa_violations(seeded_app, scheme, request) -> None:
         context = browser.new_context(bypass_csp=True, color_scheme=scheme)
         page = context.new_page()
         shot = screenshotter(page, f"{request.node.name}")
-        for path in PUBLIC_PAGES:
-            page.goto(base + path)
+        for path in [*PUBLIC_PAGES, draft["preview"]]:
+            response = page.goto(base + path)
+            if path == draft["preview"]:  # the preview itself, banner and player, not a 404
+                assert response is not None and response.status == 200
+                assert page.get_by_role("note").count() == 1
             problems += _violations(axe, page, path)
         page.goto(base + "/login")
         page.get_by_label("Email").fill("admin@example.org")
@@ -107,6 +131,7 @@ def test_pages_have_no_wcag_aa_violations(seeded_app, scheme, request) -> None:
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(base + "/admin/")
         for path in ADMIN_PAGES:
+            path = path.format(**draft)
             page.goto(base + path)
             problems += _violations(axe, page, path)
         # A refused save: the summary of problems and the fields marked invalid.

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select
 
 from podcast.extensions import db
@@ -25,6 +26,7 @@ from podcast.models import (
 from podcast.services import accounts
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments, create_episode
+from podcast.services.previews import preview_token
 from podcast.services.shows import create_show
 from podcast.services.uploads import Upload
 from podcast.services.webhooks import create_webhook
@@ -95,6 +97,7 @@ def network(show: Show, storage: Any, make_guest: Any, make_user: Any) -> dict[s
             "episode": episode.id,
             "slug": episode.slug,
             "media_key": episode.audio.key,
+            "preview_token": preview_token(current_app.config["SECRET_KEY"], episode.id),
             "guest": free.id,
             "guest_slug": on_air.slug,
             "user": other.id,
