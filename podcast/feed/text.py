@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 
 import nh3
 
-from podcast.services.markup import plain_text, render_markdown, xml_safe
+from podcast.services.markup import html_text, plain_text, render_markdown, xml_safe
 
 DESCRIPTION_BYTES = 4000  # Apple's limit for <description>
 # What Apple documents for show notes (p, ol, ul, li, a) and what PSP-1 adds (b, i, strong, em).
@@ -27,8 +27,6 @@ APPLE_ATTRIBUTES = {"a": {"href", "title", "rel"}}
 WORD_JOINER = "\u2060"
 _BAD_CHARACTERS = re.compile("[\x80-\x9f\ufffd]")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-_TAGS = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"\s+")
 _CDATA = re.compile(r"(<!\[CDATA\[.*?\]\]>)", re.S)
 # Whitespace the unwrapped tags leave behind, and line breaks that end a paragraph.
 _TIDY = [
@@ -111,10 +109,7 @@ def show_notes(description: str, summary: str, base_url: str) -> tuple[str, str,
     """
     rendered = str(render_markdown(description))
     content = apple_html(rendered, base_url) if rendered else ""
-    if summary:
-        plain = plain_text(summary)
-    else:
-        plain = _SPACES.sub(" ", html.unescape(_TAGS.sub(" ", rendered))).strip()
+    plain = plain_text(summary) if summary else html_text(rendered)
     plain = " ".join(_BAD_CHARACTERS.sub("", xml_safe(plain)).split())
     if not plain:
         return content, "", ""

@@ -61,12 +61,16 @@ def plain_text(text: str | None, limit: int | None = None) -> str:
     """Markdown or HTML reduced to one line of plain text, cut at a word under `limit`."""
     if not text:
         return ""
-    rendered = _parser().render(xml_safe(text))
-    flat = _SPACES.sub(" ", html.unescape(_TAGS.sub(_tag_gap, rendered))).strip()
+    flat = html_text(_parser().render(xml_safe(text)))
     if limit and len(flat) > limit:
         cut = flat[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,.;:")
         flat = cut + "…"
     return flat
+
+
+def html_text(rendered: str) -> str:
+    """HTML reduced to one line of its words: a space where a block ends, none at inline tags."""
+    return _SPACES.sub(" ", html.unescape(_TAGS.sub(_tag_gap, rendered))).strip()
 
 
 def _tag_gap(match: re.Match[str]) -> str:
