@@ -85,6 +85,6 @@ def test_a_dropped_audio_file_uploads_like_a_chosen_one(
 
     page.get_by_label("Title").fill("Dropped In")
     page.get_by_role("button", name="Save draft").click()
-    expect(page.get_by_role("status").first).to_contain_text("Dropped In")
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_contain_text("Dropped In")
     expect(page.locator("#audio-info")).to_contain_text(SAMPLE_MP3.name)
     screenshot("saved")
