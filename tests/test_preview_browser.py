@@ -32,6 +32,12 @@ def test_an_editor_opens_a_draft_s_preview_link_and_plays_its_audio(
     expect(row.get_by_role("link", name="Preview of “Unaired Interview”")).to_be_visible()
     expect(row.get_by_role("button", name=re.compile("^Copy"))).to_be_visible()
     screenshot("dashboard")
+    # On a phone the link and its button fit the card: nothing scrolls sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(row.get_by_role("button", name=re.compile("^Copy"))).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot("dashboard-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.goto(f"{live_server}/admin/episodes/{draft.id}/edit")
     field = page.get_by_label("Preview link of “Unaired Interview”")
