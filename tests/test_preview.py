@@ -156,3 +156,11 @@ def test_the_admin_offers_the_preview_link_of_drafts_only(
     assert "7 days" in hint
     live_form = doc(client.get(f"/admin/episodes/{live.id}/edit"))
     assert not live_form.xpath("//input[contains(@class,'preview-link__url')]")
+
+
+def test_once_published_the_preview_points_to_the_public_page(app, client, make_episode) -> None:
+    live = make_episode("Out Now")
+    page = doc(client.get(f"/preview/{token_for(app, live)}"))
+    note = page.xpath("//*[@role='note']")[0]
+    assert "public now" in note.text_content()
+    assert note.xpath(".//a/@href") == [f"/shows/majlis/episodes/{live.slug}"]
