@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -115,6 +116,28 @@ def _parse_handle(value: str) -> str:
     return value
 
 
+def _parse_smtp_url(value: str) -> str | None:
+    value = value.strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname or port == -1:
+        raise ValueError("must be smtp://user:password@host:port or smtps://... (port optional)")
+    return value
+
+
+def _parse_mail_from(value: str) -> str:
+    value = value.strip()
+    _name, address = parseaddr(value)
+    if value and ("@" not in address or any(ch in value for ch in "\r\n")):
+        raise ValueError("must be an email address, optionally with a name: Podcast <a@b.org>")
+    return value
+
+
 def _parse_flag(value: str) -> bool:
     value = value.strip().lower()
     if value in {"1", "true", "yes", "on"}:
@@ -162,6 +185,10 @@ SETTINGS: dict[str, Setting] = {
     # The handle of the show that keeps the one-show URLs (/feed.xml, /episodes/<slug>);
     # unset: the first show created.
     "PRIMARY_SHOW": Setting("PODCAST_PRIMARY_SHOW", _parse_handle, ""),
+    # Password-reset and invite mail; unset: no mail, admins pass invite links on themselves.
+    "SMTP_URL": Setting("PODCAST_SMTP_URL", _parse_smtp_url, ""),
+    # The mail's From; unset: podcast@<the host of PODCAST_SITE_URL>.
+    "MAIL_FROM": Setting("PODCAST_MAIL_FROM", _parse_mail_from, ""),
     # Tests only: lets webhooks reach receivers on 127.0.0.1 and private networks.
     "WEBHOOK_ALLOW_PRIVATE": Setting("PODCAST_WEBHOOK_ALLOW_PRIVATE", _parse_flag, "0"),
 }
@@ -187,6 +214,8 @@ class Settings:
     WEBSUB_HUB: str | None
     FEED_STATE_SECONDS: float
     PRIMARY_SHOW: str
+    SMTP_URL: str | None
+    MAIL_FROM: str
     WEBHOOK_ALLOW_PRIVATE: bool
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -242,6 +271,11 @@ def _secret_key_file(instance_path: Path) -> str:
     return key
 
 
+def _without_password(raw: str) -> str:
+    """The value as an error may show it: a URL's password (SMTP, database) masked."""
+    return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", raw)
+
+
 def load_settings(
     instance_path: Path,
     environ: Mapping[str, str] | None = None,
@@ -267,7 +301,7 @@ def load_settings(
         except ValueError as exc:
             reason = str(exc) if str(exc) and not str(exc).startswith("invalid literal") else ""
             raise ConfigError(
-                f"{setting.env}={raw!r} is not valid"
+                f"{setting.env}={_without_password(raw)!r} is not valid"
                 + (f": it {reason}." if reason else ": it must be a whole number.")
             ) from None
     if values["DATABASE_URL"] is None:
@@ -276,6 +310,8 @@ def load_settings(
         values["STORAGE_URL"] = f"file://{instance_path / 'media'}"
     if values["QUEUE_URL"] is None:
         values["QUEUE_URL"] = values["REDIS_URL"] or f"sqlite:///{instance_path / 'queue.db'}"
+    if not values["MAIL_FROM"]:
+        values["MAIL_FROM"] = f"podcast@{urlsplit(values['SITE_URL']).hostname or 'localhost'}"
     if values["SECRET_KEY"] is None:
         values["SECRET_KEY"] = _secret_key_file(instance_path)
     return Settings(**values, extra=overrides)

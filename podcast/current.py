@@ -27,6 +27,7 @@ SETTINGS_KEY = "podcast.settings"
 STORAGE_KEY = "podcast.storage"
 FEED_CACHE_KEY = "podcast.feed.cache"
 THROTTLE_KEY = "podcast.throttle"
+RESET_THROTTLE_KEY = "podcast.throttle.reset"
 PASSWORDS_KEY = "podcast.passwords"
 _SHOW_KEY = "_podcast_show"
 HANDLES_KEY = "_podcast_show_handles"  # views.urls keeps every show's handle there
@@ -53,6 +54,14 @@ def throttle() -> LoginThrottle:
     if THROTTLE_KEY not in extensions:
         extensions[THROTTLE_KEY] = build_throttle(current_app.config)
     return extensions[THROTTLE_KEY]
+
+
+def reset_throttle() -> LoginThrottle:
+    """The throttle of password-reset requests (per address asked for and per client)."""
+    extensions = current_app.extensions
+    if RESET_THROTTLE_KEY not in extensions:
+        extensions[RESET_THROTTLE_KEY] = build_throttle(current_app.config, "reset")
+    return extensions[RESET_THROTTLE_KEY]
 
 
 def passwords(app: Flask | None = None) -> Passwords:

@@ -10,6 +10,7 @@ reads as English); `make translations` re-extracts and compiles them.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import overload
 
@@ -130,6 +131,11 @@ def translate(text: object) -> object:
     if text.plural is not None and text.number is not None:
         return ngettext(text.template, text.plural, text.number, **values)
     return gettext(text.template, **values) if values else gettext(text.template)
+
+
+def speaking(locale: str | None) -> AbstractContextManager[None]:
+    """Translate in this admin locale (a mail to a user in theirs) for the `with` block."""
+    return force_locale(nearest_locale(locale, ADMIN_LOCALES))
 
 
 def feed_words(language: str | None) -> FeedWords:

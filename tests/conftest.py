@@ -13,4 +13,5 @@ pytest_plugins = [
     "support.live_server",
     "support.receivers",
     "support.access",
+    "support.smtp",
 ]

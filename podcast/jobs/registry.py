@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 HANDLER_MODULES: list[str] = [
     "podcast.jobs.builtin",
     "podcast.notify.delivery",
+    "podcast.notify.mail",
     "podcast.notify.release",
 ]
 DEFAULT_TIMEOUT_SECONDS = 60 * 60

@@ -1,4 +1,5 @@
-"""Login throttling: count failures per account and per address, in Redis or in-process."""
+"""Throttling of log-ins and password-reset requests: counts per account and per address, in
+Redis or in-process."""
 
 from __future__ import annotations
 
@@ -17,6 +18,15 @@ log = logging.getLogger(__name__)
 ACCOUNT_LIMIT = 5
 ADDRESS_LIMIT = 20
 WINDOW_SECONDS = 15 * 60
+# Reset mails asked for: every request counts, whether or not the address has an account.
+RESET_ACCOUNT_LIMIT = 3
+RESET_ADDRESS_LIMIT = 10
+RESET_WINDOW_SECONDS = 60 * 60
+# kind -> (per account, per address, window): each limit can be set as <KIND>_ACCOUNT_LIMIT etc.
+POLICIES = {
+    "login": (ACCOUNT_LIMIT, ADDRESS_LIMIT, WINDOW_SECONDS),
+    "reset": (RESET_ACCOUNT_LIMIT, RESET_ADDRESS_LIMIT, RESET_WINDOW_SECONDS),
+}
 
 
 class Counter(Protocol):
@@ -119,17 +129,21 @@ class Blocked:
     retry_after: int
 
     @property
-    def message(self) -> str:
-        """A sentence saying when to try again."""
+    def wait(self) -> str:
+        """How long to wait, for people: "3 minutes", "40 seconds"."""
         minutes = math.ceil(self.retry_after / 60)
-        wait = (
+        return (
             say_plural("%(count)s minute", "%(count)s minutes", minutes, count=minutes)
             if self.retry_after > 60
             else say_plural(
                 "%(count)s second", "%(count)s seconds", self.retry_after, count=self.retry_after
             )
         )
-        return say("Too many failed log-in attempts. Try again in %(wait)s.", wait=wait)
+
+    @property
+    def message(self) -> str:
+        """A sentence saying when to try again."""
+        return say("Too many failed log-in attempts. Try again in %(wait)s.", wait=self.wait)
 
 
 class LoginThrottle:
@@ -170,17 +184,18 @@ class LoginThrottle:
         self.counter.clear("account:" + email.strip().lower())
 
 
-def build_throttle(config: Mapping[str, Any]) -> LoginThrottle:
-    """The throttle the settings ask for: Redis when PODCAST_REDIS_URL is set, else in-process."""
+def build_throttle(config: Mapping[str, Any], kind: str = "login") -> LoginThrottle:
+    """The throttle of this kind (login, reset): in Redis when PODCAST_REDIS_URL is set."""
     url = config.get("PODCAST_REDIS_URL")
-    counter: Counter = (
-        RedisCounter(url, config.get("THROTTLE_REDIS_PREFIX", "podcast:throttle:"))
-        if url
-        else MemoryCounter()
-    )
+    prefix = config.get("THROTTLE_REDIS_PREFIX", "podcast:throttle:")
+    if kind != "login":
+        prefix += kind + ":"
+    counter: Counter = RedisCounter(url, prefix) if url else MemoryCounter()
+    account, address, window = POLICIES[kind]
+    name = kind.upper()
     return LoginThrottle(
         counter,
-        account_limit=int(config.get("LOGIN_ACCOUNT_LIMIT", ACCOUNT_LIMIT)),
-        address_limit=int(config.get("LOGIN_ADDRESS_LIMIT", ADDRESS_LIMIT)),
-        window=int(config.get("LOGIN_WINDOW_SECONDS", WINDOW_SECONDS)),
+        account_limit=int(config.get(f"{name}_ACCOUNT_LIMIT", account)),
+        address_limit=int(config.get(f"{name}_ADDRESS_LIMIT", address)),
+        window=int(config.get(f"{name}_WINDOW_SECONDS", window)),
     )

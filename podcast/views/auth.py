@@ -1,4 +1,5 @@
-"""Log in and out: Flask-Login sessions, with failures throttled per account and address."""
+"""Log in and out: Flask-Login sessions, with failures throttled per account and address; a
+forgotten password reset by a mailed link, and an invitation's link to a first password."""
 
 from __future__ import annotations
 
@@ -6,16 +7,30 @@ import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
 from podcast import current
+from podcast.errors import PodcastError
 from podcast.extensions import db
-from podcast.i18n import gettext
+from podcast.i18n import gettext, translate
+from podcast.models import User
+from podcast.notify.mail import mail_enabled
+from podcast.services.account_links import Purpose, redeem_link, request_reset, user_for_link
 from podcast.services.accounts import authenticate, end_sessions
 from podcast.services.throttle import Blocked
-from podcast.views.admin.common import STALE_MESSAGE, should_process, stale_form
-from podcast.views.admin.forms import ActionForm, LoginForm
+from podcast.views.admin.common import STALE_MESSAGE, apply_errors, should_process, stale_form
+from podcast.views.admin.forms import ActionForm, ForgotPasswordForm, LoginForm, NewPasswordForm
 
 bp = Blueprint("auth", __name__)
 
@@ -61,14 +76,18 @@ def _render(form: LoginForm, error: str | None = None, status: int = 200) -> Any
         error=error,
         show=current.show(),
         next=request.values.get("next", ""),
+        can_reset=mail_enabled(),
     ), status
 
 
-def _blocked(form: LoginForm, blocked: Blocked) -> Any:
-    body, status = _render(form, blocked.message, 429)
-    response = current_app.make_response((body, status))
+def _retry_later(body: Any, blocked: Blocked) -> Any:
+    response = current_app.make_response((body, 429))
     response.headers["Retry-After"] = str(blocked.retry_after)
     return response
+
+
+def _blocked(form: LoginForm, blocked: Blocked) -> Any:
+    return _retry_later(_render(form, blocked.message, 429)[0], blocked)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -117,3 +136,76 @@ def logout() -> Any:
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     return render_template("auth/logout.html", form=form, show=current.show())
+
+
+@bp.route("/login/forgot", methods=["GET", "POST"])
+def forgot() -> Any:
+    """Ask for a reset link; the answer is the same whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    enabled = mail_enabled()
+
+    def page(sent: bool = False, error: str | None = None) -> str:
+        return render_template(
+            "auth/forgot.html", form=form, enabled=enabled, sent=sent, error=error,
+            show=current.show(),
+        )  # fmt: skip
+
+    if not enabled or not should_process(form):
+        return page()
+    email = (form.email.data or "").strip()
+    throttle, address = current.reset_throttle(), request.remote_addr
+    blocked = throttle.check(email, address)
+    if blocked is not None:
+        wait = translate(blocked.wait)
+        error = gettext("Too many reset requests. Try again in %(wait)s.", wait=wait)
+        return _retry_later(page(error=error), blocked)
+    throttle.failed(email, address)  # every request counts, whether a mail goes or not
+    if email:
+        request_reset(db.session, email)
+    return page(sent=True)
+
+
+def _new_password(purpose: Purpose, token: str) -> Any:
+    """The page a link opens: choose a password, then be logged in with it."""
+    secret = current_app.config["SECRET_KEY"]
+    form = NewPasswordForm()
+    page = "reset" if purpose is Purpose.RESET else "welcome"
+    user: User | None = None
+    error, status = None, 200
+    try:
+        user = user_for_link(db.session, secret, purpose, token)
+        if should_process(form):
+            user = redeem_link(
+                db.session, secret, purpose, token, form.password.data or "",
+                passwords=current.passwords(),
+            )  # fmt: skip
+            session.clear()  # every other session ended with the new password; a fresh one here
+            login_user(user)
+            flash(
+                gettext("Your password is set. Welcome!")
+                if purpose is Purpose.INVITE
+                else gettext("Your password is changed; every other session of yours has ended.")
+            )
+            return redirect(url_for("admin.dashboard"))
+    except PodcastError as exc:
+        db.session.rollback()
+        error, status = apply_errors(form, exc) or translate(exc.message), exc.status
+        if not exc.fields:
+            user = None  # the link itself is refused: no form to fill in
+    form.password.data = ""
+    return render_template(
+        "auth/new_password.html", form=form, user=user, page=page, error=error,
+        show=current.show(),
+    ), status  # fmt: skip
+
+
+@bp.route("/login/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> Any:
+    """A reset link from the mail: set a new password (once, within the hour)."""
+    return _new_password(Purpose.RESET, token)
+
+
+@bp.route("/login/welcome/<token>", methods=["GET", "POST"])
+def welcome(token: str) -> Any:
+    """An invitation's link: the invitee chooses a password (within seven days)."""
+    return _new_password(Purpose.INVITE, token)

@@ -47,6 +47,25 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"))
 
 
+class ForgotPasswordForm(FlaskForm):
+    """The address a reset link goes to."""
+
+    email = EmailField(_l("Email"))
+
+
+class NewPasswordForm(FlaskForm):
+    """The password a reset or invitation link sets."""
+
+    password = PasswordField(_l("New password (at least 10 characters)"))
+
+
+class InviteForm(FlaskForm):
+    """An invitation: the invitee's address and role (shows are checkboxes named "show")."""
+
+    email = EmailField(_l("Email"))
+    role = SelectField(_l("Role"), choices=list(ROLES.items()))
+
+
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
 

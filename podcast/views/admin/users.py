@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from podcast import current
@@ -12,8 +12,10 @@ from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.i18n import gettext, translate
 from podcast.models import User
+from podcast.notify.mail import mail_enabled
 from podcast.services import queries
 from podcast.services.access import set_memberships
+from podcast.services.account_links import Purpose, invite_user, make_link_token
 from podcast.services.accounts import create_user, list_users, set_active
 from podcast.views.admin.common import (
     STALE_MESSAGE,
@@ -24,7 +26,8 @@ from podcast.views.admin.common import (
     should_process,
     stale_form,
 )
-from podcast.views.admin.forms import ActionForm, UserForm
+from podcast.views.admin.forms import ActionForm, InviteForm, UserForm
+from podcast.views.urls import absolute
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -53,10 +56,17 @@ def users() -> Any:
             flash(gettext("Created %(email)s (%(role)s).", email=user.email, role=user.role.value))
             return redirect(url_for("admin.users"))
     form.password.data = ""
+    return _page(form, InviteForm(prefix="invite"), error, status)
+
+
+def _page(form: UserForm, invite: InviteForm, error: str | None, status: int) -> Any:
     accounts = list_users(db.session)
     return render_template(
         "admin/users.html",
         form=form,
+        invite=invite,
+        invited_shows=set(_ticked_shows()),
+        mail=mail_enabled(),
         users=accounts,
         shows=queries.shows_by_id(db.session),
         memberships=queries.member_show_ids(db.session, [user.id for user in accounts]),
@@ -64,6 +74,47 @@ def users() -> Any:
         error=error,
         show=current.show(),
     ), status
+
+
+def _ticked_shows() -> set[int]:
+    return {int(v) for v in request.form.getlist("show") if v.isdigit()}
+
+
+@bp.post("/users/invite")
+@admin_required
+def user_invite() -> Any:
+    """Invite someone by email: an account with a role and shows, and a link to a password."""
+    invite = InviteForm(prefix="invite")
+    if not should_process(invite):
+        return redirect(url_for("admin.users"))
+    send = mail_enabled()
+    try:
+        user = invite_user(
+            db.session,
+            invite.email.data or "",
+            invite.role.data,
+            _ticked_shows(),
+            locale=current_user.locale,
+            send=send,
+            passwords=current.passwords(),
+        )
+    except PodcastError as exc:
+        db.session.rollback()
+        error = apply_errors(invite, exc) or translate(exc.message)
+        return _page(UserForm(formdata=None), invite, error, exc.status)
+    if send:
+        flash(gettext("Invited %(email)s: we sent them a link.", email=user.email))
+    else:
+        token = make_link_token(current_app.config["SECRET_KEY"], user, Purpose.INVITE)
+        flash(
+            gettext(
+                "Invited %(email)s. Mail is not set up here, so send them this link yourself "
+                "(it works for 7 days): %(link)s",
+                email=user.email,
+                link=absolute("auth.welcome", token=token),
+            )
+        )
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
