@@ -96,6 +96,17 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/api/v1/openapi.json", "GET"): Route(PUBLIC, "/api/v1/openapi.json"),
     ("/login", "GET"): Route(PUBLIC, "/login"),
     ("/login", "POST"): Route(PUBLIC, "/login", {"email": "", "password": ""}),
+    ("/login/forgot", "GET"): Route(PUBLIC, "/login/forgot"),
+    ("/login/forgot", "POST"): Route(PUBLIC, "/login/forgot", {"email": "first@example.org"}),
+    # The mailed links: anyone holding one may open it; a too-short password is refused.
+    ("/login/reset/<token>", "GET"): Route(PUBLIC, "/login/reset/{reset_link}"),
+    ("/login/reset/<token>", "POST"): Route(
+        PUBLIC, "/login/reset/{reset_link}", {"password": "short"}
+    ),
+    ("/login/welcome/<token>", "GET"): Route(PUBLIC, "/login/welcome/{invite_link}"),
+    ("/login/welcome/<token>", "POST"): Route(
+        PUBLIC, "/login/welcome/{invite_link}", {"password": "short"}
+    ),
     ("/logout", "GET"): Route(LOGOUT, "/logout"),
     ("/logout", "POST"): Route(LOGOUT, "/logout", {}),
     ("/admin/", "GET"): Route(ADMIN, "/admin/"),
@@ -168,6 +179,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         USERS,
         "/admin/users",
         {"email": "new@example.org", "password": "a-long-password", "role": "admin"},
+    ),
+    ("/admin/users/invite", "POST"): Route(
+        USERS, "/admin/users/invite", {"invite-email": "new@example.org", "invite-role": "admin"}
     ),
     ("/admin/users/<int:user_id>/active", "POST"): Route(
         USERS, "/admin/users/{user}/active", {"active": "0"}

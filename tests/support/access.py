@@ -24,6 +24,7 @@ from podcast.models import (
     Webhook,
 )
 from podcast.services import accounts
+from podcast.services.account_links import Purpose, make_link_token
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments, create_episode
 from podcast.services.previews import preview_token
@@ -102,6 +103,8 @@ def network(show: Show, storage: Any, make_guest: Any, make_user: Any) -> dict[s
             "guest_slug": on_air.slug,
             "user": other.id,
             "token": token_id_of(other),
+            "reset_link": make_link_token("test-secret", other, Purpose.RESET),
+            "invite_link": make_link_token("test-secret", other, Purpose.INVITE),
             "webhook": create_webhook(db.session, each, HOOK_URL, allow_private=False).id,
         }
     return {**ids, "users": users}
