@@ -17,6 +17,7 @@ from podcast.current import passwords
 from podcast.extensions import db
 from podcast.models import Episode, User
 from podcast.services import autosave
+from podcast.services.account_links import Purpose, make_link_token
 from podcast.services.accounts import create_user
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments, create_episode
@@ -34,6 +35,7 @@ PUBLIC_PAGES = [
     "/guests/janette-akhilgova",
     "/shows/majlis/episodes/no-such-episode",
     "/login",
+    "/login/forgot",
 ]
 ADMIN_PAGES = [
     "/admin/",
@@ -69,7 +71,8 @@ def _restore_a_draft(email: str, episode_id: int) -> None:
 @pytest.fixture
 def seeded_app(tmp_path: Path):
     """The Majlis sample content and an admin, on an app served over plain http."""
-    app = make_app(tmp_path, SITE_URL="http://127.0.0.1")
+    # A mail server that is never reached: the forgot-password form and link are shown.
+    app = make_app(tmp_path, SITE_URL="http://127.0.0.1", SMTP_URL="smtp://127.0.0.1:9")
     with app.app_context():
         db.create_all()
         result = app.test_cli_runner().invoke(
@@ -119,7 +122,14 @@ def test_pages_have_no_wcag_aa_violations(seeded_app, draft, scheme, request) ->
         context = browser.new_context(bypass_csp=True, color_scheme=scheme)
         page = context.new_page()
         shot = screenshotter(page, f"{request.node.name}")
-        for path in [*PUBLIC_PAGES, draft["preview"]]:
+        admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
+        secret = seeded_app.config["SECRET_KEY"]
+        links = [
+            "/login/reset/" + make_link_token(secret, admin, Purpose.RESET),
+            "/login/welcome/" + make_link_token(secret, admin, Purpose.INVITE),
+            "/login/reset/not-a-valid-link",
+        ]
+        for path in [*PUBLIC_PAGES, *links, draft["preview"]]:
             response = page.goto(base + path)
             if path == draft["preview"]:  # the preview itself, banner and player, not a 404
                 assert response is not None and response.status == 200
