@@ -409,6 +409,8 @@ class User(UserMixin, Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(255), unique=True)
+    # What the person is called, given when they accept an invitation; "" for older accounts.
+    name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(_enum(Role, "user_role"), default=Role.PRODUCER)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -61,8 +61,8 @@ def _link_in(message: Any) -> str:
     return match.group(1)
 
 
-def _choose(client: FlaskClient, path: str, password: str = NEW_PASSWORD) -> Any:
-    return _post(client, path, {"password": password})
+def _choose(client: FlaskClient, path: str, password: str = NEW_PASSWORD, **more: str) -> Any:
+    return _post(client, path, {"password": password, **more})
 
 
 def test_the_mailed_link_resets_the_password_once(app, client, make_user, smtp_server) -> None:
@@ -183,10 +183,13 @@ def test_an_invitation_by_mail_ends_with_the_invitee_logged_in(
     invitee = app.test_client()
     assert log_in(invitee, "new.person@example.org", PASSWORD).status_code == 200  # no way in yet
     assert "Choose your password" in _text(invitee.get(link))
-    assert _choose(invitee, link).status_code == 302
+    nameless = _choose(invitee, link, name="  ")
+    assert nameless.status_code == 422 and "Enter your name" in _text(nameless)
+    assert _choose(invitee, link, name=" Dilfuza  Kurolova ").status_code == 302
     assert invitee.get("/admin/").status_code == 200
     user = db.session.scalar(select(User).where(User.email == "new.person@example.org"))
-    assert user.role.value == "producer"
+    assert user.role.value == "producer" and user.name == "Dilfuza Kurolova"
+    assert "Dilfuza Kurolova" in _text(client.get("/admin/users"))
     members = db.session.scalars(select(ShowMember.show_id).where(ShowMember.user_id == user.id))
     assert list(members) == [second_show.id]
     assert app.test_client().get(link).status_code == 422  # used
@@ -233,7 +236,7 @@ def test_without_smtp_the_admin_gets_the_invitation_link(tmp_path, _postgres_sch
         match = _LINK.search(page)
         assert match and match.group(1).startswith("/login/welcome/")
         invitee = application.test_client()
-        assert _choose(invitee, match.group(1)).status_code == 302
+        assert _choose(invitee, match.group(1), name="New Person").status_code == 302
         assert log_in(application.test_client(), "new@example.org", NEW_PASSWORD).status_code == 302
 
 

@@ -33,6 +33,7 @@ class Purpose(StrEnum):
     INVITE = "invite"
 
 
+MAX_NAME_LENGTH = 200
 LIFETIME_SECONDS = {Purpose.RESET: 60 * 60, Purpose.INVITE: 7 * 24 * 60 * 60}
 
 
@@ -104,10 +105,18 @@ def redeem_link(
     token: str,
     password: str,
     *,
+    name: str | None = None,
     passwords: Passwords,
 ) -> User:
-    """Set the password a link allows (which spends the link) and end the user's sessions."""
+    """Set the password a link allows (which spends the link) and end the user's sessions;
+    an invitation's also sets the invitee's name."""
     user = user_for_link(session, secret_key, purpose, token)
+    if purpose is Purpose.INVITE:
+        name = " ".join((name or "").split())
+        if not name or len(name) > MAX_NAME_LENGTH:
+            message = say("Enter your name (at most %(count)s characters).", count=MAX_NAME_LENGTH)
+            raise ValidationError(message, fields={"name": message})
+        user.name = name
     return set_password(session, user, password, passwords=passwords)
 
 

@@ -30,7 +30,13 @@ from podcast.services.account_links import Purpose, redeem_link, request_reset, 
 from podcast.services.accounts import authenticate, end_sessions
 from podcast.services.throttle import Blocked
 from podcast.views.admin.common import STALE_MESSAGE, apply_errors, should_process, stale_form
-from podcast.views.admin.forms import ActionForm, ForgotPasswordForm, LoginForm, NewPasswordForm
+from podcast.views.admin.forms import (
+    ActionForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+    WelcomeForm,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -168,7 +174,7 @@ def forgot() -> Any:
 def _new_password(purpose: Purpose, token: str) -> Any:
     """The page a link opens: choose a password, then be logged in with it."""
     secret = current_app.config["SECRET_KEY"]
-    form = NewPasswordForm()
+    form = WelcomeForm() if purpose is Purpose.INVITE else NewPasswordForm()
     page = "reset" if purpose is Purpose.RESET else "welcome"
     user: User | None = None
     error, status = None, 200
@@ -177,7 +183,7 @@ def _new_password(purpose: Purpose, token: str) -> Any:
         if should_process(form):
             user = redeem_link(
                 db.session, secret, purpose, token, form.password.data or "",
-                passwords=current.passwords(),
+                name=request.form.get("name"), passwords=current.passwords(),
             )  # fmt: skip
             session.clear()  # every other session ended with the new password; a fresh one here
             login_user(user)

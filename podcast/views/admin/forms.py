@@ -59,6 +59,12 @@ class NewPasswordForm(FlaskForm):
     password = PasswordField(_l("New password (at least 10 characters)"))
 
 
+class WelcomeForm(NewPasswordForm):
+    """An invitee's first password and their name."""
+
+    name = StringField(_l("Your name"))
+
+
 class InviteForm(FlaskForm):
     """An invitation: the invitee's address and role (shows are checkboxes named "show")."""
 
