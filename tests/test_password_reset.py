@@ -7,6 +7,7 @@ it is followed with the test client, as the person would in a browser.
 from __future__ import annotations
 
 import re
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -262,3 +263,23 @@ def test_a_bad_smtp_url_fails_at_start_up_without_showing_the_password(tmp_path:
     settings = load_settings(tmp_path, {"PODCAST_SMTP_URL": "smtps://mail.example.org",
                                         "PODCAST_SECRET_KEY": "k"})  # fmt: skip
     assert settings.SMTP_URL == "smtps://mail.example.org"
+
+
+def test_a_mail_server_that_is_down_fails_the_job_with_a_reason(tmp_path, _postgres_schema):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"smtp://mailer:s3cret@127.0.0.1:{port}"
+    with app_with(tmp_path / "down", _postgres_schema, SMTP_URL=url) as application:
+        from podcast.current import passwords
+        from podcast.services.accounts import create_user
+
+        create_user(db.session, "producer@example.org", PASSWORD, passwords=passwords())
+        client = application.test_client()
+        assert SENT in _text(_forgot(client, "producer@example.org"))  # the page is the same
+        run_queued()
+        db.session.expire_all()
+        job = db.session.scalar(select(Job).where(Job.kind == "mail.account_link"))
+        assert job is not None and job.attempts == 1
+        assert "The mail server 127.0.0.1 did not take the mail" in job.error
+        assert "s3cret" not in job.error
