@@ -83,7 +83,10 @@ def test_the_mailed_link_resets_the_password_once(app, client, make_user, smtp_s
     assert "Reset your password" in mail["Subject"]
     assert smtp_server.logins == [("mailer", "s3cret")]
     link = _link_in(mail)
-    assert "Choose a new password" in _text(client.get(link))
+    opened = client.get(link)
+    assert "Choose a new password" in _text(opened)
+    assert opened.headers["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in opened.headers["Cache-Control"]
 
     done = _choose(client, link)
     assert done.status_code == 302 and done.location == "/admin/"

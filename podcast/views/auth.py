@@ -183,7 +183,8 @@ def _new_password(purpose: Purpose, token: str) -> Any:
         if should_process(form):
             user = redeem_link(
                 db.session, secret, purpose, token, form.password.data or "",
-                name=request.form.get("name"), passwords=current.passwords(),
+                name=form.name.data if isinstance(form, WelcomeForm) else None,
+                passwords=current.passwords(),
             )  # fmt: skip
             session.clear()  # every other session ended with the new password; a fresh one here
             login_user(user)
@@ -199,10 +200,13 @@ def _new_password(purpose: Purpose, token: str) -> Any:
         if not exc.fields:
             user = None  # the link itself is refused: no form to fill in
     form.password.data = ""
-    return render_template(
+    response = current_app.make_response((render_template(
         "auth/new_password.html", form=form, user=user, page=page, error=error,
         show=current.show(),
-    ), status  # fmt: skip
+    ), status))  # fmt: skip
+    # The address holds the link's secret: never send it on, not even to this site's own files.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.route("/login/reset/<token>", methods=["GET", "POST"])
