@@ -200,10 +200,11 @@ def _new_password(purpose: Purpose, token: str) -> Any:
         if not exc.fields:
             user = None  # the link itself is refused: no form to fill in
     form.password.data = ""
-    response = current_app.make_response((render_template(
+    body = render_template(
         "auth/new_password.html", form=form, user=user, page=page, error=error,
         show=current.show(),
-    ), status))  # fmt: skip
+    )  # fmt: skip
+    response = current_app.make_response((body, status))
     # The address holds the link's secret: never send it on, not even to this site's own files.
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
