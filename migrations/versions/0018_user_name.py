@@ -1,7 +1,7 @@
 """A user's name, chosen when they accept an invitation (empty for older accounts)
 
-Revision ID: 0016_user_name
-Revises: 0014_embed_origins
+Revision ID: 0018_user_name
+Revises: 0017_episode_autosave
 Create Date: 2026-12-04 04:00:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0016_user_name"
-down_revision = "0014_embed_origins"
+revision = "0018_user_name"
+down_revision = "0017_episode_autosave"
 branch_labels = None
 depends_on = None
 
