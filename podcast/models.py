@@ -48,7 +48,11 @@ def readable_chapters(value: Any) -> list[dict[str, Any]]:
         except (TypeError, ValueError, OverflowError):
             continue
         if math.isfinite(start) and 0 <= start <= CHAPTER_START_MAX:
-            chapters.append({"start": start, "title": str(chapter.get("title", ""))})
+            readable = {"start": start, "title": str(chapter.get("title", ""))}
+            url = chapter.get("url")
+            if isinstance(url, str) and url.startswith(("https://", "http://")):
+                readable["url"] = url
+            chapters.append(readable)
     return sorted(chapters, key=lambda c: c["start"])
 
 

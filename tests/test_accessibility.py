@@ -146,6 +146,8 @@ def test_pages_have_no_wcag_aa_violations(seeded_app, draft, scheme, request) ->
             problems += _violations(axe, page, path)
         # A refused save: the summary of problems and the fields marked invalid.
         page.goto(base + "/admin/episodes/new")
+        page.get_by_role("button", name="Add a chapter").click()  # a refused chapter row too
+        page.locator("#chapter-1-start").fill("0:05")
         page.get_by_role("button", name="Publish now").click()
         page.wait_for_selector("#error-summary")
         problems += _violations(axe, page, "/admin/episodes/new (refused)")

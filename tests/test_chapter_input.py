@@ -196,3 +196,53 @@ def test_seed_loader_refuses_unplayable_starts(runner, tmp_path):
     assert episodes() == 1  # the Russian sample show's episode; Majlis's broken one is not there
     titles = db.session.scalars(select(Episode.title)).all()
     assert not [t for t in titles if t.startswith("Silence and Impunity")]
+
+
+def test_admin_form_names_each_refused_row_in_the_summary(client, login, no_csrf, show, storage):
+    login()
+    response = client.post(
+        "/admin/episodes/new",
+        data={
+            "title": "Rows",
+            "chapters": "0:03 Late intro\n0:02 Backwards\nno start here\n0:30 Past the end",
+            "audio": (io.BytesIO(SAMPLE_MP3.read_bytes()), "e.mp3"),
+            "action": "publish",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    for row, why in [
+        (1, "The first chapter starts at 0:00."),
+        (2, "put the chapters in order"),
+        (3, "then an optional link"),
+        (4, "after the end of the audio"),
+    ]:
+        assert f"Chapters, row {row}: " in page
+        assert why in page
+    assert episodes() == 0
+
+
+def test_a_chapter_link_reaches_the_chapters_json(client, login, no_csrf, show, storage):
+    login()
+    response = client.post(
+        "/admin/episodes/new",
+        data={
+            "title": "Linked",
+            "chapters": "0:00 Intro\n0:05 The report https://example.org/report",
+            "audio": (io.BytesIO(SAMPLE_MP3.read_bytes()), "e.mp3"),
+            "action": "publish",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    episode = db.session.scalar(select(Episode))
+    chapters_json = client.get(f"/shows/{show.handle}/episodes/{episode.slug}/chapters.json")
+    document = json.loads(chapters_json.data)
+    assert document["chapters"][1] == {
+        "startTime": 5.0,
+        "title": "The report",
+        "url": "https://example.org/report",
+    }
+    form = client.get(f"/admin/episodes/{episode.id}/edit").get_data(as_text=True)
+    assert "0:05 The report https://example.org/report" in form

@@ -32,7 +32,7 @@ SERIALIZE_BATCH = 200
 log = logging.getLogger(__name__)
 
 
-Chapters = tuple[tuple[float, str], ...]
+Chapters = tuple[tuple[float, str, str | None], ...]  # start, title, link
 
 
 @dataclass(frozen=True)
@@ -76,14 +76,14 @@ class FeedItem:
         """Chapters from the form when given, else those read from the audio file."""
         chosen = self.chapters if self.chapters is not None else self.audio_chapters
         return [
-            {"start": start, "title": title}
-            for start, title in chosen or ()
+            {"start": start, "title": title, **({"url": url} if url else {})}
+            for start, title, url in chosen or ()
             if self.duration_seconds is None or start == 0 or start < self.duration_seconds
         ]
 
 
 def chapter_tuples(chapters: Any) -> Chapters | None:
-    """Stored chapters ([{"start", "title"}]) as hashable (start, title) pairs.
+    """Stored chapters ([{"start", "title", "url"?}]) as hashable (start, title, url) triples.
 
     Whatever the column holds (older rows, hand edits), only readable chapters come out:
     one bad chapter must not take the feed down.
@@ -93,7 +93,7 @@ def chapter_tuples(chapters: Any) -> Chapters | None:
     readable = readable_chapters(chapters)
     if len(readable) != (len(chapters) if isinstance(chapters, list) else 1):
         log.warning("feed: skipped unreadable chapters in %r", chapters)
-    return tuple((c["start"], c["title"]) for c in readable)
+    return tuple((c["start"], c["title"], c.get("url")) for c in readable)
 
 
 @dataclass(frozen=True)
@@ -145,8 +145,8 @@ def json_chapters(episode: Episode | FeedItem, show: Show | None) -> dict[str, A
     document: dict[str, Any] = {
         "version": "1.2.0",
         "chapters": [
-            {"startTime": start, "title": xml_safe(title)}
-            for start, title in chapter_tuples(episode.effective_chapters) or ()
+            {"startTime": start, "title": xml_safe(title), **({"url": url} if url else {})}
+            for start, title, url in chapter_tuples(episode.effective_chapters) or ()
         ],
         "title": xml_safe(episode.title),
     }

@@ -43,7 +43,12 @@ CHAPTERS_FORMAT = say(
 TRANSCRIPT_LANGUAGE_SENTENCE = say(
     "An ISO 639 code such as en, ru or uz-Latn, or empty for the show's."
 )
-_CHAPTER_LINE = re.compile(r"((?:\d+:){0,2}\d+(?:\.\d+)?)\s+(\S.*)")
+# A line's start, its title and, last, an optional link ("12:30 The report https://…").
+_CHAPTER_LINE = re.compile(r"((?:\d+:){0,2}\d+(?:\.\d+)?)\s+(\S.*?)(?:\s+(https?://\S+))?")
+_CHAPTER_URL = re.compile(r"https?://\S{1,2000}")
+CHAPTER_LINE_FORMAT = say(
+    'Write the start, then the title, then an optional link: "12:30 The report https://…".'
+)
 
 
 @dataclass(frozen=True)
@@ -181,21 +186,65 @@ def chapter_start_error(start: float, duration: float | None) -> str | None:
     return None
 
 
+def split_chapter_line(line: str) -> tuple[str, str, str] | None:
+    """A chapter line's start as written, its title and its link ("" if none); None if the
+    line is not a chapter."""
+    match = _CHAPTER_LINE.fullmatch(line.strip())
+    if match is None:
+        return None
+    clock, title, url = match.groups()
+    return clock, title, url or ""
+
+
+def _chapter_line(line: str) -> dict[str, Any] | None:
+    """'1:02:03 Title https://…' or '75.5 Title' as a chapter; None if it is not that."""
+    parts = split_chapter_line(line)
+    if parts is None:
+        return None
+    clock, title, url = parts
+    seconds = 0.0
+    for part in clock.split(":"):
+        seconds = seconds * 60 + float(part)
+    return {"start": seconds, "title": title, **({"url": url} if url else {})}
+
+
 def _chapter_lines(text: str) -> list[dict[str, Any]] | None:
-    """'1:02:03 Title' or '75.5 Title', one a line (the form's way); None if it is not that."""
+    """The form's chapters, one a line; None if a line is not a chapter."""
     chapters: list[dict[str, Any]] = []
     for line in text.splitlines():
         if not line.strip():
             continue
-        match = _CHAPTER_LINE.fullmatch(line.strip())
-        if match is None:
+        chapter = _chapter_line(line)
+        if chapter is None:
             return None
-        clock, title = match.groups()
-        seconds = 0.0
-        for part in clock.split(":"):
-            seconds = seconds * 60 + float(part)
-        chapters.append({"start": seconds, "title": title})
+        chapters.append(chapter)
     return chapters
+
+
+def chapter_row_problems(text: str, duration: float | None) -> list[tuple[int, str]]:
+    """The form's chapter lines checked one by one, as (row from 1, why): each readable, its
+    start inside the audio, the first at 0:00 and each after the one above. JSON is left to
+    the field's own check."""
+    rows = [line for line in (text or "").splitlines() if line.strip()]
+    if not rows or rows[0].lstrip().startswith("["):
+        return []
+    problems: list[tuple[int, str]] = []
+    previous: float | None = None
+    for number, line in enumerate(rows, start=1):
+        chapter = _chapter_line(line)
+        if chapter is None:
+            problems.append((number, CHAPTER_LINE_FORMAT))
+            continue
+        start = chapter["start"]
+        problem = chapter_start_error(start, duration)
+        if problem is None and number == 1 and start != 0:
+            problem = say("The first chapter starts at 0:00.")
+        elif problem is None and previous is not None and start <= previous:
+            problem = say("Starts no later than the chapter above it: put the chapters in order.")
+        if problem is not None:
+            problems.append((number, problem))
+        previous = start
+    return problems
 
 
 def _chapters(value: Any, errors: dict[str, str]) -> Any:
@@ -225,7 +274,14 @@ def _chapters(value: Any, errors: dict[str, str]) -> Any:
         if problem or not title:
             errors["chapters"] = problem or say("Each chapter needs a title.")
             return UNSET
-        chapters.append({"start": start, "title": xml_safe(title)[:CHAPTER_TITLE_MAX]})
+        chapter = {"start": start, "title": xml_safe(title)[:CHAPTER_TITLE_MAX]}
+        url = item.get("url") if isinstance(item, dict) else None
+        if url not in (None, ""):
+            if not isinstance(url, str) or not _CHAPTER_URL.fullmatch(url.strip()):
+                errors["chapters"] = say("A chapter's link is a web address (https://…).")
+                return UNSET
+            chapter["url"] = url.strip()
+        chapters.append(chapter)
     return sorted(chapters, key=lambda c: c["start"])
 
 

@@ -141,6 +141,8 @@
           hidden.value = String(asset.id);
           input.value = ""; // the file is staged: never send it twice
           showInfo(asset);
+          // chapters-editor.js fills its rows from the file's own chapters.
+          form.dispatchEvent(new CustomEvent("audio-staged", { detail: asset }));
         } else {
           progressBox.hidden = true;
           input.value = "";

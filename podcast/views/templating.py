@@ -44,14 +44,16 @@ def format_duration(seconds: float | None) -> str:
 
 
 def chapter_lines(chapters: list[dict[str, Any]] | None) -> str:
-    """Chapters as the form's text: one a line, the start as M:SS (with any fraction), the title."""
+    """Chapters as the form's text: one a line, the start as M:SS (with any fraction), the title,
+    any link."""
     lines = []
     for chapter in chapters or []:
         start = float(chapter["start"])
         whole = int(start)
         clock = format_duration(whole) if whole else "0:00"
         fraction = f"{start - whole:.3f}".rstrip("0").rstrip(".")[1:]
-        lines.append(f"{clock}{fraction} {chapter.get('title', '')}")
+        link = f" {chapter['url']}" if chapter.get("url") else ""
+        lines.append(f"{clock}{fraction} {chapter.get('title', '')}{link}")
     return "\n".join(lines)
 
 

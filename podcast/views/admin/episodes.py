@@ -15,13 +15,15 @@ from podcast import current
 from podcast.errors import PodcastError, TooLargeError, ValidationError
 from podcast.extensions import db
 from podcast.i18n import gettext, translate
-from podcast.models import Episode, EpisodeStatus, MediaAsset, Show, utcnow
+from podcast.models import Episode, EpisodeStatus, MediaAsset, Show, readable_chapters, utcnow
 from podcast.services import autosave, queries
 from podcast.services.episode_input import (
     PLAIN_FIELDS,
     EpisodeInput,
+    chapter_row_problems,
     parse_datetime,
     read_episode_input,
+    split_chapter_line,
 )
 from podcast.services.episodes import (
     Attachments,
@@ -157,6 +159,37 @@ def _episode_input(
     return replace(data, new_guests=tuple(new_guests)), errors
 
 
+def _chapter_rows(form: EpisodeForm, duration: float | None) -> dict[str, str]:
+    """Check the chapters line by line against the audio's duration: each bad row is kept on
+    the form (for the summary and the rows editor) and the field carries them all."""
+    rows = [(row, translate(problem)) for row, problem in chapter_row_problems(
+        form.chapters.data or "", duration
+    )]  # fmt: skip
+    form.chapter_rows = rows
+    if not rows:
+        return {}
+    return {
+        "chapters": " ".join(
+            gettext("Row %(row)s: %(problem)s", row=row, problem=problem) for row, problem in rows
+        )
+    }
+
+
+def _chapters_editor(form: EpisodeForm) -> dict[str, Any] | None:
+    """What chapters-editor.js turns into rows: the typed lines split by the service's own
+    parser (a line it cannot read stays whole in the title), each with its refusal; None when
+    the chapters are JSON (the textarea stays)."""
+    text = form.chapters.data or ""
+    if text.lstrip().startswith("["):
+        return None
+    refused = dict(form.chapter_rows)
+    rows = []
+    for number, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
+        start, title, url = split_chapter_line(line) or ("", line.strip(), "")
+        rows.append({"start": start, "title": title, "url": url, "error": refused.get(number)})
+    return {"rows": rows}
+
+
 def _fields_by_id(form: EpisodeForm) -> dict[str, Any]:
     """Every field of the form by its HTML id, the new guests' own fields included."""
     found: dict[str, Any] = {}
@@ -184,7 +217,7 @@ def _place_errors(form: EpisodeForm, errors: dict[str, str]) -> list[str]:
 def _problems(form: EpisodeForm) -> list[tuple[str, str, str]]:
     """Every field with an error, in the page's order: the id to link to, its visible label
     and its message."""
-    found = []
+    found: list[tuple[str, str, str]] = []
     for field in form:
         if field.name == "audio":
             label = gettext("Audio")
@@ -192,7 +225,12 @@ def _problems(form: EpisodeForm) -> list[tuple[str, str, str]]:
             label = gettext("Guests, in speaking order")
         else:
             label = field.label.text
-        if field.errors and not isinstance(field, FieldList | FormField):
+        if field.name == "chapters" and form.chapter_rows:
+            found.extend(
+                (field.id, gettext("Chapters, row %(row)s", row=row), problem)
+                for row, problem in form.chapter_rows
+            )
+        elif field.errors and not isinstance(field, FieldList | FormField):
             found.append((field.id, label, " ".join(map(str, field.errors))))
         elif field.name == "guests" and field.errors:
             found.append((field.entries[0].id, label, " ".join(map(str, field.errors))))
@@ -296,6 +334,8 @@ def _submit(
     """Save; or, refused, put every problem next to its field at once and keep the valid files:
     returns the saved episode, or the message no field carries and the status."""
     data, errors = _episode_input(form, action, show.timezone)
+    known = _kept_files(form).get("audio") or (episode.audio if episode else None)
+    errors.update(_chapter_rows(form, known.duration_seconds if known else None))
     status, refusal = 422, None
     if not errors:
         try:
@@ -314,6 +354,7 @@ def _submit(
         audio_duration=audio.duration_seconds if audio else None,
     ).items():
         errors.setdefault(name, message)
+    errors.update(_chapter_rows(form, audio.duration_seconds if audio else None))
     leftover = _place_errors(form, errors)
     # A file over its limit is refused without a field: staging it again named the field.
     too_large_named = isinstance(refusal, TooLargeError) and errors
@@ -424,6 +465,7 @@ def _episode_form(episode: Episode | None) -> Any:
         staged=kept.get("audio"),
         kept=kept,
         problems=_problems(form),
+        chapters_editor=_chapters_editor(form),
         publish_label=_publish_label(episode, form.publish_at.data, show.timezone),
         preview=preview,
         error=error,
@@ -457,6 +499,7 @@ def asset_json(asset: MediaAsset) -> dict[str, Any]:
         "size_bytes": asset.size_bytes,
         "warnings": [translate(warning) for warning in asset.warning_sentences],
         "filename": asset.original_filename,
+        "chapters": readable_chapters(asset.chapters),
     }
 
 

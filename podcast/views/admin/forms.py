@@ -123,6 +123,8 @@ class EpisodeForm(FlaskForm):
     guests = FieldList(SelectField(_l("Guest"), choices=[], validate_choice=False), min_entries=0)
     new_guests = FieldList(FormField(NewGuestForm), min_entries=0)
     publish_at = StringField(_l("Publish date and time"))
+    # The chapter rows the last check refused, (row from 1, why): filled by the view.
+    chapter_rows: list[tuple[int, str]] = []
 
     def setup(
         self, guest_choices: dict[str, str], chosen: list[int], *, restored: bool = False
