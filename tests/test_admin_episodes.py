@@ -454,3 +454,40 @@ def test_saving_a_live_episode_says_updated(client, login, no_csrf, make_episode
     first = post_episode(client, title="Fresh", audio=mp3(), action="publish")
     notice = page(client.get(first.location)).xpath('//p[@class="notice"]')[0]
     assert notice.text_content() == "Published “Fresh”."
+
+
+def test_without_js_add_another_new_guest_keeps_what_was_typed_and_adds_a_slot(
+    client, login, no_csrf, show
+) -> None:
+    login()
+    response = post_episode(
+        client,
+        title="Many voices",
+        action="add_guest_slot",
+        **{"new_guests-0-name": "Айгерим", "new_guests-1-name": "Bobur"},
+    )
+    assert response.status_code == 200
+    doc = page(response)
+    assert doc.get_element_by_id("new_guests-0-name").get("value") == "Айгерим"
+    assert doc.get_element_by_id("new_guests-2-name").get("value") in (None, "")
+    assert doc.xpath("string(//label[@for='new_guests-2-name'])") == "New guest 3: name"
+    assert episodes() == []
+
+
+def test_the_form_takes_many_new_guests_and_says_where_it_stops(
+    client, login, no_csrf, show
+) -> None:
+    login()
+    names = {f"new_guests-{i}-name": f"Гость {i}" for i in range(51)}
+    refused = post_episode(client, title="Too many", audio=mp3(), action="publish", **names)
+    assert refused.status_code == 422
+    text = dict(summary_items(page(refused)))
+    assert text["#new_guests-50-name"].endswith(
+        "At most 50 new guests in one save: save these, then add the others."
+    )
+    names.pop("new_guests-50-name")
+    saved = post_episode(client, title="Fifty", audio=mp3(), action="publish", **names)
+    assert saved.status_code == 302
+    episode = db.session.scalar(select(Episode).where(Episode.title == "Fifty"))
+    assert [guest.name for guest in episode.guests][:3] == ["Гость 0", "Гость 1", "Гость 2"]
+    assert len(episode.guests) == 50

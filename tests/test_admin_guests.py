@@ -93,3 +93,23 @@ def test_delete_only_a_guest_on_no_episode(
     assert client.post(f"/admin/guests/{free.id}/delete").status_code == 302
     names = set(db.session.scalars(select(Guest.name)))
     assert names == {"Busy Guest"}
+
+
+def test_the_list_offers_delete_only_for_a_guest_on_no_episode(
+    client, login, make_guest, make_episode
+) -> None:
+    busy = make_guest("Busy Guest")
+    make_guest("Free Guest")
+    make_episode("Water Wars", guests=[busy.id])
+    make_episode("Dry Spell", guests=[busy.id])
+    login()
+    page = lxml_html.fromstring(client.get("/admin/guests").text)
+    rows = {
+        row.xpath("string(td[1])").strip(): row for row in page.xpath("//tr[@class='guest-row']")
+    }
+    busy_button = rows["Busy Guest"].xpath(".//button")[0]
+    assert busy_button.get("disabled") is not None
+    reason = page.get_element_by_id(busy_button.get("aria-describedby"))
+    assert reason.text_content().strip() == "On 2 episodes"
+    free_button = rows["Free Guest"].xpath(".//form//button[@type='submit']")[0]
+    assert free_button.get("disabled") is None

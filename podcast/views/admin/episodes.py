@@ -50,12 +50,13 @@ from podcast.views.admin.common import (
     stale_form,
     upload_from,
 )
-from podcast.views.admin.forms import EpisodeForm
+from podcast.views.admin.forms import NEW_GUESTS_MAX, EpisodeForm
 from podcast.views.errors import error_json
 from podcast.views.public.presenters import embed_code
 from podcast.views.templating import chapter_lines, local_time
 
 PUBLISH_AT_FORMAT = "%Y-%m-%dT%H:%M"
+ADD_GUEST_SLOT = "add_guest_slot"  # the action of the no-JS "Add another new guest" button
 
 
 @bp.route("/")
@@ -126,10 +127,18 @@ def _new_guests(form: EpisodeForm, errors: dict[str, str]) -> list[GuestData]:
     """The new guests typed in the form, checked once by the guest parser; their errors are
     keyed by their fields' ids (new_guests-0-name)."""
     found = []
+    typed = 0
     for entry in form.new_guests:
         name, bio = (entry.form.name.data or "").strip(), entry.form.bio.data or ""
         if not name and not bio.strip():
             continue
+        typed += 1
+        if typed > NEW_GUESTS_MAX:
+            errors[entry.form.name.id] = gettext(
+                "At most %(count)s new guests in one save: save these, then add the others.",
+                count=NEW_GUESTS_MAX,
+            )
+            break
         try:
             parsed = parse_guest_input({"name": name, "bio": bio})
         except ValidationError as exc:
@@ -434,14 +443,18 @@ def _episode_form(episode: Episode | None) -> Any:
     show = show or choices[0]
     form.show.data = show.handle
     chosen = [g.id for g in episode.guests] if episode else []
-    form.setup(_guest_choices(), chosen, restored=draft is not None)
+    action = request.form.get("action", "draft") if form.is_submitted() else ""
+    form.setup(
+        _guest_choices(), chosen, restored=draft is not None,
+        new_guest_slot=action == ADD_GUEST_SLOT,
+    )  # fmt: skip
     error, preview, status = None, None, 200
     if stale_form():
         error = STALE_MESSAGE
     elif should_process(form):
-        action = request.form.get("action", "draft")
-        if action == "preview":
-            preview = render_markdown(form.description.data)
+        if action in ("preview", ADD_GUEST_SLOT):
+            if action == "preview":
+                preview = render_markdown(form.description.data)
             _place_errors(form, _keep_files(form, episode, set()))
         else:
             was_live = episode is not None and episode.status == EpisodeStatus.PUBLISHED
@@ -466,6 +479,7 @@ def _episode_form(episode: Episode | None) -> Any:
         kept=kept,
         problems=_problems(form),
         chapters_editor=_chapters_editor(form),
+        max_new_guests=NEW_GUESTS_MAX,
         publish_label=_publish_label(episode, form.publish_at.data, show.timezone),
         preview=preview,
         error=error,

@@ -37,6 +37,7 @@ ROLES = {Role.PRODUCER.value: _l("Producer"), Role.ADMIN.value: _l("Admin")}
 NO_GUEST = ""
 GUEST_SLOTS = 4
 NEW_GUEST_SLOTS = 2
+NEW_GUESTS_MAX = 50  # new guests typed into one episode form
 CATEGORY_SLOTS = 3
 
 
@@ -127,10 +128,16 @@ class EpisodeForm(FlaskForm):
     chapter_rows: list[tuple[int, str]] = []
 
     def setup(
-        self, guest_choices: dict[str, str], chosen: list[int], *, restored: bool = False
+        self,
+        guest_choices: dict[str, str],
+        chosen: list[int],
+        *,
+        restored: bool = False,
+        new_guest_slot: bool = False,
     ) -> None:
         """Fill the guest pickers: the chosen guests in order (unless the pickers came from a
-        post or a restored draft), then empty slots."""
+        post or a restored draft), then empty slots; one more new-guest slot when asked (the
+        no-JS "Add another new guest")."""
         if not self.is_submitted() and not restored:
             for guest_id in chosen:
                 self.guests.append_entry(str(guest_id))
@@ -140,6 +147,8 @@ class EpisodeForm(FlaskForm):
             entry.choices = {NO_GUEST: gettext("(none)"), **guest_choices}
             entry.label.text = gettext("Guest %(index)s", index=index)
         while len(self.new_guests) < NEW_GUEST_SLOTS:
+            self.new_guests.append_entry()
+        if new_guest_slot and len(self.new_guests) < NEW_GUESTS_MAX:
             self.new_guests.append_entry()
         for index, slot in enumerate(self.new_guests, start=1):
             slot.form.name.label.text = gettext("New guest %(index)s: name", index=index)
