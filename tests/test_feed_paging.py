@@ -4,6 +4,7 @@ must give the very bytes of a cold render after any sequence of edits."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import random
 from datetime import timedelta
@@ -21,6 +22,7 @@ from podcast.feed import cache
 from podcast.models import Episode, utcnow
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import delete_episode, update_episode
+from podcast.services.guests import parse_guest_input, save_guest
 from podcast.services.shows import parse_show_input, update_show
 from podcast.views.urls import FeedUrls
 
@@ -165,12 +167,12 @@ def test_the_admin_sets_the_page_size_and_the_api_reports_it(
     assert len(_titles(client.get("/feed.xml").data)) == 23
 
 
-def _cold(app: Any) -> bytes:
+def _cold(app: Any) -> cache.RenderedFeed:
     """The primary feed rendered by a new cache: no fragment from any earlier render."""
     with app.test_request_context("/feed.xml"):
         found = cache.current_feed(cache.FeedCache(), db.session, lambda: FeedUrls(None), utcnow())
-        assert found is not None
-        return found[0].body
+        assert found is not None and found[0] is not None
+        return found[0]
 
 
 def _edit(episode: Episode, storage: Any, **raw: Any) -> None:
@@ -178,14 +180,18 @@ def _edit(episode: Episode, storage: Any, **raw: Any) -> None:
     update_episode(db.session, storage, episode, data, max_bytes=2**30)
 
 
+ACTIONS = ["title", "notes", "draft", "publish", "delete", "new", "size", "guests", "rename"]
+
+
 def test_the_rebuild_after_random_edits_gives_the_bytes_of_a_cold_render(
-    app, client, show, episodes, storage, make_episode
+    app, client, show, episodes, storage, make_episode, make_guest
 ):
     chance = random.Random(5005)
     live = list(episodes)
+    guests = [make_guest(name) for name in ("Janette Akhilgova", "Дильфуза", "Subhiya")]
     renders = current.feed_cache(app).renders
-    for step in range(25):
-        action = chance.choice(["title", "notes", "draft", "publish", "delete", "new", "size"])
+    for step in range(40):
+        action = chance.choice(ACTIONS)
         episode = chance.choice(live)
         if action == "title":
             _edit(episode, storage, title=f"Step {step}: Ёлка «{chance.random():.3f}»")
@@ -202,8 +208,18 @@ def test_the_rebuild_after_random_edits_gives_the_bytes_of_a_cold_render(
             live.remove(episode)
         elif action == "new":
             live.append(make_episode(f"New at step {step}"))
+        elif action == "guests":
+            chosen = chance.sample(guests, chance.randint(0, 3))
+            _edit(episode, storage, guests=[guest.id for guest in chosen])
+        elif action == "rename":  # reaches every item the guest is on, none of their rows
+            guest = chance.choice(guests)
+            renamed = parse_guest_input({"name": f"{guest.name[:8]} {step}"}, current=guest)
+            save_guest(db.session, None, guest, renamed)
         else:
             update_show(db.session, show, {"feed_page_size": chance.choice(["", "10", "12"])})
-        warm = client.get("/feed.xml").data
-        assert warm == _cold(app), f"step {step}: {action}"
+        warm = client.get("/feed.xml", headers={"Accept-Encoding": "gzip"})
+        cold = _cold(app)
+        assert warm.data == cold.gzipped, f"step {step}: {action}"
+        assert gzip.decompress(warm.data) == cold.body
+        assert warm.headers["ETag"] == cold.gzip_etag
     assert current.feed_cache(app).renders > renders

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import struct
+import zlib
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Protocol
 from xml.sax.saxutils import quoteattr
@@ -29,6 +32,9 @@ DEFAULT_LANGUAGE = "en"
 # Items serialized per feedgen tree: a cold render of a big catalogue holds one batch's tree,
 # not every item's at once.
 SERIALIZE_BATCH = 200
+GZIP_LEVEL = 6
+# RFC 1952: deflate, no flags, no mtime (the same bytes on every worker), OS unknown.
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 log = logging.getLogger(__name__)
 
 
@@ -70,6 +76,14 @@ class FeedItem:
     has_transcript: bool = False
     transcript_language: str | None = None  # None: the show's
     guests: tuple[ItemGuest, ...] = ()
+
+    def __hash__(self) -> int:
+        # Items key the fragments of every render: hash the fields once, not on each lookup.
+        known = self.__dict__.get("_hash")
+        if known is None:
+            known = hash(tuple(getattr(self, f.name) for f in fields(self)))
+            object.__setattr__(self, "_hash", known)
+        return known
 
     @property
     def effective_chapters(self) -> list[dict[str, Any]]:
@@ -367,6 +381,55 @@ def _serialize(items: Sequence[FeedItem], shared: Shared) -> list[bytes]:
     return fragments
 
 
+@dataclass(frozen=True)
+class Fragment:
+    """One item's XML and its digest, made once."""
+
+    xml: bytes
+    digest: bytes
+
+    @classmethod
+    def of(cls, xml: bytes) -> Fragment:
+        """The fragment of this XML."""
+        return cls(xml, hashlib.blake2b(xml, digest_size=16).digest())
+
+
+# Items are gzipped in runs cut where an item's digest says so (content-defined, as rsyncable
+# gzip does): an edit or a new episode recompresses its own run only, and a run of ~32 items
+# (~160 KB) loses little against one stream (deflate looks back 32 KB at most).
+RUN_CUT = 32
+RUN_MAX = 128
+
+
+def _runs(pieces: Sequence[Fragment]) -> list[Sequence[Fragment]]:
+    runs, start = [], 0
+    for index, piece in enumerate(pieces, start=1):
+        if piece.digest[0] % RUN_CUT == 0 or index - start >= RUN_MAX:
+            runs.append(pieces[start:index])
+            start = index
+    if start < len(pieces):
+        runs.append(pieces[start:])
+    return runs
+
+
+def _deflate(data: bytes, final: bool = False) -> bytes:
+    # A compressor of its own per piece refers back only into its own piece, so the pieces
+    # joined are one valid deflate stream (what pigz does).
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush(
+        zlib.Z_FINISH if final else zlib.Z_SYNC_FLUSH
+    )
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """A feed's bytes, gzipped, and the digest its ETag is made of."""
+
+    body: bytes
+    gzipped: bytes
+    digest: str
+
+
 def _render_items(items: Sequence[FeedItem], shared: Shared) -> list[bytes]:
     """Each item's XML; an item whose data cannot be rendered is logged and left out ("")."""
     if not items:
@@ -396,36 +459,70 @@ def _render_batch(items: Sequence[FeedItem], shared: Shared) -> list[bytes]:
     return fragments
 
 
+@dataclass
+class Kept:
+    """What one feed (or page) keeps between renders: each item's fragment, made under the
+    `shared` key (another key voids them), and each run's deflate stream."""
+
+    shared: Any = None
+    fragments: dict[FeedItem, Fragment] = field(default_factory=dict)
+    runs: dict[tuple[bytes, ...], bytes] = field(default_factory=dict)
+
+
 def render_feed(
     show: Show,
     items: Sequence[FeedItem],
     links: FeedLinks,
-    fragments: dict[Any, bytes] | None = None,
+    kept: Kept | None = None,
     page: Page | None = None,
 ) -> bytes:
     """The feed's bytes for the show and its public episodes (given newest first); with
-    `page`, only that page's share of them, and the links to the other pages.
+    `page`, only that page's share of them, and the links to the other pages."""
+    return assemble_feed(show, items, links, kept, page).body
+
+
+def assemble_feed(
+    show: Show,
+    items: Sequence[FeedItem],
+    links: FeedLinks,
+    kept: Kept | None = None,
+    page: Page | None = None,
+) -> Assembled:
+    """render_feed's bytes, with their gzip and digest, each made from the items' pieces.
 
     Each <item> is a pure function of its FeedItem and what it shares with the channel (hosts,
-    URLs, language), so `fragments` (kept by the caller between renders) lets an edit re-render
-    only what changed; the bytes are the same whatever the fragments held, on every worker.
+    URLs, language), so what is `kept` by the caller between renders lets an edit re-render
+    and recompress only what changed; the bytes are the same whatever was kept, on every
+    worker.
     """
     fg = _generator()
     hosts = _channel(fg, show, items, links, page)
     shared = Shared(tuple(hosts), links, show.language or DEFAULT_LANGUAGE)
     if page is not None:
         items = items[(page.number - 1) * page.size : page.number * page.size]
-    keys = [(shared.key, item) for item in items]
-    known = fragments if fragments is not None else {}
-    missing = [(key, item) for key, item in zip(keys, items, strict=True) if key not in known]
-    rendered = _render_items([item for _, item in missing], shared)
-    fresh = {key: xml for (key, _), xml in zip(missing, rendered, strict=True)}
-    body = [fresh[key] if key in fresh else known[key] for key in keys]
-    if fragments is not None:  # keep exactly this feed's items
-        fragments.clear()
-        fragments.update(zip(keys, body, strict=True))
+    kept = kept if kept is not None else Kept()
+    if kept.shared != shared.key:
+        kept.shared, kept.fragments = shared.key, {}
+    known = kept.fragments
+    missing = [item for item in items if item not in known]
+    rendered = _render_items(missing, shared)
+    fresh = {item: Fragment.of(xml) for item, xml in zip(missing, rendered, strict=True)}
+    pieces = [fresh[item] if item in fresh else known[item] for item in items]
+    kept.fragments = dict(zip(items, pieces, strict=True))  # exactly this feed's items
     head = profile_references(fg.rss_str(pretty=True).decode())
     cut = head.rindex("</channel>")
     paging = page.links() if page is not None and page.last > 1 else ""
     opening = (head[:cut].rstrip() + "\n" + paging).encode()
-    return b"".join([opening, *body, head[cut:].encode()])
+    closing = head[cut:].encode()
+    body = b"".join([opening, *(piece.xml for piece in pieces), closing])
+    trailer = struct.pack("<II", zlib.crc32(body), len(body) & 0xFFFFFFFF)
+    made: dict[tuple[bytes, ...], bytes] = {}
+    parts = [GZIP_HEADER, _deflate(opening)]
+    for run in _runs(pieces):
+        key = tuple(piece.digest for piece in run)
+        made[key] = kept.runs.get(key) or _deflate(b"".join(piece.xml for piece in run))
+        parts.append(made[key])
+    kept.runs = made  # exactly this feed's runs
+    gzipped = b"".join([*parts, _deflate(closing, final=True), trailer])
+    digest = hashlib.sha256(opening + b"".join(piece.digest for piece in pieces) + closing)
+    return Assembled(body, gzipped, digest.hexdigest()[:32])

@@ -14,8 +14,6 @@ host is therefore served everywhere within that bound.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -25,19 +23,20 @@ from email.utils import format_datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, event, func, select
+from sqlalchemy import String, and_, bindparam, event, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from podcast.feed.build import (
     FeedItem,
     FeedLinks,
     ItemGuest,
+    Kept,
     Page,
+    assemble_feed,
     chapter_tuples,
     last_build,
     page_count,
     page_url,
-    render_feed,
 )
 from podcast.models import (
     Episode,
@@ -131,8 +130,9 @@ class FeedCache:
         self._guard = threading.Lock()
         self._locks: dict[int, threading.Lock] = {}
         self._entries: dict[tuple[int, int], RenderedFeed] = {}  # by (show id, page)
-        # each item's XML from the page's last render, by (show id, page)
-        self._fragments: dict[tuple[int, int], dict[Any, bytes]] = {}
+        # what each feed or page keeps between renders (its items' XML, runs), by (show id, page)
+        self._kept: dict[tuple[int, int], Kept] = {}
+        self._items: dict[int, KnownItems] = {}  # by show id: the items of its last render
         self._pages: dict[int, tuple[tuple[Any, ...], int]] = {}  # show id: (state key, pages)
         # (handle) -> (state, read at (monotonic), local_writes.count when read)
         self._states: dict[str | None, tuple[FeedState, float, int]] = {}
@@ -144,7 +144,8 @@ class FeedCache:
         """Forget every rendered feed and every state read."""
         with self._guard:
             self._entries.clear()
-            self._fragments.clear()
+            self._kept.clear()
+            self._items.clear()
             self._pages.clear()
             self._states.clear()
 
@@ -198,12 +199,14 @@ class FeedCache:
             entry = self._entries.get(where)
             if entry is not None and entry.key == state.key:
                 return entry
-            fragments = self._fragments.setdefault(where, {})
-            rendered = _render(session, state, now, links(), fragments, page)
+            kept = self._kept.setdefault(where, Kept())
+            before = self._items.get(state.show_id)
+            rendered = _render(session, state, now, links(), kept, page, before)
+            self._items[state.show_id] = rendered.known
             self.renders += 1
             self._pages[state.show_id] = (state.key, rendered.pages)
             if rendered.feed is None:
-                del self._fragments[where]
+                del self._kept[where]
                 return None
             # A write committed while rendering: serve this one but do not keep it under the
             # old key (revision only grows, so an unchanged key proves nothing slipped in).
@@ -268,11 +271,73 @@ def feed_state(
     return None if row is None else FeedState(*row)
 
 
+@dataclass(frozen=True)
+class KnownItems:
+    """A show's items as last loaded, each with the stamp of the rows it was made from."""
+
+    guests: tuple[Any, ...]  # (newest guest change, number of guests) then
+    items: dict[int, tuple[tuple[Any, ...], FeedItem]]  # episode id: (stamp, item)
+
+
+# More changed episodes than this and one query for all is cheaper than an IN list.
+RELOAD_ALL_OVER = 500
+
+
+def load_items_since(
+    session: Session, now: datetime, show_id: int, known: KnownItems | None
+) -> tuple[list[FeedItem], KnownItems]:
+    """load_items, reading again only the episodes whose rows changed since `known`.
+
+    An item is made of its episode's row, its media rows and its guests' rows. The stamp of
+    an episode (updated_at and its files' ids; every service edit moves updated_at, and a
+    replaced file is a new row) says whether its own rows changed; a guest's edit can reach
+    any item, so any change to the guests reloads them all.
+    """
+    guests = tuple(session.execute(select(func.max(Guest.updated_at), func.count(Guest.id))).one())
+    visible = and_(queries.is_visible(now), Episode.show_id == show_id)
+    stamps = session.execute(
+        select(
+            # As stored: a stamp is only compared, so skip making 5,000 datetimes.
+            Episode.id, type_coerce(Episode.updated_at, String()), Episode.audio_id,
+            Episode.image_id,
+            Episode.transcript_id,
+        )
+        .where(visible)
+        .order_by(Episode.publish_at.desc(), Episode.id.desc())
+    ).all()  # fmt: skip
+    by_stamp = {row[0]: tuple(row[1:]) for row in stamps}
+    kept = known.items if known is not None and known.guests == guests else {}
+    changed = [i for i, stamp in by_stamp.items() if i not in kept or kept[i][0] != stamp]
+    fresh: dict[int, FeedItem] = {}
+    if changed:
+        subset = None if len(changed) > RELOAD_ALL_OVER else changed
+        fresh = dict(_load(session, now, show_id, subset))
+    stale = set(changed)
+    items = {
+        i: (stamp, fresh[i] if i in fresh else kept[i][1])
+        for i, stamp in by_stamp.items()
+        if i in fresh or (i in kept and i not in stale)
+    }
+    # An episode hidden between the two queries is left out (and not remembered); the write
+    # that hid it bumped the revision, so the next poll renders again.
+    return [items[row[0]][1] for row in stamps if row[0] in items], KnownItems(guests, items)
+
+
 def load_items(session: Session, now: datetime, show_id: int) -> list[FeedItem]:
     """The show's public episodes at `now`, newest first, as plain values: two queries, no ORM
     objects."""
+    return [item for _, item in _load(session, now, show_id, None)]
+
+
+def _load(
+    session: Session, now: datetime, show_id: int, ids: list[int] | None
+) -> list[tuple[int, FeedItem]]:
+    """(episode id, item) of the show's public episodes at `now` (of those in `ids`, if
+    given), newest first."""
     audio, image = aliased(MediaAsset), aliased(MediaAsset)
     visible = and_(queries.is_visible(now), Episode.show_id == show_id)
+    if ids is not None:
+        visible = and_(visible, Episode.id.in_(ids))
     rows = session.execute(
         select(
             Episode.id,
@@ -321,10 +386,13 @@ def load_items(session: Session, now: datetime, show_id: int) -> list[FeedItem]:
         fields["chapters"] = chapter_tuples(fields["chapters"])
         fields["audio_chapters"] = chapter_tuples(fields["audio_chapters"] or [])
         items.append(
-            FeedItem(
-                **fields,
-                has_transcript=transcript_id is not None,
-                guests=tuple(guests.get(episode_id, ())),
+            (
+                episode_id,
+                FeedItem(
+                    **fields,
+                    has_transcript=transcript_id is not None,
+                    guests=tuple(guests.get(episode_id, ())),
+                ),
             )
         )
     return items
@@ -334,6 +402,7 @@ def load_items(session: Session, now: datetime, show_id: int) -> list[FeedItem]:
 class _Rendered:
     feed: RenderedFeed | None  # None: the page asked for is past the last
     pages: int
+    known: KnownItems
 
 
 def _render(
@@ -341,33 +410,34 @@ def _render(
     state: FeedState,
     now: datetime,
     links: FeedLinks,
-    fragments: dict[Any, bytes],
+    kept: Kept,
     number: int = 1,
+    known: KnownItems | None = None,
 ) -> _Rendered:
     show = session.get_one(Show, state.show_id)
-    items = load_items(session, now, show.id)
+    items, known = load_items_since(session, now, show.id, known)
     last = page_count(len(items), show.feed_page_size)
     if number > last:
-        return _Rendered(None, last)
+        return _Rendered(None, last, known)
     page = None
     if last > 1:
         size = show.feed_page_size or len(items)
         page = Page(number, size, last, lambda n: page_url(links.feed, n))
-    body = render_feed(show, items, links, fragments, page)
-    digest = hashlib.sha256(body).hexdigest()[:32]
+    feed = assemble_feed(show, items, links, kept, page)
     # The same moment the feed states as lastBuildDate: one content time, only moving forward.
     modified = last_build(show, items)
     return _Rendered(
         RenderedFeed(
             key=state.key,
-            body=body,
-            gzipped=gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0),  # same bytes everywhere
-            etag=f'"{digest}"',
-            gzip_etag=f'"{digest}-gz"',
+            body=feed.body,
+            gzipped=feed.gzipped,
+            etag=f'"{feed.digest}"',
+            gzip_etag=f'"{feed.digest}-gz"',
             last_modified=modified,
             last_modified_http=format_datetime(modified.astimezone(UTC), usegmt=True),
         ),
         last,
+        known,
     )
 
 
