@@ -6,6 +6,7 @@ import re
 
 import pytest
 from support.data import PASSWORD, SAMPLE_MP3
+from support.live_server import log_in
 
 
 @pytest.mark.browser
@@ -64,14 +65,6 @@ def test_producer_publishes_an_episode_with_a_new_guest(
     shot("public-guest")
 
 
-def _log_in(page, live_server: str) -> None:
-    page.goto(live_server + "/login")
-    page.get_by_label("Email").fill("producer@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/admin/$"))
-
-
 @pytest.mark.browser
 def test_a_refused_upload_says_why_and_keeps_the_form_usable(
     live_server, browser_page, screenshot, show, make_user
@@ -80,7 +73,7 @@ def test_a_refused_upload_says_why_and_keeps_the_form_usable(
 
     make_user("producer@example.org")
     page = browser_page
-    _log_in(page, live_server)
+    log_in(page, live_server)
     page.goto(live_server + "/admin/episodes/new")
     not_audio = SAMPLE_MP3.parent / "not-audio.mp3"
     page.get_by_label("Audio file (MP3 or M4A)").set_input_files(str(not_audio))
@@ -96,7 +89,7 @@ def test_an_upload_can_be_cancelled(live_server, browser_page, screenshot, show,
 
     make_user("producer@example.org")
     page = browser_page
-    _log_in(page, live_server)
+    log_in(page, live_server)
     page.goto(live_server + "/admin/episodes/new")
     held = []
     # Hold the upload's response so the cancel button is on screen while it is pending.
@@ -124,7 +117,7 @@ def test_a_refused_save_lists_every_problem_and_takes_the_focus(
 
     make_user("producer@example.org")
     page = browser_page
-    _log_in(page, live_server)
+    log_in(page, live_server)
     page.goto(live_server + "/admin/episodes/new")
     page.get_by_label("Summary").fill("No title, no audio, a cover of the wrong size.")
     page.get_by_label("Episode image").set_input_files(str(NOT_SQUARE))
@@ -153,7 +146,7 @@ def test_leaving_unsaved_changes_asks_first(
 
     make_user("producer@example.org")
     page = browser_page
-    _log_in(page, live_server)
+    log_in(page, live_server)
     dialogs: list[str] = []
 
     def answer(dialog) -> None:
@@ -195,7 +188,7 @@ def test_the_publish_button_follows_the_date(
     live = make_episode("Live")
     make_user("producer@example.org")
     page = browser_page
-    _log_in(page, live_server)
+    log_in(page, live_server)
     button = page.locator("#publish-button")
     when = page.get_by_label("Publish date and time")
 

@@ -6,17 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from support.data import FIXTURES, PASSWORD
+from support.data import FIXTURES
+from support.live_server import log_in
 
 pytestmark = pytest.mark.browser
-
-
-def _log_in(page, live_server: str) -> None:
-    page.goto(live_server + "/login")
-    page.get_by_label("Email").fill("producer@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/admin/$"))
 
 
 def _row(page, n: int):
@@ -30,7 +23,7 @@ def test_chapters_are_read_from_the_file_edited_as_rows_and_published(
 
     make_user("producer@example.org")
     page, shot = browser_page, screenshot
-    _log_in(page, live_server)
+    log_in(page, live_server)
     page.goto(live_server + "/admin/episodes/new")
     page.get_by_label("Title", exact=True).fill("Laws on paper")
     page.get_by_label("Audio file (MP3 or M4A)").set_input_files(str(FIXTURES / "chapters-id3.mp3"))

@@ -3,13 +3,12 @@ admin has its own header (its navigation, not the listeners' site's)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
 import pytest
 from lxml import html as lxml_html
-from support.data import PASSWORD
+from support.live_server import log_in
 
 from podcast.extensions import db
 from podcast.models import Webhook, WebhookDelivery
@@ -102,14 +101,6 @@ def full_admin(show, second_show, make_user, make_guest, make_episode) -> dict[s
     return {"episode": episode.id, "guest": guest.id, "webhook": webhook.id}
 
 
-def _log_in(page: Any, base: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("Email").fill(ADMIN_EMAIL)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/admin/$"))
-
-
 @pytest.mark.browser
 @pytest.mark.parametrize("locale", ["en", "ru"])
 def test_no_admin_page_scrolls_sideways_on_a_phone(
@@ -123,7 +114,7 @@ def test_no_admin_page_scrolls_sideways_on_a_phone(
     db.session.commit()
     page = browser_page
     page.set_viewport_size(PHONE)
-    _log_in(page, live_server)
+    log_in(page, live_server, ADMIN_EMAIL)
     wide: dict[str, list[str]] = {}
     small: dict[str, list[str]] = {}
     cut: dict[str, Any] = {}  # key content reaching past the screen's edge
@@ -155,7 +146,7 @@ def test_the_admin_navigation_wraps_on_a_phone_and_marks_the_page(
 
     page = browser_page
     page.set_viewport_size(PHONE)
-    _log_in(page, live_server)
+    log_in(page, live_server, ADMIN_EMAIL)
     page.goto(live_server + "/admin/guests")
     nav = page.get_by_role("banner").get_by_role("navigation", name="Admin")
     for label in ["Episodes", "Guests", "Shows", "Users", "Jobs", "API tokens"]:
@@ -225,7 +216,7 @@ def test_a_wide_screen_keeps_the_tables_words_whole(
 ) -> None:
     page = browser_page
     page.set_viewport_size({"width": 1024, "height": 800})
-    _log_in(page, live_server)
+    log_in(page, live_server, ADMIN_EMAIL)
     split: dict[str, list[str]] = {}
     for name, path in [
         ("episodes", "/admin/"),

@@ -7,8 +7,7 @@ import re
 from typing import Any
 
 import pytest
-from support.live_server import screenshotter
-from test_admin_browser import _log_in
+from support.live_server import log_in, screenshotter
 
 pytestmark = pytest.mark.browser
 HALF_THE_NOTES = "The Amu Darya dries up before it reaches the Aral Sea, and the"
@@ -40,7 +39,7 @@ def test_a_closed_new_episode_tab_loses_nothing_until_discarded(
 
     make_user("producer@example.org")
     page = browser_page
-    _log_in(page, live_server)
+    log_in(page, live_server)
     url = live_server + "/admin/episodes/new"
     page.goto(url)
     screenshotter(page, request.node.name + "-closed")("typing")
@@ -75,7 +74,7 @@ def test_a_closed_edit_tab_loses_nothing_and_discard_brings_back_the_saved_episo
     episode = make_episode("Silence and Impunity", description="The saved notes.")
     make_user("producer@example.org")
     page = browser_page
-    _log_in(page, live_server)
+    log_in(page, live_server)
     url = live_server + f"/admin/episodes/{episode.id}/edit"
     page.goto(url)
     _type_and_close(page, "Silence, Impunity and Hope", HALF_THE_NOTES)
@@ -104,7 +103,7 @@ def test_a_saved_form_leaves_no_draft_behind(
 
     make_user("producer@example.org")
     page = browser_page
-    _log_in(page, live_server)
+    log_in(page, live_server)
     url = live_server + "/admin/episodes/new"
     page.goto(url)
     with page.expect_response(lambda r: r.url.endswith("/autosave")):

@@ -8,7 +8,8 @@ import base64
 from typing import Any
 
 import pytest
-from support.data import COVER, PASSWORD, SAMPLE_MP3
+from support.data import COVER, SAMPLE_MP3
+from support.live_server import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -29,13 +30,6 @@ DROP = """([selector, name, type, data, stop]) => {
 }"""
 
 
-def _log_in(page: Any, live_server: str) -> None:
-    page.goto(live_server + "/login")
-    page.get_by_label("Email").fill("producer@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-
-
 def test_a_dropped_audio_file_uploads_like_a_chosen_one(
     live_server, browser_page, screenshot, show, make_user
 ) -> None:
@@ -43,7 +37,7 @@ def test_a_dropped_audio_file_uploads_like_a_chosen_one(
 
     make_user("producer@example.org")
     page: Any = browser_page
-    _log_in(page, live_server)
+    log_in(page, live_server)
     page.goto(live_server + "/admin/episodes/new")
     zones = page.locator(".dropzone")
     expect(zones).to_have_count(3)  # audio, image, transcript

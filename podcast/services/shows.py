@@ -298,18 +298,17 @@ def parse_show_input(raw: Mapping[str, Any]) -> ShowInput:
                 }
                 for h in hosts
             ]
-    if "embed_origins" in raw:
-        origins, problem = parse_embed_origins(raw["embed_origins"])
-        if problem is not None:
-            errors["embed_origins"] = problem
-        else:
-            values["embed_origins"] = origins
-    if "feed_page_size" in raw:
-        size, problem = parse_feed_page_size(raw["feed_page_size"])
-        if problem is not None:
-            errors["feed_page_size"] = problem
-        else:
-            values["feed_page_size"] = size
+    checked: dict[str, Callable[[object], tuple[Any, str | None]]] = {
+        "embed_origins": parse_embed_origins,
+        "feed_page_size": parse_feed_page_size,
+    }
+    for name, parse in checked.items():
+        if name in raw:
+            value, problem = parse(raw[name])
+            if problem is not None:
+                errors[name] = problem
+            else:
+                values[name] = value
     if errors:
         raise ValidationError(please_correct(errors), fields=errors)
     return ShowInput(**values)

@@ -87,3 +87,14 @@ def screenshotter(page: Any, test_name: str) -> Callable[[str], Path]:
         return path
 
     return shot
+
+
+def log_in(page: Any, base: str, email: str = "producer@example.org") -> None:
+    """Log in through the form, as a person would, and wait for the admin's episode list."""
+    from support.data import PASSWORD
+
+    page.goto(base + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/admin/$"))
