@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from podcast import current
 from podcast.extensions import db
 from podcast.i18n import gettext, lazy_gettext
-from podcast.models import Show, utcnow
+from podcast.models import Episode, Show, utcnow
 from podcast.services import queries
 from podcast.views.public import presenters
 from podcast.views.public.lookup import primary_or_404, show_or_404
@@ -98,18 +100,26 @@ def show_episode(handle: str, slug: str) -> str:
     item = queries.episode_page(db.session, slug, show.id)
     if item is None:
         abort(404, description=str(NOT_PUBLISHED))
-    cues = presenters.transcript_cues(item.transcript)
     previous, following = queries.neighbours(db.session, item)
+    return render_episode_page(
+        show, item,
+        previous=previous,
+        following=following,
+        embed_code=presenters.embed_code(show, item),
+        oembed_href=presenters.oembed_url(item),
+    )  # fmt: skip
+
+
+def render_episode_page(show: Show, item: Episode, **context: Any) -> str:
+    """The episode page of `item` (its transcript, structured data), with `context` beside."""
+    cues = presenters.transcript_cues(item.transcript)
     return render_template(
         "public/episode.html",
         show=show,
         episode=item,
         transcript=presenters.paragraphs(cues) if cues else None,
-        previous=previous,
-        following=following,
         structured=presenters.episode_data(show, item),
-        embed_code=presenters.embed_code(show, item),
-        oembed_href=presenters.oembed_url(item),
+        **context,
     )
 
 

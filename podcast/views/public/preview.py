@@ -3,14 +3,14 @@ producer sends to an editor, never indexed, never kept by a shared cache."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, g, make_response, render_template
+from flask import Blueprint, Response, abort, current_app, g, make_response
 
 from podcast.errors import NotFoundError
 from podcast.extensions import db
 from podcast.i18n import lazy_gettext
 from podcast.services import queries
 from podcast.services.previews import PreviewExpiredError, previewed_episode_id
-from podcast.views.public import presenters
+from podcast.views.public.pages import render_episode_page
 
 bp = Blueprint("preview", __name__)
 
@@ -32,19 +32,8 @@ def episode(token: str) -> Response:
         abort(404, description=str(NO_PREVIEW))
     show = item.show
     g.page_show = show
-    cues = presenters.transcript_cues(item.transcript)
-    response = make_response(
-        render_template(
-            "public/episode.html",
-            show=show,
-            episode=item,
-            transcript=presenters.paragraphs(cues) if cues else None,
-            previous=None,
-            following=None,
-            structured=presenters.episode_data(show, item),
-            preview=True,
-        )
-    )
+    page = render_episode_page(show, item, previous=None, following=None, preview=True)
+    response = make_response(page)
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     response.headers["Cache-Control"] = "private, no-store"
     return response
