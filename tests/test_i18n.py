@@ -377,6 +377,8 @@ ADMIN_PAGES = [
     "/admin/guests/{guest}/edit",
     "/admin/show",
     "/admin/show/webhooks",
+    "/admin/shows",
+    "/admin/shows/new",
     "/admin/jobs",
     "/admin/users",
     "/admin/tokens",
