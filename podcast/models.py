@@ -88,6 +88,12 @@ class EpisodeStatus(enum.StrEnum):
     PUBLISHED = "published"
 
 
+# What ix_episode_search indexes on PostgreSQL, and services.search asks for byte for byte (a
+# planner matches an index expression only so): the words of the title, summary and notes.
+SEARCH_DOCUMENT = (
+    "to_tsvector(search_config, coalesce(title, '') || ' ' || "
+    "coalesce(summary, '') || ' ' || coalesce(description, ''))"
+)
 # The SQL predicate of ix_episode_public: the statuses the public may see, with audio.
 PUBLIC_EPISODE = "status IN ('published', 'scheduled') AND audio_id IS NOT NULL"
 
@@ -304,15 +310,10 @@ class Episode(Model):
             postgresql_where=text(PUBLIC_EPISODE),
             sqlite_where=text(PUBLIC_EPISODE),
         ),
-        # Full-text search on PostgreSQL (services.search.SEARCH_DOCUMENT, the same text).
-        Index(
-            "ix_episode_search",
-            text(
-                "to_tsvector(search_config, coalesce(title, '') || ' ' || "
-                "coalesce(summary, '') || ' ' || coalesce(description, ''))"
-            ),
-            postgresql_using="gin",
-        ).ddl_if(dialect="postgresql"),
+        # Full-text search on PostgreSQL (services.search).
+        Index("ix_episode_search", text(SEARCH_DOCUMENT), postgresql_using="gin").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

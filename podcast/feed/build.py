@@ -53,7 +53,7 @@ class ItemGuest:
 
 @dataclass(frozen=True)
 class FeedItem:
-    """What one <item> is made of, read in bulk (see cache.load_items)."""
+    """What one <item> is made of, read in bulk (see cache.load_items_since)."""
 
     guid: str
     slug: str
@@ -469,18 +469,6 @@ class Kept:
     runs: dict[tuple[bytes, ...], bytes] = field(default_factory=dict)
 
 
-def render_feed(
-    show: Show,
-    items: Sequence[FeedItem],
-    links: FeedLinks,
-    kept: Kept | None = None,
-    page: Page | None = None,
-) -> bytes:
-    """The feed's bytes for the show and its public episodes (given newest first); with
-    `page`, only that page's share of them, and the links to the other pages."""
-    return assemble_feed(show, items, links, kept, page).body
-
-
 def assemble_feed(
     show: Show,
     items: Sequence[FeedItem],
@@ -488,7 +476,9 @@ def assemble_feed(
     kept: Kept | None = None,
     page: Page | None = None,
 ) -> Assembled:
-    """render_feed's bytes, with their gzip and digest, each made from the items' pieces.
+    """The feed's bytes for the show and its public episodes (given newest first), with their
+    gzip and digest, each made from the items' pieces; with `page`, only that page's share
+    of them, and the links to the other pages.
 
     Each <item> is a pure function of its FeedItem and what it shares with the channel (hosts,
     URLs, language), so what is `kept` by the caller between renders lets an edit re-render

@@ -286,7 +286,8 @@ RELOAD_ALL_OVER = 500
 def load_items_since(
     session: Session, now: datetime, show_id: int, known: KnownItems | None
 ) -> tuple[list[FeedItem], KnownItems]:
-    """load_items, reading again only the episodes whose rows changed since `known`.
+    """The show's public episodes at `now`, newest first, as plain values, reading again only
+    the episodes whose rows changed since `known`.
 
     An item is made of its episode's row, its media rows and its guests' rows. The stamp of
     an episode (updated_at and its files' ids; every service edit moves updated_at, and a
@@ -321,12 +322,6 @@ def load_items_since(
     # An episode hidden between the two queries is left out (and not remembered); the write
     # that hid it bumped the revision, so the next poll renders again.
     return [items[row[0]][1] for row in stamps if row[0] in items], KnownItems(guests, items)
-
-
-def load_items(session: Session, now: datetime, show_id: int) -> list[FeedItem]:
-    """The show's public episodes at `now`, newest first, as plain values: two queries, no ORM
-    objects."""
-    return [item for _, item in _load(session, now, show_id, None)]
 
 
 def _load(

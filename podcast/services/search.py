@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select
 
-from podcast.models import Episode, EpisodeGuest, Guest
+from podcast.models import SEARCH_DOCUMENT, Episode, EpisodeGuest, Guest
 
 # ISO 639-1 codes of the configurations every PostgreSQL since 11 ships.
 CONFIG_OF_LANGUAGE = {
@@ -24,12 +24,6 @@ CONFIG_OF_LANGUAGE = {
     "sv": "swedish", "tr": "turkish",
 }  # fmt: skip
 NO_STEMMER = "simple"
-# The indexed expression, written out as SQL so the query states it byte for byte as the index
-# does (a planner matches an index expression only so).
-SEARCH_DOCUMENT = (
-    "to_tsvector(episode.search_config, coalesce(episode.title, '') || ' ' || "
-    "coalesce(episode.summary, '') || ' ' || coalesce(episode.description, ''))"
-)
 WORDS_MAX = 8
 _LEXEME = re.compile(r"[^\W_]+")  # letters and digits: what a tsquery term may hold
 

@@ -14,7 +14,7 @@ from podcast.i18n import gettext, translate
 from podcast.models import Episode, Show
 from podcast.services import autosave
 from podcast.views.admin.common import bp, render_json
-from podcast.views.admin.episodes import _episode_or_404, _new_episode_shows
+from podcast.views.admin.episodes import episode_or_404, new_episode_shows
 from podcast.views.errors import error_json
 
 # Percent-encoding makes each non-ASCII byte three: a body over this holds a draft too large.
@@ -24,9 +24,9 @@ BODY_MAX = 4 * autosave.MAX_BYTES
 def _target(episode_id: int | None, handle: str) -> tuple[Episode | None, Show]:
     """The episode (None: a new one) and its show, when the user may act on them; 404 else."""
     if episode_id is not None:
-        episode = _episode_or_404(episode_id)
+        episode = episode_or_404(episode_id)
         return episode, episode.show
-    shows = _new_episode_shows()
+    shows = new_episode_shows()
     show = next((s for s in shows if s.handle == handle), None) if handle else None
     if show is None and not handle and shows:
         show = shows[0]

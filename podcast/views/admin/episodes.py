@@ -77,7 +77,7 @@ def dashboard() -> str:
     )
 
 
-def _episode_or_404(episode_id: int) -> Episode:
+def episode_or_404(episode_id: int) -> Episode:
     """The episode when it is on one of the user's shows; 404 (nothing said) otherwise."""
     episode = db.session.get(Episode, episode_id)
     if episode is None or not may_act_on(episode.show_id):
@@ -85,7 +85,7 @@ def _episode_or_404(episode_id: int) -> Episode:
     return episode
 
 
-def _new_episode_shows() -> list[Show]:
+def new_episode_shows() -> list[Show]:
     """The shows a new episode may go to: the user's, archived ones left out, primary first."""
     primary = current.show()
     shows = [s for s in queries.shows_by_id(db.session, my_show_ids()).values() if not s.archived]
@@ -415,7 +415,7 @@ def _autosave_base(episode: Episode | None) -> str:
 def _episode_form(episode: Episode | None) -> Any:
     """GET renders the form; POST saves, or re-renders with every error, the values typed and
     the files chosen (staged)."""
-    choices = _new_episode_shows() if episode is None else [episode.show]
+    choices = new_episode_shows() if episode is None else [episode.show]
     if not choices:
         if current.show() is None:
             flash(gettext("Set up the show first."), "error")
@@ -501,7 +501,7 @@ def episode_new() -> Any:
 @rerenders_on_stale_form
 def episode_edit(episode_id: int) -> Any:
     """Edit an episode, replace its audio or files."""
-    return _episode_form(_episode_or_404(episode_id))
+    return _episode_form(episode_or_404(episode_id))
 
 
 def asset_json(asset: MediaAsset) -> dict[str, Any]:
@@ -528,7 +528,7 @@ def upload_audio() -> Any:
     # In the URL, so the audio's key carries the episode's guid while it is still arriving.
     episode_id = request.args.get("episode_id") or request.form.get("episode_id", "")
     if episode_id.isascii() and episode_id.isdigit() and len(episode_id) < 11:
-        episode = _episode_or_404(int(episode_id))
+        episode = episode_or_404(int(episode_id))
     try:
         asset = stage_audio(
             db.session,
@@ -553,7 +553,7 @@ def preview() -> Any:
 @bp.route("/episodes/<int:episode_id>/unpublish", methods=["POST"])
 def episode_unpublish(episode_id: int) -> Any:
     """Take an episode off the feed and the site: back to draft."""
-    episode = _episode_or_404(episode_id)
+    episode = episode_or_404(episode_id)
     update_episode(
         db.session,
         current.storage(),
@@ -568,7 +568,7 @@ def episode_unpublish(episode_id: int) -> Any:
 @bp.route("/episodes/<int:episode_id>/delete", methods=["GET", "POST"])
 def episode_delete(episode_id: int) -> Any:
     """Confirm, then delete an episode and its files."""
-    episode = _episode_or_404(episode_id)
+    episode = episode_or_404(episode_id)
     if request.method == "POST":
         title = episode.title
         delete_episode(db.session, current.storage(), episode)

@@ -33,7 +33,7 @@ from podcast.views.api.serializers import episode_json
 from podcast.views.api.validation import Body, read_body
 
 
-def _episode_or_404(episode_id: int) -> Episode:
+def episode_or_404(episode_id: int) -> Episode:
     """The episode when it is on one of the caller's shows; another show's is "not found"."""
     episode = None
     if known_id(episode_id):
@@ -143,13 +143,13 @@ def _created_episode(episode: Episode) -> tuple[dict[str, Any], str]:
 @bp.get(f"/episodes/<{ID_RULE}:episode_id>")
 def get_episode(episode_id: int) -> Response:
     """One episode, whatever its status."""
-    return jsonify(episode_json(_episode_or_404(episode_id)))
+    return jsonify(episode_json(episode_or_404(episode_id)))
 
 
 @bp.patch(f"/episodes/<{ID_RULE}:episode_id>")
 def update_episode(episode_id: int) -> Response:
     """Change the given fields; a new audio file replaces the old one."""
-    episode = _episode_or_404(episode_id)
+    episode = episode_or_404(episode_id)
     body = read_body("EpisodePatch", "EpisodePatchForm")
     data = parse_episode_input(_fields(body), partial=True, timezone=episode.show.timezone)
     publishing.update_episode(
@@ -161,7 +161,7 @@ def update_episode(episode_id: int) -> Response:
         max_bytes=current.max_upload_bytes(),
         grace=current.replaced_media_grace(),
     )
-    saved = _episode_or_404(episode_id)
+    saved = episode_or_404(episode_id)
     warnings = publishing.numbering_warnings(db.session, saved)
     return jsonify({**episode_json(saved), "warnings": warnings})
 
@@ -169,5 +169,5 @@ def update_episode(episode_id: int) -> Response:
 @bp.delete(f"/episodes/<{ID_RULE}:episode_id>")
 def delete_episode(episode_id: int) -> Response:
     """Delete the episode and its files."""
-    publishing.delete_episode(db.session, current.storage(), _episode_or_404(episode_id))
+    publishing.delete_episode(db.session, current.storage(), episode_or_404(episode_id))
     return no_content()
