@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import math
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Enum,
     Float,
@@ -593,3 +594,25 @@ class SpentAutosaveForm(Model):
     )
     base: Mapped[str] = mapped_column(String(64), primary_key=True)
     spent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class DownloadDaily(Model):
+    """Downloads of one episode on one UTC day through one app from one country: the rollup
+    that every count, chart and API answer reads (raw hits are kept only for a few days)."""
+
+    __tablename__ = "download_daily"
+    __table_args__ = (
+        UniqueConstraint("episode_id", "day", "app", "country", name="uq_download_daily"),
+        Index("ix_download_daily_show_day", "show_id", "day"),
+        Index("ix_download_daily_episode_day", "episode_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("show.id", ondelete="CASCADE"))
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)  # UTC
+    # The app's display name ("Apple Podcasts", "Spotify", "Overcast", "Browser", "Other").
+    app: Mapped[str] = mapped_column(String(64), default="Other")
+    # ISO 3166-1 alpha-2, upper case; "" when the address has no known country.
+    country: Mapped[str] = mapped_column(String(2), default="")
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
