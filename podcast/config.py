@@ -191,6 +191,14 @@ SETTINGS: dict[str, Setting] = {
     "MAIL_FROM": Setting("PODCAST_MAIL_FROM", _parse_mail_from, ""),
     # Tests only: lets webhooks reach receivers on 127.0.0.1 and private networks.
     "WEBHOOK_ALLOW_PRIVATE": Setting("PODCAST_WEBHOOK_ALLOW_PRIVATE", _parse_flag, "0"),
+    # Tests only: lets feed imports fetch from 127.0.0.1 and private networks (design.md 3.6).
+    "IMPORT_ALLOW_PRIVATE": Setting("PODCAST_IMPORT_ALLOW_PRIVATE", _parse_flag, "0"),
+    # Enclosures go through the counting route (design.md 3.7); off: the media URLs as before.
+    "ANALYTICS": Setting("PODCAST_ANALYTICS", _parse_flag, "1"),
+    # Days raw download hits are kept before only the daily rollups remain.
+    "ANALYTICS_RETENTION_DAYS": Setting(
+        "PODCAST_ANALYTICS_RETENTION_DAYS", _parse_positive_int, "30"
+    ),
 }
 
 
