@@ -225,6 +225,9 @@ class Settings:
     SMTP_URL: str | None
     MAIL_FROM: str
     WEBHOOK_ALLOW_PRIVATE: bool
+    IMPORT_ALLOW_PRIVATE: bool
+    ANALYTICS: bool
+    ANALYTICS_RETENTION_DAYS: int
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -19,7 +19,7 @@ CONFINED = {
     "mutagen": {"podcast.audio.inspect", "podcast.audio.tags"},
     "av": {"podcast.audio.codec"},
     "podcastparser": {"podcast.imports.parse"},
-    "lxml": {"podcast.imports.parse"},
+    "lxml": {"podcast.imports.parse", "podcast.feed.build"},
     "markdownify": {"podcast.imports.markup"},
     "pygal": {"podcast.analytics.charts"},
     "iptocc": {"podcast.analytics.geo"},
