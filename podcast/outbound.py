@@ -25,7 +25,7 @@ TIMEOUT_SECONDS = 5.0  # per connect and per read: a receiver that hangs costs a
 MAX_RESPONSE_BYTES = 64 * 1024  # what we read of an answer; the rest is dropped
 USER_AGENT = "podcast-publishing-service/1 (+webhooks)"
 # Names that resolve to cloud metadata services even where DNS is not ours to check.
-_METADATA_NAMES = {"metadata.google.internal", "metadata", "instance-data"}
+METADATA_NAMES = {"metadata.google.internal", "metadata", "instance-data"}
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -50,7 +50,8 @@ class Answer:
         return 200 <= self.status < 300
 
 
-def _is_forbidden(address: Address) -> bool:
+def is_forbidden(address: Address) -> bool:
+    """True for an address outbound requests must not reach (loopback, private, link-local...)."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return not address.is_global or address.is_multicast or address.is_reserved
@@ -72,7 +73,7 @@ def split_url(url: str) -> tuple[str, str, int]:
 
 def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
     """The host's addresses, each checked; refuses the host if any of them is not public."""
-    if host.lower().rstrip(".") in _METADATA_NAMES and not allow_private:
+    if host.lower().rstrip(".") in METADATA_NAMES and not allow_private:
         raise OutboundError(
             say("%(host)s is a cloud metadata address; it cannot receive webhooks.", host=host)
         )
@@ -83,7 +84,7 @@ def resolve(host: str, port: int, *, allow_private: bool) -> list[str]:
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not allow_private:
         for text in addresses:
-            if _is_forbidden(ipaddress.ip_address(text.split("%", 1)[0])):
+            if is_forbidden(ipaddress.ip_address(text.split("%", 1)[0])):
                 raise OutboundError(
                     say(
                         "%(host)s points at a private, loopback or link-local address"

@@ -12,6 +12,7 @@ pytest_plugins = [
     "support.pipeline",
     "support.live_server",
     "support.receivers",
+    "support.feed_server",
     "support.access",
     "support.smtp",
 ]
