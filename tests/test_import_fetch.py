@@ -325,3 +325,44 @@ def test_a_404_enclosure_names_the_status(feed_server: FeedServer) -> None:
     said = refusal(download_to, feed_server.url("/gone.mp3"), io.BytesIO(), allow_private=True,
                    max_bytes=10**6)  # fmt: skip
     assert "(404)" in said
+
+
+def test_urls_with_spaces_and_cyrillic_letters_are_fetched(feed_server: FeedServer) -> None:
+    feed_server.add("/%D0%B0%D1%83%D0%B4%D0%B8%D0%BE/ep%201.mp3?t=%D1%8F", b"ID3 audio",
+                    content_type="audio/mpeg")  # fmt: skip
+    out = io.BytesIO()
+    got = download_to(
+        feed_server.url("/аудио/ep 1.mp3?t=я"), out, allow_private=True, max_bytes=100
+    )
+    assert out.getvalue() == b"ID3 audio" and got.size_bytes == 9
+    # Escapes already in the URL are kept as they are, not escaped twice.
+    feed_server.add("/a%2Fb.mp3", b"ID3 two", content_type="audio/mpeg")
+    download_to(feed_server.url("/a%2Fb.mp3"), io.BytesIO(), allow_private=True, max_bytes=100)
+    assert feed_server.requests[-1].path == "/a%2Fb.mp3"
+
+
+def test_a_name_with_one_private_address_among_public_ones_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+
+    def getaddrinfo(host: object, port: object, *args: object, **kwargs: object) -> object:
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", port)),
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    said = refusal(fetch_document, "http://rebind.test/feed.xml", allow_private=False)
+    assert said.startswith("The address rebind.test (10.1.2.3) is on a private network")
+
+
+def test_an_ipv4_mapped_loopback_is_loopback() -> None:
+    said = refusal(fetch_document, "http://[::ffff:127.0.0.1]:9/feed.xml", allow_private=False)
+    assert "this machine itself" in said
+
+
+def test_a_feed_that_trickles_past_the_time_limit_is_given_up(feed_server: FeedServer) -> None:
+    url = feed_server.add("/slow.xml", chunks(-1, size=16, pause=0.05))
+    said = refusal(fetch_document, url, allow_private=True, timeout=0.5, idle_timeout=5)
+    assert said == f"Fetching {url} took too long; the import gave up."

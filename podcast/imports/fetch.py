@@ -1,31 +1,40 @@
 """Fetch a source feed and its media: guarded on every hop, bounded in size and time.
 
 The standard library's http.client does the talking (no proxy settings from the environment,
-no automatic redirects): redirects are followed here, one hop at a time, and every hop goes
-through the address guard of podcast.outbound: the host is resolved, refused when any of its
-addresses is loopback, private, link-local (cloud metadata) or reserved, and the connection is
-made to the address that was checked, so DNS rebinding cannot slip a private address in. https
-still verifies the certificate against the host name. Bodies are read in chunks; compressed
-feeds are unpacked with a cap on what they unpack to. Nothing here knows Flask: the caller
-passes the settings in.
+no automatic redirects): redirects are followed here, one hop at a time, and every hop passes
+the address guard (imports.guard). Bodies are read in chunks, never past their limit; compressed
+feeds are unpacked with a cap on what they unpack to (imports.unpack). Nothing here knows
+Flask: the caller passes the settings in.
 """
 
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import socket
 import ssl
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, BinaryIO
-from urllib.parse import urldefrag, urljoin, urlsplit
+from typing import BinaryIO
+from urllib.parse import urldefrag, urljoin
 
-from podcast.errors import PodcastError
-from podcast.outbound import METADATA_NAMES, is_forbidden
+from podcast.imports.errors import FetchError
+from podcast.imports.guard import check_url, guarded_connection, split_url
+from podcast.imports.sniff import looks_like_html
+from podcast.imports.unpack import TooLarge, Unpacker, size_words
 from podcast.wording import Sentence, say
+
+__all__ = [
+    "Downloaded",
+    "FetchError",
+    "Fetched",
+    "check_url",
+    "download_to",
+    "fetch_document",
+    "fetch_small",
+    "size_words",
+    "user_agent",
+]
 
 FEED_MAX_BYTES = 20 * 1024 * 1024  # a feed of 3,000 episodes with long notes is ~10 MB
 SMALL_MAX_BYTES = 2 * 1024 * 1024  # chapters JSON, transcripts, images
@@ -39,13 +48,6 @@ USER_AGENT = "podcast-publishing-service/1 (+import)"
 _REDIRECTS = {301, 302, 303, 307, 308}
 _PERMANENT = {301, 308}
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
-
-
-class FetchError(PodcastError):
-    """A source document or file that could not be fetched; the message says why."""
-
-    code = "fetch_failed"
-    status = 422
 
 
 @dataclass(frozen=True)
@@ -67,130 +69,9 @@ class Downloaded:
     content_type: str
 
 
-class _TooLarge(Exception):
-    """The body passed its limit (the public functions say so in their own words)."""
-
-    def __init__(self, unpacked: bool) -> None:
-        super().__init__()
-        self.unpacked = unpacked
-
-
 def user_agent(site_url: str = "") -> str:
     """The User-Agent of imports: the service's name, and the site it imports for."""
     return f"{USER_AGENT[:-1]}; {site_url})" if site_url else USER_AGENT
-
-
-def size_words(count: int) -> str:
-    """A byte count as people read it: "20 MB", "2 GB", "640 bytes"."""
-    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if count >= size:
-            return f"{count / size:.3g} {unit}"
-    return f"{count} bytes"
-
-
-def _split(url: str) -> tuple[str, str, int, str]:
-    """(scheme, host, port, request target) of an http(s) URL; anything else is refused."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        raise FetchError(say("%(url)s is not a valid web address.", url=url)) from None
-    if parts.scheme not in {"http", "https"}:
-        raise FetchError(
-            say("Imports fetch http:// and https:// addresses only, not %(url)s.", url=url)
-        )
-    if not parts.hostname:
-        raise FetchError(say("%(url)s is not a valid web address.", url=url))
-    if parts.username or parts.password:
-        raise FetchError(say("Leave user names and passwords out of the URL."))
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), target
-
-
-def _refusal(host: str, text: str) -> Sentence:
-    address = ipaddress.ip_address(text.split("%", 1)[0])
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    where = host if host.strip("[]") == text else f"{host} ({text})"
-    if address.is_loopback:
-        return say(
-            "%(where)s is this machine itself (loopback); imports only fetch from the public"
-            " internet.",
-            where=where,
-        )
-    if address.is_link_local:
-        return say(
-            "%(where)s is a link-local address, where cloud metadata services live; imports only"
-            " fetch from the public internet.",
-            where=where,
-        )
-    return say(
-        "The address %(where)s is on a private network; imports only fetch from the public"
-        " internet.",
-        where=where,
-    )
-
-
-def guarded_addresses(host: str, port: int, *, allow_private: bool) -> list[str]:
-    """The host's addresses, each checked; FetchError when any is not a public one."""
-    if host.lower().rstrip(".") in METADATA_NAMES and not allow_private:
-        raise FetchError(
-            say("%(host)s is a cloud metadata address; imports never fetch from it.", host=host)
-        )
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError, ValueError):
-        raise FetchError(say("The host name %(host)s could not be found.", host=host)) from None
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-    if not allow_private:
-        for text in addresses:
-            if is_forbidden(ipaddress.ip_address(text.split("%", 1)[0])):
-                raise FetchError(_refusal(host, text))
-    return addresses
-
-
-def check_url(url: str, *, allow_private: bool) -> str:
-    """The URL, stripped, when it is http(s) and its host resolves to allowed addresses only."""
-    _, host, port, _ = _split(url)
-    guarded_addresses(host, port, allow_private=allow_private)
-    return url.strip()
-
-
-def _connect(
-    address: tuple[str, int],
-    timeout: Any = None,
-    source_address: Any = None,
-    *,
-    allow_private: bool,
-) -> socket.socket:
-    """socket.create_connection to checked addresses only (resolved here, dialled as resolved)."""
-    host, port = address
-    error: OSError | None = None
-    for text in guarded_addresses(host, port, allow_private=allow_private):
-        try:
-            return socket.create_connection((text, port), timeout, source_address)
-        except OSError as exc:
-            error = exc
-    raise error or OSError(f"no address for {host}")
-
-
-def _connection(
-    scheme: str, host: str, port: int, timeout: float, allow_private: bool
-) -> http.client.HTTPConnection:
-    connection: http.client.HTTPConnection
-    if scheme == "https":
-        connection = http.client.HTTPSConnection(
-            host, port, timeout=timeout, context=ssl.create_default_context()
-        )
-    else:
-        connection = http.client.HTTPConnection(host, port, timeout=timeout)
-
-    def create(address: tuple[str, int], timeout: Any = None, source: Any = None) -> socket.socket:
-        return _connect(address, timeout, source, allow_private=allow_private)
-
-    # http.client dials through this attribute; ours checks every address it dials.
-    connection._create_connection = create  # type: ignore[attr-defined]
-    return connection
 
 
 def _failure(exc: BaseException, host: str, url: str, seconds: float) -> Sentence:
@@ -267,11 +148,11 @@ def _open(
     permanent = True
     seen = {current}
     for _hop in range(MAX_REDIRECTS + 1):
-        scheme, host, port, target = _split(current)
+        scheme, host, port, target = split_url(current)
         left = deadline - time.monotonic()
         if left <= 0:
             raise FetchError(_late(url))
-        connection = _connection(scheme, host, port, min(idle, left), allow_private)
+        connection = guarded_connection(scheme, host, port, min(idle, left), allow_private)
         try:
             connection.request("GET", target, headers=headers)
             response = connection.getresponse()
@@ -325,51 +206,6 @@ def _late(url: str) -> Sentence:
     return say("Fetching %(url)s took too long; the import gave up.", url=url)
 
 
-class _Unpacker:
-    """Content-Encoding undone chunk by chunk, never past a limit of unpacked bytes."""
-
-    def __init__(self, encoding: str, url: str) -> None:
-        self.encoding = encoding.strip().lower()
-        self.url = url
-        self.started = False
-        if self.encoding in ("", "identity"):
-            self.zlib: Any = None
-        elif self.encoding in ("gzip", "x-gzip"):
-            self.zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif self.encoding == "deflate":
-            self.zlib = zlib.decompressobj()
-        else:
-            raise FetchError(
-                say(
-                    "%(url)s was sent with an encoding (%(encoding)s) that imports cannot read.",
-                    url=url,
-                    encoding=encoding,
-                )
-            )
-
-    def feed(self, data: bytes, room: int) -> bytes:
-        """The unpacked bytes of data; _TooLarge once they pass `room`."""
-        if self.zlib is None:
-            if len(data) > room:
-                raise _TooLarge(unpacked=False)
-            return data
-        try:
-            out = self.zlib.decompress(data, room + 1)
-        except zlib.error:
-            if self.encoding == "deflate" and not self.started:
-                # Some servers send raw deflate without the zlib header.
-                self.zlib = zlib.decompressobj(-zlib.MAX_WBITS)
-                self.started = True
-                return self.feed(data, room)
-            raise FetchError(
-                say("%(url)s was sent compressed, but the data does not unpack.", url=self.url)
-            ) from None
-        self.started = True
-        if len(out) > room:
-            raise _TooLarge(unpacked=True)
-        return bytes(out)
-
-
 def _pump(
     opened: _Open,
     write: Callable[[bytes], object],
@@ -382,11 +218,11 @@ def _pump(
     """Read the answer to its end through write(); the count of (unpacked) bytes written."""
     response = opened.response
     encoding = response.getheader("Content-Encoding") or ""
-    unpacker = _Unpacker(encoding, opened.final_url)
+    unpacker = Unpacker(encoding, opened.final_url)
     declared = response.getheader("Content-Length")
     total = int(declared) if declared and declared.strip().isdigit() else None
     if total is not None and unpacker.zlib is None and total > max_bytes:
-        raise _TooLarge(unpacked=False)
+        raise TooLarge(unpacked=False)
     received = 0
     if progress is not None:
         progress(0, total if unpacker.zlib is None else None)
@@ -397,7 +233,8 @@ def _pump(
         if opened.connection.sock is not None:
             opened.connection.sock.settimeout(min(idle, left))
         try:
-            data = response.read(CHUNK_BYTES)
+            # read1 returns what one receive brings, so a trickle cannot outlast the deadline.
+            data = response.read1(CHUNK_BYTES)
         except (OSError, http.client.HTTPException) as exc:
             if isinstance(exc, TimeoutError | socket.timeout):
                 raise FetchError(
@@ -446,7 +283,7 @@ def _document(
     parts: list[bytes] = []
     try:
         _pump(opened, parts.append, max_bytes=max_bytes, deadline=deadline, idle=idle)
-    except _TooLarge as exc:
+    except TooLarge as exc:
         limit = size_words(max_bytes)
         if exc.unpacked:
             raise FetchError(
@@ -511,11 +348,6 @@ def fetch_small(
     )
 
 
-def _looks_like_html(start: bytes) -> bool:
-    head = start.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype html", b"<html"))
-
-
 def download_to(
     url: str,
     fileobj: BinaryIO,
@@ -539,7 +371,7 @@ def download_to(
 
     def write(data: bytes) -> None:
         nonlocal first
-        if first and _looks_like_html(data[:512]):
+        if first and looks_like_html(data[:1024]):
             raise FetchError(_web_page(url))
         first = False
         fileobj.write(data)
@@ -555,7 +387,7 @@ def download_to(
             idle=idle_timeout,
             progress=progress,
         )
-    except _TooLarge:
+    except TooLarge:
         raise FetchError(
             say(
                 "The enclosure %(url)s is larger than %(limit)s, the largest file an import takes.",

@@ -13,7 +13,6 @@ external entities) is refused before either parser expands anything.
 from __future__ import annotations
 
 import io
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +23,10 @@ from xml import sax
 import podcastparser
 from lxml import etree
 
-from podcast.imports.fetch import FetchError
+from podcast.imports.chapters import npt_seconds, parse_chapters_json
+from podcast.imports.errors import FeedError
+from podcast.imports.merge import keep_first
+from podcast.imports.sniff import looks_like_html, not_a_feed
 from podcast.imports.source import (
     SourceChapter,
     SourceEnclosure,
@@ -35,7 +37,18 @@ from podcast.imports.source import (
     SourceShow,
     SourceTranscript,
 )
-from podcast.wording import Sentence, say
+from podcast.wording import say
+
+__all__ = [
+    "FeedError",
+    "FeedPage",
+    "keep_first",
+    "looks_like_html",
+    "npt_seconds",
+    "parse_chapters_json",
+    "parse_feed",
+    "parse_feed_page",
+]
 
 PODCAST_NAMESPACES = (
     "https://podcastindex.org/namespace/1.0",
@@ -48,19 +61,6 @@ ATOM = "http://www.w3.org/2005/Atom"
 PSC = ("http://podlove.org/simple-chapters", "http://podlove.org/simple-chapters/")
 _XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 _DOCTYPE_WITH_SUBSET = re.compile(rb"<!DOCTYPE[^>\[]*\[", re.IGNORECASE)
-_SIGNATURES = (
-    (b"\x89PNG", "image"),
-    (b"\xff\xd8\xff", "image"),
-    (b"GIF8", "image"),
-    (b"ID3", "audio"),
-    (b"%PDF", "pdf"),
-)
-
-
-class FeedError(FetchError):
-    """Bytes that are not a podcast feed we can read (a page, JSON, an image, an XML bomb)."""
-
-    code = "not_a_feed"
 
 
 @dataclass(frozen=True)
@@ -70,38 +70,6 @@ class FeedPage:
     show: SourceShow
     next_url: str  # atom:link rel="next" (RFC 5005), absolute; "" when none
     self_url: str  # atom:link rel="self", absolute; "" when none
-
-
-def looks_like_html(body: bytes) -> bool:
-    """True when the bytes start like an HTML page."""
-    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype html", b"<html")) or (
-        head.startswith(b"<") and b"<html" in head and b"<rss" not in head
-    )
-
-
-def _not_a_feed(body: bytes, url: str) -> Sentence | None:
-    """A sentence for bytes that are plainly something other than XML, None otherwise."""
-    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head:
-        return say("%(url)s is empty, not a feed.", url=url)
-    for signature, kind in _SIGNATURES:
-        if head.startswith(signature):
-            if kind == "image":
-                return say("%(url)s is an image, not a podcast feed.", url=url)
-            if kind == "audio":
-                return say(
-                    "%(url)s is an audio file, not a podcast feed; give the address of the feed.",
-                    url=url,
-                )
-            return say("%(url)s is a PDF document, not a podcast feed.", url=url)
-    if head[:1] in (b"{", b"["):
-        return say("%(url)s is JSON, not an RSS podcast feed.", url=url)
-    if looks_like_html(body):
-        return say("%(url)s is a web page, not an RSS podcast feed.", url=url)
-    if not head.startswith(b"<") and not head.startswith((b"\xfe\xff", b"\xff\xfe")):
-        return say("%(url)s is not a podcast feed (it is not XML).", url=url)
-    return None
 
 
 def _bomb(url: str) -> FeedError:
@@ -116,7 +84,7 @@ def _bomb(url: str) -> FeedError:
 
 def _tree(body: bytes, url: str) -> Any:
     """The document's root element, parsed with every expansion and network access off."""
-    refusal = _not_a_feed(body, url)
+    refusal = not_a_feed(body, url)
     if refusal is not None:
         raise FeedError(refusal)
     prolog = body[:65536]
@@ -228,15 +196,6 @@ def _int(text: str) -> int | None:
     except ValueError:
         return None
     return int(number) if number.is_integer() and number >= 0 else None
-
-
-def npt_seconds(text: str) -> float | None:
-    """Seconds of a Normal Play Time ("01:02:03.5", "62:03", "3723.5"); None when not one."""
-    match = re.fullmatch(r"\s*(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d+)?)\s*", text or "")
-    if not match:
-        return None
-    hours, minutes, seconds = match.groups()
-    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
 
 
 def _persons(parent: Any, base: str) -> list[SourcePerson]:
@@ -436,29 +395,6 @@ def _show(core: dict[str, Any], channel: Any, base: str, url: str) -> SourceShow
     )
 
 
-def keep_first(
-    episodes: list[SourceEpisode], seen: dict[str, str], reported: set[str]
-) -> tuple[list[SourceEpisode], list[str]]:
-    """Episodes whose guid is not in seen (guid -> title), and a sentence per guid repeated."""
-    kept: list[SourceEpisode] = []
-    problems: list[str] = []
-    for episode in episodes:
-        if episode.guid not in seen:
-            seen[episode.guid] = episode.title
-            kept.append(episode)
-        elif episode.guid not in reported:
-            reported.add(episode.guid)
-            problems.append(
-                say(
-                    "The guid %(guid)s appears on more than one item of the feed; the first"
-                    " (\u201c%(title)s\u201d) was kept.",
-                    guid=episode.guid,
-                    title=seen[episode.guid],
-                )
-            )
-    return kept, problems
-
-
 def parse_feed(body: bytes, url: str) -> SourceShow:
     """One feed document as a SourceShow: repeated guids dropped (the first kept) and reported."""
     page = parse_feed_page(body, url)
@@ -466,29 +402,3 @@ def parse_feed(body: bytes, url: str) -> SourceShow:
     show.episodes, duplicates = keep_first(show.episodes, {}, set())
     show.problems.extend(duplicates)
     return show
-
-
-def parse_chapters_json(body: bytes, base_url: str = "") -> list[SourceChapter]:
-    """The chapters of a podcast:chapters JSON file (version 1.2), in order of their start."""
-    try:
-        data = json.loads(body.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        raise FeedError(say("The chapters file is not valid JSON.")) from None
-    if not isinstance(data, dict) or not isinstance(data.get("chapters"), list):
-        raise FeedError(say("The chapters file has no list of chapters."))
-    chapters = []
-    for one in data["chapters"]:
-        if not isinstance(one, dict) or one.get("toc") is False:
-            continue  # toc: false marks a silent chapter, not one of the table of contents
-        start = one.get("startTime")
-        if isinstance(start, bool) or not isinstance(start, int | float) or start < 0:
-            continue
-        chapters.append(
-            SourceChapter(
-                start=float(start),
-                title=str(one.get("title") or "").strip(),
-                url=_url(base_url, str(one.get("url") or "")),
-                img=_url(base_url, str(one.get("img") or "")),
-            )
-        )
-    return sorted(chapters, key=lambda chapter: chapter.start)
