@@ -353,3 +353,28 @@ def test_an_external_entity_never_reads_the_file() -> None:
     assert "root:" not in said
     body = (FEEDS / "external-entity.xml").read_bytes().replace(b"<!ENTITY", b"<!ENTITY ")
     assert "root:" not in refused(body)
+
+
+def test_a_windows_1251_feed_reads_as_cyrillic() -> None:
+    body = """<?xml version="1.0" encoding="windows-1251"?>
+    <rss version="2.0"><channel><title>Маджлис</title><image><url>/cover.jpg</url></image>
+    <item><title>Выпуск</title><guid>выпуск-1</guid>
+    <enclosure url="https://e.example/выпуск.mp3" type="audio/mpeg" length="5"/></item>
+    </channel></rss>""".encode("windows-1251")
+    show = parse_feed(body, "https://x.example/f.xml")
+    assert (show.title, show.episodes[0].title, show.episodes[0].guid) == (
+        "Маджлис",
+        "Выпуск",
+        "выпуск-1",
+    )
+    assert show.image_url == "https://x.example/cover.jpg"  # RSS <image>, without itunes:image
+
+
+def test_an_rss_091_doctype_without_entities_is_read_and_its_dtd_never_fetched() -> None:
+    body = b"""<?xml version="1.0"?>
+    <!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"
+      "http://127.0.0.1:9/rss-0.91.dtd">
+    <rss version="0.91"><channel><title>Old</title>
+    <item><title>A</title><enclosure url="https://e.example/a.mp3" type="audio/mpeg"
+    length="1"/></item></channel></rss>"""
+    assert parse_feed(body, "https://x.example/f.xml").episodes[0].title == "A"

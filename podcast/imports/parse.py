@@ -380,7 +380,8 @@ def _show(core: dict[str, Any], channel: Any, base: str, url: str) -> SourceShow
         author=_child_text(channel, "author", ITUNES),
         owner_name=owner.get("name", ""),
         owner_email=owner.get("email", ""),
-        image_url=_url(base, itunes_image.get("href")) if itunes_image is not None else "",
+        image_url=_url(base, itunes_image.get("href") if itunes_image is not None else "")
+        or core.get("cover_url", ""),
         categories=categories,
         explicit=bool(core.get("explicit", False)),
         show_type=core.get("type", "episodic"),
