@@ -1,0 +1,1 @@
+"""Downloads: counted by IAB rules, kept private, reported as rollups."""
