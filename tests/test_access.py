@@ -224,6 +224,10 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/api/v1/shows/<handle>/episodes", "POST"): Route(
         API, "/api/v1/shows/{handle}/episodes", "episode-form"
     ),
+    ("/api/v1/episodes/<int:episode_id>/downloads", "GET"): Route(
+        API, "/api/v1/episodes/{episode}/downloads"
+    ),
+    ("/api/v1/shows/<handle>/downloads", "GET"): Route(API, "/api/v1/shows/{handle}/downloads"),
     ("/api/v1/tokens", "GET"): Route(API, "/api/v1/tokens"),
     # {own_token}: the caller's own token when it has one (revoking it is the caller's right).
     ("/api/v1/tokens/<int:token_id>", "DELETE"): Route(API, "/api/v1/tokens/{own_token}"),

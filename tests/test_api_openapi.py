@@ -54,7 +54,7 @@ def test_document_lists_every_route_and_method_the_blueprint_registers(app, docu
         if method in {"get", "post", "put", "patch", "delete"}
     }
     assert registered == documented
-    assert len(documented) == 28
+    assert len(documented) == 30
 
 
 def test_every_operation_documents_auth_errors_and_bodies(document):
@@ -100,6 +100,8 @@ def test_responses_match_the_documented_schemas(
         ("/shows", "ShowList"),
         ("/shows/majlis", "Show"),
         ("/shows/majlis/episodes", "EpisodeList"),
+        ("/shows/majlis/downloads", "Downloads"),
+        (f"/episodes/{episode.id}/downloads?from=2026-01-01&to=2026-01-31", "Downloads"),
     ]
     for path, schema in checks:
         response = client.get(PREFIX + path, headers=headers)

@@ -108,7 +108,10 @@ def parse_span(start: str | None, end: str | None, today: date) -> Span:
     if errors:
         raise ValidationError(say("Please correct the dates."), fields=errors)
     last = parsed.get("to", today)
-    first = parsed.get("from", last - timedelta(DEFAULT_DAYS - 1))
+    try:
+        first = parsed.get("from") or last - timedelta(DEFAULT_DAYS - 1)
+    except OverflowError:  # ?to= in the first days of year 1
+        first = date.min
     if first > last:
         message = say("The first day comes after the last one.")
         raise ValidationError(message, fields={"from": message})

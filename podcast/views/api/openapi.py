@@ -6,6 +6,7 @@ from copy import deepcopy
 from functools import lru_cache
 from typing import Any
 
+from podcast.views.api import downloads_spec
 from podcast.views.api.schemas import (
     FORM_NOTE,
     ID,
@@ -375,7 +376,7 @@ def _document() -> dict[str, Any]:
             "title": "Podcast publishing API",
             "version": "1.0.0",
             "description": (
-                "Episodes, guests, the show and its background jobs. Authenticate with "
+                "Episodes, guests, the show, its background jobs and downloads. Authenticate with "
                 "`Authorization: Bearer <token>` (`podcast create-token EMAIL`). Errors are "
                 '`{"error": {"code", "message", "fields"}}`. ' + FORM_NOTE
             ),
@@ -384,12 +385,21 @@ def _document() -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "tags": [
             {"name": name}
-            for name in ("episodes", "guests", "show", "jobs", "tokens", "webhooks", "meta")
+            for name in (
+                "episodes",
+                "guests",
+                "show",
+                "jobs",
+                "downloads",
+                "tokens",
+                "webhooks",
+                "meta",
+            )
         ],
-        "paths": _paths(),
+        "paths": {**_paths(), **downloads_spec.paths(_operation, _ok)},
         "webhooks": _webhooks(),
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **downloads_spec.SCHEMAS},
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",
