@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
-from datetime import datetime
+from datetime import date, datetime
 from typing import overload
 
 from babel import Locale
@@ -91,6 +91,17 @@ def format_day(local: datetime) -> str:
     """A date for people in the request's locale: '24 November 2026', '24 ноября 2026 г.'."""
     locale = _locale()
     return babel_date(local, _DATE_PATTERNS.get(str(locale), "long"), locale=locale)
+
+
+def format_short_day(day: date) -> str:
+    """A day in few characters for a chart's axis: '24 Nov', '24 нояб.'."""
+    return babel_date(day, "d MMM", locale=_locale())
+
+
+def territory_name(code: str) -> str:
+    """A country's name in the request's locale from its ISO 3166 code ('KZ' -> 'Kazakhstan');
+    the code itself when the locale has no name for it."""
+    return str(_locale().territories.get(code.upper(), code)) if code else ""
 
 
 def format_number(value: float, places: int = 0) -> str:

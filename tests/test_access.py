@@ -165,6 +165,22 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     # The show still has its episode: refused with a sentence, nothing deleted.
     ("/admin/shows/<handle>/delete", "POST"): Route(USERS, "/admin/shows/{handle}/delete", {}),
+    ("/admin/shows/<handle>/downloads", "GET"): Route(ADMIN, "/admin/shows/{handle}/downloads"),
+    ("/admin/shows/<handle>/downloads/<name>.svg", "GET"): Route(
+        ADMIN, "/admin/shows/{handle}/downloads/days.svg"
+    ),
+    ("/admin/shows/<handle>/downloads/<name>.csv", "GET"): Route(
+        ADMIN, "/admin/shows/{handle}/downloads/episodes.csv"
+    ),
+    ("/admin/episodes/<int:episode_id>/downloads", "GET"): Route(
+        ADMIN, "/admin/episodes/{episode}/downloads"
+    ),
+    ("/admin/episodes/<int:episode_id>/downloads/<name>.svg", "GET"): Route(
+        ADMIN, "/admin/episodes/{episode}/downloads/countries.svg"
+    ),
+    ("/admin/episodes/<int:episode_id>/downloads/<name>.csv", "GET"): Route(
+        ADMIN, "/admin/episodes/{episode}/downloads/apps.csv"
+    ),
     ("/admin/account", "GET"): Route(ADMIN, "/admin/account"),
     ("/admin/account", "POST"): Route(
         ADMIN, "/admin/account", {"current_password": "not it", "new_password": "short"}

@@ -24,3 +24,9 @@ def frameable() -> bool:
     """True when this request is for a page other sites may frame (no X-Frame-Options, no
     cookie)."""
     return request.endpoint in FRAMEABLE_ENDPOINTS
+
+
+def chart_security_policy(style_hashes: tuple[str, ...]) -> str:
+    """The CSP of a chart served as its own SVG document: nothing but its own stylesheets."""
+    styles = " ".join(f"'{digest}'" for digest in style_hashes) or "'none'"
+    return f"default-src 'none'; style-src {styles}; frame-ancestors 'self'"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from podcast.views.admin import (
     account,
     autosave,
+    downloads,
     episodes,
     guests,
     jobs,
@@ -20,6 +21,7 @@ __all__ = [
     "account",
     "autosave",
     "bp",
+    "downloads",
     "episodes",
     "guests",
     "jobs",

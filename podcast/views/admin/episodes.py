@@ -12,6 +12,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import FieldList, FormField
 
 from podcast import current
+from podcast.analytics import reports
 from podcast.errors import PodcastError, TooLargeError, ValidationError
 from podcast.extensions import db
 from podcast.i18n import gettext, translate
@@ -62,14 +63,16 @@ ADD_GUEST_SLOT = "add_guest_slot"  # the action of the no-JS "Add another new gu
 @bp.route("/")
 def dashboard() -> str:
     """The episodes of the user's shows (or of the one in ?show=), newest first, with their
-    show, status, date, duration and guests."""
+    show, status, date, duration, guests and first 7 days' downloads (one query)."""
     allowed = my_show_ids()
     shows = queries.shows_by_id(db.session, allowed)
     chosen = next((s for s in shows.values() if s.handle == request.args.get("show")), None)
     episodes = queries.admin_episodes(db.session, [chosen.id] if chosen else allowed)
+    today = reports.today_utc(utcnow())
     return render_template(
         "admin/dashboard.html",
         episodes=episodes,
+        first_week=reports.seven_days(db.session, [e.id for e in episodes], today),
         shows=shows,
         chosen=chosen,
         show=current.show(),
