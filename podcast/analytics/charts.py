@@ -36,8 +36,8 @@ _STYLES = {
         opacity="1",
         opacity_hover="1",
         font_family=_FONT,
-        label_font_size=13,
-        major_label_font_size=13,
+        label_font_size=15,
+        major_label_font_size=15,
     ),
     "dark": Style(
         background="transparent",
@@ -51,8 +51,8 @@ _STYLES = {
         opacity="1",
         opacity_hover="1",
         font_family=_FONT,
-        label_font_size=13,
-        major_label_font_size=13,
+        label_font_size=15,
+        major_label_font_size=15,
     ),
 }
 
@@ -80,7 +80,7 @@ def bars(
 ) -> Chart:
     """A bar chart of one series: vertical (days) or horizontal (apps, countries)."""
     kind = pygal.HorizontalBar if horizontal else pygal.Bar
-    height = max(160, 34 * len(labels) + 60) if horizontal else 320
+    height = max(140, 40 * len(labels) + 50) if horizontal else 320
     chart = kind(
         style=_STYLES.get(theme, _STYLES["light"]),
         width=800,
@@ -103,8 +103,10 @@ def bars(
         min_scale=2,
         max_scale=6,
     )
-    chart.x_labels = list(labels)
-    chart.add("", list(values))
+    # pygal stacks a horizontal chart's bars from the bottom up: the first (largest) on top.
+    order = slice(None, None, -1) if horizontal else slice(None)
+    chart.x_labels = list(labels)[order]
+    chart.add("", list(values)[order])
     return _clean(chart.render(), title)
 
 
