@@ -10,6 +10,7 @@ from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     CheckConstraint,
@@ -24,11 +25,13 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from podcast.analytics import summary_sql
 from podcast.extensions import Model
 from podcast.wording import revive, revive_all
 
@@ -616,3 +619,56 @@ class DownloadDaily(Model):
     # ISO 3166-1 alpha-2, upper case; "" when the address has no known country.
     country: Mapped[str] = mapped_column(String(2), default="")
     downloads: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DownloadShowAppDaily(Model):
+    """A show's downloads on one UTC day through one app, kept equal to download_daily by its
+    triggers (podcast.analytics.summary_sql): what the show's days and apps read."""
+
+    __tablename__ = "download_show_app_daily"
+
+    show_id: Mapped[int] = mapped_column(
+        ForeignKey("show.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    app: Mapped[str] = mapped_column(String(64), primary_key=True)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DownloadShowCountryDaily(Model):
+    """A show's downloads on one UTC day from one country (triggers, as above)."""
+
+    __tablename__ = "download_show_country_daily"
+
+    show_id: Mapped[int] = mapped_column(
+        ForeignKey("show.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DownloadEpisodeDaily(Model):
+    """An episode's downloads on one UTC day (triggers, as above): its first days read these."""
+
+    __tablename__ = "download_episode_daily"
+
+    episode_id: Mapped[int] = mapped_column(
+        ForeignKey("episode.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def _summary_triggers() -> None:
+    """Create the summaries' triggers once every table exists, when the schema is made without
+    migrations (create_all: tests, benches); migration 0020 makes them otherwise."""
+    for dialect, statements in (
+        ("sqlite", summary_sql.SQLITE_TRIGGERS),
+        ("postgresql", summary_sql.POSTGRESQL_TRIGGERS),
+    ):
+        for statement in statements:
+            event.listen(Model.metadata, "after_create", DDL(statement).execute_if(dialect=dialect))
+
+
+_summary_triggers()

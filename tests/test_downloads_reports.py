@@ -153,3 +153,81 @@ def test_seven_days_for_a_list_of_episodes_in_one_answer(episode, make_episode) 
     assert found[second.id].downloads == 8 and not found[second.id].complete
     assert unscheduled.id not in found
     assert reports.seven_days(db.session, [], TODAY) == {}
+
+
+def _summaries_match_the_rollup() -> None:
+    """Each summary holds exactly what download_daily adds up to, key by key."""
+    from sqlalchemy import func, select
+
+    from podcast.models import (
+        DownloadDaily,
+        DownloadEpisodeDaily,
+        DownloadShowAppDaily,
+        DownloadShowCountryDaily,
+    )
+
+    db.session.expire_all()
+    for summary, keys in (
+        (DownloadShowAppDaily, ("show_id", "day", "app")),
+        (DownloadShowCountryDaily, ("show_id", "day", "country")),
+        (DownloadEpisodeDaily, ("episode_id", "day")),
+    ):
+        columns = [getattr(DownloadDaily, key) for key in keys]
+        expected = {
+            tuple(row[:-1]): row[-1]
+            for row in db.session.execute(
+                select(*columns, func.sum(DownloadDaily.downloads)).group_by(*columns)
+            )
+        }
+        kept = {
+            tuple(row[:-1]): row[-1]
+            for row in db.session.execute(
+                select(*[getattr(summary, key) for key in keys], summary.downloads)
+            )
+            if row[-1]
+        }
+        assert kept == expected, summary.__tablename__
+
+
+def test_the_summaries_follow_every_write_to_the_rollup(episode, make_episode) -> None:
+    """Inserts, the rollup's insert-or-add, a changed row, a deleted episode: the pages' numbers
+    (read from the summaries) stay those of download_daily."""
+    from sqlalchemy import select
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from podcast.models import DownloadDaily
+
+    other = published_on(make_episode("Other"), date(2026, 11, 1))
+    add_days(episode, date(2026, 11, 1), [3, 4, 5], app="Spotify", country="KZ")
+    add_days(other, date(2026, 11, 1), [1, 1], app="Spotify", country="KZ")
+    insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(DownloadDaily)
+    statement = statement.on_conflict_do_update(  # as the rollup adds what it counted
+        index_elements=["episode_id", "day", "app", "country"],
+        set_={"downloads": DownloadDaily.__table__.c.downloads + statement.excluded.downloads},
+    )
+    values = [
+        {"show_id": episode.show_id, "episode_id": episode.id, "day": date(2026, 11, 1),
+         "app": "Spotify", "country": "KZ", "downloads": 10},
+        {"show_id": episode.show_id, "episode_id": episode.id, "day": date(2026, 11, 2),
+         "app": "Overcast", "country": "", "downloads": 2},
+    ]  # fmt: skip
+    db.session.execute(statement, values)
+    db.session.commit()
+    _summaries_match_the_rollup()
+    span = reports.Span(date(2026, 11, 1), date(2026, 11, 3))
+    found = reports.downloads(db.session, span, show_id=episode.show_id)
+    assert [n for _, n in found.by_day] == [13 + 1, 4 + 2 + 1, 5]
+    assert found.by_app == [("Spotify", 24), ("Overcast", 2)]
+    row = db.session.scalars(select(DownloadDaily).where(DownloadDaily.app == "Overcast")).one()
+    row.country, row.downloads = "UZ", 7
+    db.session.commit()
+    _summaries_match_the_rollup()
+    db.session.delete(other)
+    db.session.commit()
+    _summaries_match_the_rollup()
+    found = reports.downloads(db.session, span, show_id=episode.show_id)
+    assert found.total == 3 + 4 + 5 + 10 + 7
+    assert found.by_country == [("KZ", 22), ("UZ", 7)]
+    assert reports.all_time_total(db.session, show_id=episode.show_id) == 29
+    assert reports.all_time_total(db.session, episode_id=episode.id) == 29

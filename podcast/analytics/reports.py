@@ -1,5 +1,7 @@
 """Reading the downloads: totals, days, apps, countries and each episode's first days, all from
-the download_daily rollup (never raw hits), aggregated in SQL on its indexed columns.
+the download_daily rollup (never raw hits), aggregated in SQL on indexed keys: a show's from the
+narrow summaries its triggers keep (per show, day and app; per show, day and country; per
+episode and day), one episode's apps and countries from download_daily itself.
 
 A "day" is a UTC day. An episode's first N days are the UTC day it was published and the N - 1
 days after it; until they are over, the number is the count so far, marked incomplete.
@@ -19,7 +21,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from podcast.errors import ValidationError
-from podcast.models import DownloadDaily, Episode, EpisodeStatus
+from podcast.models import (
+    DownloadDaily,
+    DownloadEpisodeDaily,
+    DownloadShowAppDaily,
+    DownloadShowCountryDaily,
+    Episode,
+    EpisodeStatus,
+)
 from podcast.wording import say
 
 DEFAULT_DAYS = 90
@@ -121,12 +130,6 @@ def parse_span(start: str | None, end: str | None, today: date) -> Span:
     return Span(first, last)
 
 
-def _scope(show_id: int | None, episode_id: int | None) -> ColumnElement[bool]:
-    if episode_id is not None:
-        return DownloadDaily.episode_id == episode_id
-    return DownloadDaily.show_id == show_id
-
-
 def _fold(rows: Iterable[Any], span: Span) -> Downloads:
     """One pass over (day, app, country, downloads) groups: the three breakdowns at once."""
     days: Counter[date] = Counter()
@@ -162,32 +165,66 @@ def downloads(
     session: Session, span: Span, *, show_id: int | None = None, episode_id: int | None = None
 ) -> Downloads:
     """A show's (or one episode's) downloads in the span: total, by day, by app, by country."""
-    # One indexed range scan grouped by (day, app, country): a few thousand groups, folded into
-    # the three breakdowns here, instead of three scans of the same rows.
-    statement = (
-        select(
-            DownloadDaily.day,
-            DownloadDaily.app,
-            DownloadDaily.country,
-            func.sum(DownloadDaily.downloads),
+    if episode_id is not None:
+        # One episode's rows are few: one indexed range scan grouped by (day, app, country),
+        # folded into the three breakdowns here.
+        statement = (
+            select(
+                DownloadDaily.day,
+                DownloadDaily.app,
+                DownloadDaily.country,
+                func.sum(DownloadDaily.downloads),
+            )
+            .where(
+                DownloadDaily.episode_id == episode_id,
+                DownloadDaily.day >= span.start,
+                DownloadDaily.day <= span.end,
+            )
+            .group_by(DownloadDaily.day, DownloadDaily.app, DownloadDaily.country)
         )
-        .where(
-            _scope(show_id, episode_id),
-            DownloadDaily.day >= span.start,
-            DownloadDaily.day <= span.end,
-        )
-        .group_by(DownloadDaily.day, DownloadDaily.app, DownloadDaily.country)
+        return _fold(session.execute(statement), span)
+    # A show's: its summaries by (day, app) and by country, a few thousand rows for 90 days.
+    apps = select(
+        DownloadShowAppDaily.day, DownloadShowAppDaily.app, DownloadShowAppDaily.downloads
+    ).where(
+        DownloadShowAppDaily.show_id == show_id,
+        DownloadShowAppDaily.day >= span.start,
+        DownloadShowAppDaily.day <= span.end,
     )
-    return _fold(session.execute(statement), span)
+    countries = (
+        select(DownloadShowCountryDaily.country, func.sum(DownloadShowCountryDaily.downloads))
+        .where(
+            DownloadShowCountryDaily.show_id == show_id,
+            DownloadShowCountryDaily.day >= span.start,
+            DownloadShowCountryDaily.day <= span.end,
+        )
+        .group_by(DownloadShowCountryDaily.country)
+    )
+    by_app = _fold(((day, app, "", n) for day, app, n in session.execute(apps)), span)
+    by_country: Counter[str] = Counter(
+        {code: int(n or 0) for code, n in session.execute(countries)}
+    )
+    return Downloads(
+        span=span,
+        total=by_app.total,
+        by_day=by_app.by_day,
+        by_app=by_app.by_app,
+        by_country=_ranked(by_country),
+    )
 
 
 def all_time_total(
     session: Session, *, show_id: int | None = None, episode_id: int | None = None
 ) -> int:
     """Every download a show (or an episode) has had."""
-    statement = select(func.coalesce(func.sum(DownloadDaily.downloads), 0)).where(
-        _scope(show_id, episode_id)
-    )
+    if episode_id is not None:
+        statement = select(func.sum(DownloadEpisodeDaily.downloads)).where(
+            DownloadEpisodeDaily.episode_id == episode_id
+        )
+    else:
+        statement = select(func.sum(DownloadShowAppDaily.downloads)).where(
+            DownloadShowAppDaily.show_id == show_id
+        )
     return int(session.scalar(statement) or 0)
 
 
@@ -216,22 +253,20 @@ def _window(days: int, downloads: int, published: date | None, today: date) -> W
 def _first_days_statement(
     session: Session, lengths: tuple[int, ...], where: ColumnElement[bool]
 ) -> Select[Any]:
+    daily = DownloadEpisodeDaily
     sums = [
-        func.coalesce(
-            func.sum(case((DownloadDaily.day < _publish_day(session, n), DownloadDaily.downloads))),
-            0,
-        )
+        func.coalesce(func.sum(case((daily.day < _publish_day(session, n), daily.downloads))), 0)
         for n in lengths
     ]
-    # The join reads each episode's first days only, a range of ix_download_daily_episode_day.
+    # The join reads each episode's first days only: a range of the (episode_id, day) key.
     joined = and_(
-        DownloadDaily.episode_id == Episode.id,
-        DownloadDaily.day >= _publish_day(session),
-        DownloadDaily.day < _publish_day(session, max(lengths)),
+        daily.episode_id == Episode.id,
+        daily.day >= _publish_day(session),
+        daily.day < _publish_day(session, max(lengths)),
     )
     return (
         select(Episode.id, Episode.title, Episode.publish_at, *sums)
-        .outerjoin(DownloadDaily, joined)
+        .outerjoin(daily, joined)
         .where(where)
         .group_by(Episode.id, Episode.title, Episode.publish_at)
     )

@@ -15,6 +15,7 @@ from podcast.i18n import (
     format_number,
     format_short_day,
     gettext,
+    locale_code,
     territory_name,
     translate,
 )
@@ -137,6 +138,7 @@ def _chart(name: str, found: reports.Downloads) -> Response:
     chart = charts.bars(
         labels, values, title=title, theme=theme, horizontal=name != "days",
         number=format_number, label_every=DAY_LABEL_EVERY if name == "days" else 1,
+        locale=locale_code(),
     )  # fmt: skip
     response = Response(chart.svg, mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = chart_security_policy(chart.style_hashes)
