@@ -16,6 +16,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 from urllib.parse import urljoin
 from xml import sax
@@ -167,9 +168,15 @@ def _core(body: bytes, url: str) -> dict[str, Any]:
 # lxml helpers: children in every podcast namespace URI, texts, resolved URLs.
 
 
-def _all(parent: Any, namespaces: tuple[str, ...] | str, name: str) -> list[Any]:
+@cache
+def _tags(namespaces: tuple[str, ...] | str, name: str) -> frozenset[str]:
     uris = (namespaces,) if isinstance(namespaces, str) else namespaces
-    return [child for child in parent if child.tag in {f"{{{uri}}}{name}" for uri in uris}]
+    return frozenset(f"{{{uri}}}{name}" for uri in uris)
+
+
+def _all(parent: Any, namespaces: tuple[str, ...] | str, name: str) -> list[Any]:
+    tags = _tags(namespaces, name)
+    return [child for child in parent if child.tag in tags]
 
 
 def _one(parent: Any, namespaces: tuple[str, ...] | str, name: str) -> Any:
