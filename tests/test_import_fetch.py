@@ -366,3 +366,20 @@ def test_a_feed_that_trickles_past_the_time_limit_is_given_up(feed_server: FeedS
     url = feed_server.add("/slow.xml", chunks(-1, size=16, pause=0.05))
     said = refusal(fetch_document, url, allow_private=True, timeout=0.5, idle_timeout=5)
     assert said == f"Fetching {url} took too long; the import gave up."
+
+
+def test_a_redirect_without_a_location_and_an_unknown_encoding_are_sentences(
+    feed_server: FeedServer,
+) -> None:
+    url = feed_server.add("/moved", status=302, content_type=None)
+    assert "answered 302 (a redirect) without saying where to" in refusal(
+        fetch_document, url, allow_private=True
+    )
+    brotli = feed_server.add("/br.xml", b"\x8b\x02\x80", headers={"Content-Encoding": "br"})
+    assert "with an encoding (br) that imports cannot read" in refusal(
+        fetch_document, brotli, allow_private=True
+    )
+    broken = feed_server.add("/bad.xml", b"not gzip at all", headers={"Content-Encoding": "gzip"})
+    assert "sent compressed, but the data does not unpack" in refusal(
+        fetch_document, broken, allow_private=True
+    )
