@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,3 +108,37 @@ def check_photo(info: ImageInfo, field: str = "photo") -> None:
             height=info.height,
         )
         raise ValidationError(message, fields={field: message})
+
+
+COVER_MAX = 1400  # the largest side of the cover art written into an MP3's tags
+
+
+def cover_jpeg(data: bytes, max_side: int = COVER_MAX, quality: int = 88) -> bytes:
+    """The image as an RGB JPEG of at most `max_side` px a side (a JPEG already that small is
+    returned as it is); refuses what Pillow cannot read, as inspect_image does."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            _check_pixels(image.size, "image")
+            if image.format == "JPEG" and max(image.size) <= max_side and image.mode == "RGB":
+                return data
+            image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            rgb = image if image.mode == "RGB" else _flattened(image)
+            out = io.BytesIO()
+            rgb.save(out, "JPEG", quality=quality, optimize=True)
+            return out.getvalue()
+    except Image.DecompressionBombError:
+        _check_pixels(None, "image")
+        raise  # unreachable: _check_pixels raised
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError(
+            say("This file is not an image we can read. Upload a JPEG or PNG."),
+            fields={"image": say("Not a JPEG or PNG image.")},
+        ) from None
+
+
+def _flattened(image: Image.Image) -> Image.Image:
+    """RGB on white: a JPEG has no transparency."""
+    rgba = image.convert("RGBA")
+    background = Image.new("RGB", rgba.size, (255, 255, 255))
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
