@@ -252,6 +252,12 @@ class MediaAsset(Model):
     # The guid of the episode the file was stored for; audio staged ahead of a new episode's
     # form carries the guid that episode then takes. None for guests' and the show's images.
     episode_guid: Mapped[str | None] = mapped_column(String(64))
+    # The fingerprint (audio.tags.TagInfo.fingerprint) of the tags the service wrote into this
+    # MP3; None: the file's tags are the uploader's. A different one means a rewrite is due.
+    tags_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Peaks of the decoded audio (audio.waveform.peaks_from_samples), about 4 kB: loaded only
+    # by the pages that draw it, not by the feed.
+    waveform: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

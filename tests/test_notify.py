@@ -21,6 +21,7 @@ from podcast.notify.events import WEBHOOK_JOB, WEBSUB_JOB
 from podcast.notify.release import announce_due
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import delete_episode, update_episode
+from podcast.services.tagging import AUDIO_TAGS
 from podcast.services.webhooks import create_webhook
 from podcast.views.api.serializers import episode_json
 
@@ -47,11 +48,14 @@ def hook(show, target, path="/hooks/podcast"):
 
 
 def jobs(kind=None):
-    """The jobs in the table, oldest first."""
+    """The jobs in the table, oldest first; but for the MP3 tag rewrites publishing also
+    queues (tests/test_tags_rewrite.py), unless asked for by kind."""
     db.session.expire_all()
     statement = select(Job).order_by(Job.id)
     if kind:
         statement = statement.where(Job.kind == kind)
+    else:
+        statement = statement.where(Job.kind != AUDIO_TAGS)
     return list(db.session.scalars(statement))
 
 
@@ -67,8 +71,11 @@ def edit(episode, storage, **raw):
 
 
 def run_all():
-    """Run every job that is due now (and again for those that follow)."""
-    return run_queued()
+    """Run every job that is due now (and again for those that follow); counts those jobs()
+    lists."""
+    before = len([job for job in jobs(AUDIO_TAGS) if job.finished_at is not None])
+    ran = run_queued()
+    return ran - (len([job for job in jobs(AUDIO_TAGS) if job.finished_at is not None]) - before)
 
 
 def test_publishing_pings_the_hub_and_posts_a_signed_event(show, make_episode, receiver, hub):
@@ -92,7 +99,9 @@ def test_publishing_pings_the_hub_and_posts_a_signed_event(show, make_episode, r
     body = json.loads(delivery.body)
     assert body["event"] == delivery.headers["X-Podcast-Event"] == "episode.published"
     assert body["delivery_id"] == delivery.headers["X-Podcast-Delivery"]
-    assert body["episode"] == episode_json(db.session.get(Episode, episode.id))
+    # As published: the tagged copy of its MP3 (test_tags_rewrite.py) came after, under a new key.
+    now_json = episode_json(db.session.get(Episode, episode.id))
+    assert {**body["episode"], "audio": None} == {**now_json, "audio": None}
     assert body["episode"]["title"] == "Выборы в Узбекистане"
     assert body["show"]["feed_url"] == FEED
     log = db.session.scalars(select(WebhookDelivery)).all()

@@ -1,4 +1,5 @@
-"""The service's own jobs: a ping that checks the workers, and the daily storage check."""
+"""The service's own jobs: a ping that checks the workers, the daily storage check, and the
+rewrite of a published MP3's tags."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from podcast.extensions import db
 from podcast.jobs.outbox import enqueue
 from podcast.jobs.registry import handler, periodic
 from podcast.jobs.runner import JobContext
+from podcast.services.tagging import AUDIO_TAGS
 from podcast.wording import say, say_plural
 
 PING = "ping"
@@ -75,6 +77,33 @@ def storage_check(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
         )
     ctx.progress(100, summary)
     return {"problems": result.problems, "fixed": fix, "lines": result.lines()}
+
+
+@handler(AUDIO_TAGS, label=say("Audio tags"))
+def audio_tags(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Write the episode's title, chapters, art... into a new copy of its MP3 and swap it in.
+
+    Idempotent: it compares what the file carries with what it should and writes only when
+    they differ, so a second run (or a job queued by an earlier edit) changes nothing.
+    """
+    from podcast import current
+    from podcast.services.tagging import retag
+    from podcast.views.urls import episode_url
+
+    try:
+        episode_id = int(payload["episode_id"])
+    except (KeyError, TypeError, ValueError):
+        raise ValidationError(say("The job names no episode.")) from None
+    ctx.progress(5, say("Writing the episode's tags into its MP3."))
+    result = retag(
+        ctx.session,
+        current.storage(),
+        episode_id,
+        link_for=episode_url,
+        grace=current.replaced_media_grace(),
+    )
+    ctx.progress(100, say("The MP3's tags are up to date."))
+    return result
 
 
 def queue_daily_check(now: datetime) -> None:

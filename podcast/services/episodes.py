@@ -31,6 +31,7 @@ from podcast.services.replaced import retire
 from podcast.services.search import search_config
 from podcast.services.shows import bump_revision
 from podcast.services.slugs import unique_slug
+from podcast.services.tagging import queue_tags
 from podcast.services.uploads import (
     Upload,
     delete_objects,
@@ -366,6 +367,7 @@ def create_episode(
         session.add(episode)
         bump_revision(show, now, public=_listed(episode))
         episode_changed(session, episode, UNSEEN, now)
+        queue_tags(session, episode)
         if before_commit is not None:
             session.flush()
             before_commit(episode)
@@ -410,6 +412,7 @@ def update_episode(
         doomed = retire(session, replaced, episode_id=episode.id, now=now, grace=grace)
         bump_revision(episode.show, now, public=before.in_feed or _listed(episode))
         episode_changed(session, episode, before, now)
+        queue_tags(session, episode)
         session.commit()
     delete_objects(storage, doomed)
     return episode

@@ -37,6 +37,26 @@
       }
       player.focus();
     });
+    // The waveform (drawn by the server) shades what has played; a click on it seeks there.
+    var wave = document.querySelector("svg[data-waveform]");
+    var played = wave ? wave.querySelector(".waveform__progress") : null;
+    if (wave && played) {
+      var width = wave.viewBox.baseVal.width;
+      var shade = function () {
+        var share = player.duration > 0 ? player.currentTime / player.duration : 0;
+        played.setAttribute("width", String(Math.max(0, Math.min(1, share)) * width));
+      };
+      ["timeupdate", "seeked", "loadedmetadata", "durationchange"].forEach(function (name) {
+        player.addEventListener(name, shade);
+      });
+      wave.setAttribute("data-seekable", "");
+      wave.addEventListener("click", function (event) {
+        var box = wave.getBoundingClientRect();
+        if (!(player.duration > 0) || box.width <= 0) return;
+        seekTo(((event.clientX - box.left) / box.width) * player.duration, false);
+      });
+      shade();
+    }
     // A shared link such as /episodes/x#t=90 starts at 90 s.
     var start = fromHash();
     if (start !== null) seekTo(start, false);

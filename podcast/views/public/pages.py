@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, g, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 
 from podcast import current
+from podcast.audio import waveform
 from podcast.extensions import db
 from podcast.i18n import gettext, lazy_gettext
 from podcast.models import Episode, Show, utcnow
@@ -119,6 +120,7 @@ def render_episode_page(show: Show, item: Episode, **context: Any) -> str:
         episode=item,
         transcript=presenters.paragraphs(cues) if cues else None,
         structured=presenters.episode_data(show, item),
+        wave=waveform.drawing(item.audio.waveform) if item.audio else None,
         **context,
     )
 
