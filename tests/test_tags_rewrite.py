@@ -73,9 +73,17 @@ def _tag_jobs() -> list[Job]:
     return list(db.session.scalars(select(Job).where(Job.kind == AUDIO_TAGS).order_by(Job.id)))
 
 
+@pytest.mark.parametrize("backend", ["local", "s3"])
 def test_publishing_writes_the_tags_into_a_new_object_the_feed_then_names(
-    app: Flask, client: Any, headers: dict[str, str], tmp_path: Path
+    app: Flask,
+    client: Any,
+    headers: dict[str, str],
+    tmp_path: Path,
+    backend: str,
+    request: pytest.FixtureRequest,
 ) -> None:
+    if backend == "s3":  # moto's server over HTTP, served by the app's S3 proxy
+        app.extensions[STORAGE_KEY] = request.getfixturevalue("s3_storage")
     created = _publish(
         client,
         headers,

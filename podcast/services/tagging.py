@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,11 @@ def _released(episode: Episode) -> datetime | None:
     return episode.publish_at.astimezone(zone)
 
 
-def tag_info(episode: Episode, *, link: str, cover: bytes | None = None) -> TagInfo:
-    """What the tags of the episode's MP3 say; `link` is its page, `cover` the art's bytes."""
+def tag_info(
+    episode: Episode, *, link: str, cover: bytes | None = None, duration: float | None = None
+) -> TagInfo:
+    """What the tags of the episode's MP3 say; `link` is its page, `cover` the art's bytes,
+    `duration` the file's (default: the episode's audio's), where the last chapter ends."""
     show = episode.show
     return TagInfo(
         title=episode.title,
@@ -68,15 +72,17 @@ def tag_info(episode: Episode, *, link: str, cover: bytes | None = None) -> TagI
             TagChapter(float(c["start"]), str(c["title"]), c.get("url"))
             for c in episode.effective_chapters
         ),
-        duration=episode.audio.duration_seconds if episode.audio else None,
+        duration=duration or (episode.audio.duration_seconds if episode.audio else None),
     )
 
 
 def wanted_fingerprint(episode: Episode) -> str:
     """The fingerprint of the tags the episode's file should carry, from the rows alone (the
-    art counts by its SHA-256, the link by the show's handle and the episode's slug)."""
+    art counts by its SHA-256, the link by the show's handle and the episode's slug). The
+    duration does not count: it changes only with the file, and a new file has no
+    fingerprint until it is tagged."""
     cover = _cover_asset(episode)
-    info = tag_info(episode, link=f"{episode.show.handle}/{episode.slug}")
+    info = replace(tag_info(episode, link=f"{episode.show.handle}/{episode.slug}"), duration=None)
     return info.fingerprint(cover_sha256=cover.sha256 if cover else "")
 
 
@@ -104,6 +110,17 @@ def queue_tags(session: Session, episode: Episode) -> None:
         show_id=episode.show_id,
         dedupe_key=f"{AUDIO_TAGS}:{episode.id}:{episode.audio.id}:{wanted[:32]}",
     )
+
+
+def write_episode_tags(
+    storage: Storage, episode: Episode, path: Path, *, link: str, duration: float | None = None
+) -> str:
+    """Write the episode's tags into the MP3 at `path` (a new file about to be stored, e.g. an
+    encoded master, of `duration` seconds); returns the fingerprint to keep in its
+    MediaAsset's `tags_sha256`, so that no job writes the same tags again."""
+    cover = _read(storage, _cover_asset(episode))
+    write_tags(path, tag_info(episode, link=link, cover=cover, duration=duration))
+    return wanted_fingerprint(episode)
 
 
 def _download(storage: Storage, key: str, path: Path) -> None:
@@ -173,9 +190,7 @@ def retag(
     try:
         os.close(fd)
         _download(storage, old.key, path)
-        cover = _read(storage, _cover_asset(episode))
-        info = tag_info(episode, link=link_for(episode), cover=cover)
-        write_tags(path, info)
+        write_episode_tags(storage, episode, path, link=link_for(episode))
         checked = audio.inspect(path)  # what players will read: still the same audio
         audio.require_episode_format(checked)
         new = _tagged_copy(old, key, path, wanted)
