@@ -38,18 +38,18 @@ class _Bins:
         data = np.abs(np.asarray(chunk, dtype=np.float32).reshape(-1))
         self.samples += data.size
         while data.size:
-            take = min(self.size - self.filled, data.size)
-            if take:
+            if self.filled or data.size < self.size:  # top up the bin being filled
+                take = min(self.size - self.filled, data.size)
                 self.partial = max(self.partial, float(data[:take].max()))
                 self.filled += take
                 data = data[take:]
-            if self.filled == self.size:
-                self._push(np.array([self.partial], dtype=np.float32))
-                self.partial, self.filled = 0.0, 0
+                if self.filled == self.size:
+                    peak, self.partial, self.filled = self.partial, 0.0, 0
+                    self._push(np.array([peak], dtype=np.float32))
+                continue
             whole = (data.size // self.size) * self.size
-            if whole:
-                self._push(data[:whole].reshape(-1, self.size).max(axis=1))
-                data = data[whole:]
+            self._push(data[:whole].reshape(-1, self.size).max(axis=1))
+            data = data[whole:]
 
     def _push(self, peaks: np.ndarray) -> None:
         self.done = np.concatenate([self.done, peaks])
