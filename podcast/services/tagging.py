@@ -183,12 +183,12 @@ def retag(
     if wanted is None:
         return {"written": False, "key": episode.audio.key}
     old = episode.audio
+    # Locked while open: `podcast check` tells this working copy from a crashed one's leftover.
     fd, name = open_staging_file(suffix=".mp3")
     path = Path(name)
     key = new_media_key(episode.guid, "mp3", "audio")
     stored = False
     try:
-        os.close(fd)
         _download(storage, old.key, path)
         write_episode_tags(storage, episode, path, link=link_for(episode))
         checked = audio.inspect(path)  # what players will read: still the same audio
@@ -217,7 +217,8 @@ def retag(
             storage.delete(key)
         raise
     finally:
-        path.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)  # removed first, then unlocked (as uploads do)
+        os.close(fd)
     for doomed_key in doomed:
         storage.delete(doomed_key)
     return {"written": True, "key": key, "size_bytes": new.size_bytes}
