@@ -232,3 +232,27 @@ def test_audio_replaced_before_the_job_ran_is_not_overwritten_by_it(
         ]
         == episode.audio.size_bytes
     )
+
+
+def test_renaming_the_show_rewrites_the_album_of_its_published_mp3s(
+    app: Flask, client: Any, headers: dict[str, str], tmp_path: Path
+) -> None:
+    created = _publish(client, headers)
+    draft = client.post("/api/v1/episodes", headers=headers, data=episode_form(status="draft"))
+    assert draft.status_code == 201
+    run_queued()
+    before = _enclosure(client)
+
+    same = client.patch("/api/v1/shows/majlis", headers=headers, json={"subtitle": "Weekly"})
+    assert same.status_code == 200, same.json
+    assert [job for job in _tag_jobs() if job.state == "queued"] == []  # the tags do not say it
+
+    renamed = client.patch("/api/v1/shows/majlis", headers=headers, json={"title": "Маджлис"})
+    assert renamed.status_code == 200, renamed.json
+    queued = [job for job in _tag_jobs() if job.state == "queued"]
+    assert [job.payload["episode_id"] for job in queued] == [created["id"]]  # not the draft
+    run_queued()
+
+    after = _enclosure(client)
+    assert after["path"] != before["path"]
+    assert str(_tag_of(client, after["path"], tmp_path)["TALB"]) == "Маджлис"

@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podcast.audio import inspect as audio
 from podcast.audio.tags import TagChapter, TagInfo, write_tags
 from podcast.jobs.outbox import enqueue
-from podcast.models import Episode, EpisodeStatus, MediaAsset, utcnow
+from podcast.models import Episode, EpisodeStatus, MediaAsset, Show, utcnow
 from podcast.services.locks import lock_row
 from podcast.services.replaced import retire
 from podcast.services.shows import bump_revision
@@ -121,6 +122,33 @@ def write_episode_tags(
     cover = _read(storage, _cover_asset(episode))
     write_tags(path, tag_info(episode, link=link, cover=cover, duration=duration))
     return wanted_fingerprint(episode)
+
+
+def show_tag_fields(show: Show | None) -> tuple[Any, ...] | None:
+    """What of a show its episodes' tags carry (read before a save, for queue_show_tags)."""
+    if show is None:
+        return None
+    return (show.title, show.author, show.language, show.artwork_id)
+
+
+def queue_show_tags(session: Session, show: Show, before: tuple[Any, ...] | None) -> int:
+    """After a show's settings were saved: when its title, author, language or artwork changed
+    (`before`: show_tag_fields read before the save), queue the tag rewrite of every published
+    or scheduled MP3 of the show whose tags it changes, and commit; returns how many."""
+    if before is None or show_tag_fields(show) == before:
+        return 0
+    statement = select(Episode).where(
+        Episode.show_id == show.id,
+        Episode.status != EpisodeStatus.DRAFT,
+        Episode.audio_id.is_not(None),
+    )
+    queued = 0
+    for episode in session.scalars(statement):
+        if tags_due(episode) is not None:
+            queue_tags(session, episode)
+            queued += 1
+    session.commit()
+    return queued
 
 
 def _download(storage: Storage, key: str, path: Path) -> None:

@@ -22,6 +22,7 @@ from podcast.services.shows import (
     parse_show_input,
     save_show,
 )
+from podcast.services.tagging import queue_show_tags, show_tag_fields
 from podcast.views.admin import webhooks
 from podcast.views.admin.common import (
     STALE_MESSAGE,
@@ -145,6 +146,7 @@ def _settings_page(show: Show | None, action: str, *, creating: bool = False) ->
         if creating:
             raw["handle"] = form.handle.data or ""
         try:
+            tagged = show_tag_fields(show)
             saved = save_show(
                 db.session,
                 current.storage(),
@@ -155,6 +157,7 @@ def _settings_page(show: Show | None, action: str, *, creating: bool = False) ->
                 actor=Actor.of(current_user, "admin"),
                 feed_url_of=show_feed_url if creating else None,
             )
+            queue_show_tags(db.session, saved, tagged)
         except PodcastError as exc:
             db.session.rollback()
             exc.fields = {

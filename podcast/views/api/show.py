@@ -10,6 +10,7 @@ from podcast.errors import ForbiddenError
 from podcast.extensions import db
 from podcast.models import Show
 from podcast.services import queries, shows
+from podcast.services.tagging import queue_show_tags, show_tag_fields
 from podcast.views.api.base import bp, created, my_show_ids, primary_show, show_by_handle
 from podcast.views.api.serializers import show_json
 from podcast.views.api.validation import read_body
@@ -65,8 +66,10 @@ def update_show(handle: str) -> Response:
 def _update(show: Show) -> Response:
     body = read_body("ShowPatch", "ShowPatchForm")
     data = shows.parse_show_input(body.fields)
+    tagged = show_tag_fields(show)
     shows.save_show(
         db.session, current.storage(), show, data, artwork=body.upload("artwork"),
         actor=shows.Actor.of(g.api_user, "api"),
     )  # fmt: skip
+    queue_show_tags(db.session, show, tagged)
     return jsonify(show_json(show))
