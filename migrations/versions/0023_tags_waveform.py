@@ -3,7 +3,7 @@
 episode page draws behind its player
 
 Revision ID: 0023_tags_waveform
-Revises: 0019_download_daily
+Revises: 0020_download_summaries
 Create Date: 2026-12-04 19:30:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0023_tags_waveform"
-down_revision = "0019_download_daily"
+down_revision = "0020_download_summaries"
 branch_labels = None
 depends_on = None
 
