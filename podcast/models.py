@@ -35,6 +35,8 @@ from podcast.analytics import summary_sql
 from podcast.extensions import Model
 from podcast.wording import revive, revive_all
 
+# The longest episode guid kept: an imported source's guid (often a URL) byte for byte.
+GUID_MAX = 1024
 # No episode is longer than this (Apple's longest are a few hours); it keeps starts printable.
 CHAPTER_START_MAX = 1_000_000
 
@@ -185,6 +187,8 @@ class Show(Model):
     # How many episodes the main feed carries (None: all); older ones are on its RFC 5005 pages.
     feed_page_size: Mapped[int | None] = mapped_column(Integer)
     podcast_guid: Mapped[str] = mapped_column(String(36))
+    # The feed the show was imported from (podcast.imports), as last recorded; "" if none.
+    source_feed_url: Mapped[str] = mapped_column(String(2000), default="", server_default="")
     # Archived: pages say so, the feed stays up marked complete, new episodes are refused.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped in the same transaction as any public content change: caches compare it.
@@ -251,7 +255,7 @@ class MediaAsset(Model):
     original_filename: Mapped[str] = mapped_column(String(255), default="")
     # The guid of the episode the file was stored for; audio staged ahead of a new episode's
     # form carries the guid that episode then takes. None for guests' and the show's images.
-    episode_guid: Mapped[str | None] = mapped_column(String(64))
+    episode_guid: Mapped[str | None] = mapped_column(String(GUID_MAX))
     # The fingerprint (audio.tags.TagInfo.fingerprint) of the tags the service wrote into this
     # MP3; None: the file's tags are the uploader's. A different one means a rewrite is due.
     tags_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -308,6 +312,9 @@ class Episode(Model):
         CheckConstraint("number IS NULL OR number >= 1", name="number_positive"),
         # Slugs are unique within a show; the same title may exist in two shows.
         UniqueConstraint("show_id", "slug", name="uq_episode_show_slug"),
+        # A guid is unique within its show: an imported show keeps its source's guids byte
+        # for byte, and two source feeds may well use the same ones ("1", "2", ...).
+        UniqueConstraint("show_id", "guid", name="uq_episode_show_guid"),
         # A show's next release and its newest episodes (id breaks ties), however many shows.
         Index("ix_episode_show_publish", "show_id", "publish_at", "id"),
         # The public episodes only: their newest per show is the first row read backwards
@@ -328,7 +335,8 @@ class Episode(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     show_id: Mapped[int] = mapped_column(ForeignKey("show.id", ondelete="CASCADE"), index=True)
-    guid: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: str(uuid.uuid4()))
+    # Minted (UUID) here, or an imported source's guid as it was (a URL, a number...).
+    guid: Mapped[str] = mapped_column(String(GUID_MAX), default=lambda: str(uuid.uuid4()))
     slug: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(255))
     summary: Mapped[str] = mapped_column(Text, default="")

@@ -174,6 +174,7 @@ def configure_security_headers(app: Flask) -> None:
 
 def configure_jobs(app: Flask) -> None:
     """Job records join the schema; the queue itself is built on first use (no I/O here)."""
+    import podcast.imports.records  # noqa: F401 - registers the import tables
     import podcast.jobs  # noqa: F401 - registers the job table and the outbox hooks
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,13 +41,27 @@ def validate_key(key: str) -> str:
     return key
 
 
+_OWNER_RE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
+# Names the folder of an owner whose name cannot be a key part (an imported guid such as
+# "https://host/?p=12"): a UUIDv5 of it, the same every time.
+_OWNER_NAMESPACE = uuid.UUID("9b0f3f1e-5d5a-4c1e-9d7e-2f6c1f0a8e51")
+
+
+def key_owner(owner: str) -> str:
+    """The key part naming an owner: itself when it is a short safe name (a UUID, a slug),
+    else a UUIDv5 of it."""
+    if _OWNER_RE.fullmatch(owner) and ".." not in owner:
+        return owner
+    return str(uuid.uuid5(_OWNER_NAMESPACE, owner))
+
+
 def new_media_key(
     guid: str, extension: str, kind: str = "audio", collection: str = "episodes"
 ) -> str:
     """Return a fresh, never-reused key such as episodes/<guid>/audio-<token>.mp3."""
     ext = extension.lower().lstrip(".")
     token = secrets.token_urlsafe(9)
-    return validate_key(f"{collection}/{guid}/{kind}-{token}.{ext}")
+    return validate_key(f"{collection}/{key_owner(guid)}/{kind}-{token}.{ext}")
 
 
 def _join_url(base: str | None, full_key: str) -> str | None:
