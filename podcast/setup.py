@@ -182,6 +182,7 @@ def configure_cli(app: Flask) -> None:
     """Register the `podcast` subcommands on the app's CLI group."""
     from podcast.cli.backup import export_command, import_command
     from podcast.cli.commands import register_commands
+    from podcast.cli.imports import import_feed_command
     from podcast.cli.shows import COMMANDS as SHOW_COMMANDS
     from podcast.jobs.cli import jobs_group
     from podcast.jobs.worker import worker_command
@@ -191,5 +192,6 @@ def configure_cli(app: Flask) -> None:
     app.cli.add_command(jobs_group)
     app.cli.add_command(export_command)
     app.cli.add_command(import_command)
+    app.cli.add_command(import_feed_command)
     for command in SHOW_COMMANDS:
         app.cli.add_command(command)

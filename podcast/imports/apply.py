@@ -86,15 +86,23 @@ def unique_episodes(source: SourceShow, report: Report) -> list[SourceEpisode]:
     return sorted(chosen, key=lambda e: e.published_at or far)
 
 
-def plan(session: Session, show: Show, episodes: list[SourceEpisode]) -> list[Work]:
-    """Each episode's work, its import state created (committed) where it had none."""
+def plan(
+    session: Session, show: Show, episodes: list[SourceEpisode], *, write: bool = True
+) -> list[Work]:
+    """Each episode's work, its import state created (committed, when `write`) where it had
+    none."""
     items = {i.guid: i for i in session.scalars(select(FeedImportItem).where(
         FeedImportItem.show_id == show.id))}  # fmt: skip
     for episode in episodes:
         if episode.guid not in items:
-            items[episode.guid] = FeedImportItem(show_id=show.id, guid=episode.guid)
-            session.add(items[episode.guid])
-    session.commit()
+            items[episode.guid] = FeedImportItem(
+                show_id=show.id, guid=episode.guid, state=ItemState.PENDING, source_sha256="",
+                enclosure_url="",
+            )  # fmt: skip
+            if write:
+                session.add(items[episode.guid])
+    if write:
+        session.commit()
     with_audio = set(session.scalars(select(Episode.id).where(
         Episode.show_id == show.id, Episode.audio_id.is_not(None))))  # fmt: skip
     works = []

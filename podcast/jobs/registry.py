@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 # so services can import podcast.jobs without an import cycle).
 HANDLER_MODULES: list[str] = [
     "podcast.jobs.builtin",
+    "podcast.imports.job",
     "podcast.notify.delivery",
     "podcast.notify.mail",
     "podcast.notify.release",

@@ -91,6 +91,14 @@ class WebhookForm(FlaskForm):
     url = StringField(_l("Receiver URL"))
 
 
+class ImportForm(FlaskForm):
+    """An import: the source feed's URL, the show to import into, a locked feed's owner email."""
+
+    url = StringField(_l("Feed URL"))
+    show = StringField(_l("Show handle (optional)"))
+    override_email = StringField(_l("Owner email the locked feed declares"))
+
+
 class NewGuestForm(Form):
     """A guest typed right into the episode form."""
 

@@ -4,7 +4,7 @@ bodies against `schemas`, `serializers` writes resources; routes live in one mod
 
 from __future__ import annotations
 
-from podcast.views.api import downloads, episodes, guests, jobs, show, tokens, webhooks
+from podcast.views.api import downloads, episodes, guests, imports, jobs, show, tokens, webhooks
 from podcast.views.api.base import bp
 
-__all__ = ["bp", "downloads", "episodes", "guests", "jobs", "show", "tokens", "webhooks"]
+__all__ = ["bp", "downloads", "episodes", "guests", "imports", "jobs", "show", "tokens", "webhooks"]

@@ -269,6 +269,23 @@ def _paths() -> dict[str, Any]:
                 tag="jobs",
             ),
         },
+        "/imports": {
+            "post": {
+                **_operation(
+                    "createImport",
+                    "Import (or sync) a show from its existing feed, as a job (admins); follow "
+                    "it at /jobs/{id}.",
+                    {"202": {
+                        "description": "Accepted: the job that imports the feed.",
+                        "content": {"application/json": {"schema": ref("Job")}},
+                        "headers": {"Location": {"schema": {"type": "string"},
+                                                 "description": "The job's URL."}},
+                    }},
+                    "400 401 403 404 409 415 422", body={"application/json": "ImportCreate"},
+                    tag="imports",
+                ),
+            },
+        },
         "/tokens": {
             "get": _operation(
                 "listTokens", "Your API tokens, newest first, with their state and last use.",
@@ -391,6 +408,7 @@ def _document() -> dict[str, Any]:
                 "show",
                 "jobs",
                 "downloads",
+                "imports",
                 "tokens",
                 "webhooks",
                 "meta",

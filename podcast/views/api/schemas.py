@@ -421,6 +421,25 @@ SCHEMAS: dict[str, Any] = {
     "ShowPatch": _object(SHOW_FIELDS_JSON),
     "ShowCreate": _object({"handle": HANDLE, **SHOW_FIELDS_JSON}, ["title"]),
     "ShowList": _output({"items": {"type": "array", "items": ref("Show")}, "next": _URL_OR_NULL}),
+    "ImportCreate": _object(
+        {
+            "url": _text(URL_MAX, HTTP_URL, description="The source feed's address."),
+            "show": {
+                "type": "string",
+                "maxLength": 80,
+                "description": "The handle of the show to import into (a new show takes it "
+                "when none has it); left out: a new show, or the one an earlier import of this "
+                "feed made (a sync).",
+            },
+            "override_email": {
+                "type": "string",
+                "maxLength": 255,
+                "description": "For a feed marked podcast:locked: the owner email it declares, "
+                "typed by an admin to import it anyway (recorded).",
+            },
+        },
+        ["url"],
+    ),
     "WebhookCreate": _object(
         {
             "url": _text(
