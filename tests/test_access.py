@@ -257,6 +257,12 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/admin/show/webhooks/<int:webhook_id>/delete", "POST"): Route(
         USERS, "/admin/show/webhooks/{webhook}/delete", {}
     ),
+    ("/admin/import", "GET"): Route(USERS, "/admin/import"),
+    # Not an http(s) address: refused before anything is fetched.
+    ("/admin/import", "POST"): Route(USERS, "/admin/import", {"url": "ftp://x", "step": "preview"}),
+    ("/api/v1/imports", "POST"): Route(
+        API_ADMIN, "/api/v1/imports", {"url": "https://old-host.example.com/feed.xml"}
+    ),
     ("/api/v1/webhooks", "GET"): Route(API_ADMIN, "/api/v1/webhooks"),
     ("/api/v1/webhooks", "POST"): Route(API_ADMIN, "/api/v1/webhooks", {"url": HOOK_URL + "/2"}),
     ("/api/v1/webhooks/<int:webhook_id>", "GET"): Route(API_ADMIN, "/api/v1/webhooks/{webhook}"),

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from podcast.errors import ConfigError
 from podcast.imports.source import SourceChapter, SourceShow
 
 
@@ -33,15 +34,24 @@ def _find(name: str, modules: tuple[str, ...]) -> Callable[..., Any]:
         found = getattr(module, name, None)
         if found is not None:
             return found
-    raise RuntimeError(f"No {name} in {', '.join(modules)}")
+    raise ConfigError(f"This installation has no {name} (in {', '.join(modules)}).")
+
+
+def _later(name: str, *modules: str) -> Callable[..., Any]:
+    """The function, found when first called (the fetching layer is imported only then)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return _find(name, modules)(*args, **kwargs)
+
+    return call
 
 
 def default_fetcher() -> Fetcher:
     """The service's own fetching (address guard, limits) and parsing."""
     parse = ("podcast.imports.reader", "podcast.imports.parse")
     return Fetcher(
-        read_source=_find("read_source", parse),
-        download_to=_find("download_to", ("podcast.imports.fetch",)),
-        fetch_small=_find("fetch_small", ("podcast.imports.fetch",)),
-        parse_chapters_json=_find("parse_chapters_json", ("podcast.imports.parse",)),
+        read_source=_later("read_source", *parse),
+        download_to=_later("download_to", "podcast.imports.fetch"),
+        fetch_small=_later("fetch_small", "podcast.imports.fetch"),
+        parse_chapters_json=_later("parse_chapters_json", "podcast.imports.parse"),
     )
