@@ -31,6 +31,7 @@ from podcast.services.episode_input import (
 )
 from podcast.services.episodes import Attachments, create_episode, update_episode
 from podcast.services.fields import is_language
+from podcast.services.markup import html_text
 from podcast.services.uploads import Upload
 from podcast.wording import record, say
 
@@ -49,8 +50,23 @@ def _number(value: int | None) -> int | None:
     return value if value is not None and 1 <= value <= NUMBER_MAX else None
 
 
+def _summary(episode: SourceEpisode) -> str:
+    """The item's own summary: "" when it only repeats the notes as plain text (what many
+    hosts, this service too, write in itunes:summary when the episode has no summary)."""
+    summary = " ".join(plain(episode.summary).split())
+    notes = " ".join(html_text(episode.description_html or "").split())
+    cut = summary.rstrip("…").rstrip()
+    if not summary or summary == notes or (summary.endswith("…") and notes.startswith(cut)):
+        return ""
+    return summary
+
+
 def _description(episode: SourceEpisode) -> str:
     notes = html_to_markdown(episode.description_html)
+    if " ".join(html_text(episode.description_html).split()) == " ".join(
+        plain(episode.title).split()
+    ):
+        notes = ""  # the title repeated where a feed must have a description: no notes
     kept = rehosted_transcript(episode)
     links = [t for t in episode.transcripts if t is not kept]
     if links:
@@ -67,7 +83,7 @@ def episode_raw(
     title = plain(episode.title)[:TITLE_MAX] or plain(episode.guid)[:TITLE_MAX] or "Episode"
     raw: dict[str, Any] = {
         "title": title,
-        "summary": plain(episode.summary)[:SUMMARY_MAX],
+        "summary": _summary(episode)[:SUMMARY_MAX],
         "description": _description(episode),
         "season": _number(episode.season),
         "number": _number(episode.number),
