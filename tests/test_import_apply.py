@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -129,8 +130,11 @@ def test_a_sync_adds_what_is_new_updates_what_changed_and_never_duplicates(
 
 
 def test_a_404_and_an_html_enclosure_fail_alone_and_leave_nothing(
-    app: Flask, media: MediaServer
+    app: Flask, media: MediaServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(downloads))
     episodes = _three(media)
     broken = [
         episodes[0],
@@ -147,6 +151,7 @@ def test_a_404_and_an_html_enclosure_fail_alone_and_leave_nothing(
     # No object without its row, no asset without its episode.
     keys = {a.key for a in db.session.scalars(select(MediaAsset))}
     assert _stored_keys() == keys
+    assert list(downloads.iterdir()) == []  # no temp file left behind
     items = {i.guid: i.state for i in db.session.scalars(select(FeedImportItem))}
     assert items[episodes[1].guid] == ItemState.FAILED
     # Fixed at the source, the next run imports it.
@@ -242,3 +247,32 @@ def test_transcripts_chapters_and_artwork_come_along(app: Flask, media: MediaSer
     assert "https://old-host.example.com/t.html" in imported.description
     assert imported.image is not None
     assert db.session.scalar(select(Show)).artwork is not None  # type: ignore[union-attr]
+
+
+def test_a_future_date_is_scheduled_and_a_too_big_file_is_refused_alone(
+    app: Flask, media: MediaServer
+) -> None:
+    from datetime import timedelta
+
+    from podcast.models import utcnow
+
+    later = utcnow() + timedelta(days=3)
+    episodes = [
+        source_episode(1, media.url("/1.mp3"), published_at=later),
+        source_episode(2, media.url("/2.mp3")),
+    ]
+    feed_import = FeedImport(source_url=FEED)
+    db.session.add(feed_import)
+    db.session.commit()
+    small = ImportOptions(allow_private=True, max_media_bytes=300_000, concurrency=2)
+    report = run_import(
+        db.session, _storage(), feed_import, fetcher=hand_fetcher(source_show(FEED, episodes)),
+        options=small,
+    )  # fmt: skip
+    assert (report.imported, report.failed) == (1, 1)
+    (scheduled,) = _episodes()
+    assert scheduled.status == EpisodeStatus.SCHEDULED
+    assert (
+        scheduled.publish_at is not None and abs(scheduled.publish_at - later).total_seconds() < 1
+    )
+    assert {a.key for a in db.session.scalars(select(MediaAsset))} == _stored_keys()

@@ -13,11 +13,11 @@ from podcast.errors import ConflictError, ForbiddenError, ValidationError
 from podcast.imports.apply import find_show, locked_refusal, plan, unique_episodes
 from podcast.imports.fetcher import Fetcher
 from podcast.imports.media import ImportOptions
-from podcast.imports.records import FeedImport, ImportState
+from podcast.imports.records import FeedImport
 from podcast.imports.report import Report, size_text
 from podcast.imports.show_fields import checked_settings, raw_settings
 from podcast.imports.source import SourceShow
-from podcast.jobs import Job, enqueue
+from podcast.jobs import Job, JobState, enqueue
 from podcast.models import Show, User
 from podcast.services import queries
 from podcast.services.handles import handle_problem
@@ -66,10 +66,14 @@ def start_import(
     if show is None and not handle:
         show = find_show(session, url, url)
     if show is not None:
+        # Busy while its job may still run: a worker that died mid-import leaves the import's
+        # row "running", but its job is retried or failed by the sweeper, never left so.
         busy = session.scalar(
-            select(FeedImport.id).where(
+            select(FeedImport.id)
+            .join(Job, Job.id == FeedImport.job_id)
+            .where(
                 FeedImport.show_id == show.id,
-                FeedImport.state.in_([ImportState.QUEUED, ImportState.RUNNING]),
+                Job.state.in_([JobState.QUEUED, JobState.RUNNING]),
             )
         )
         if busy is not None:
