@@ -18,8 +18,8 @@ import sys
 import tempfile
 import threading
 import time
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -34,10 +34,10 @@ MEMORY_GOAL_MB = 100
 def _feed(base: str, episodes: int, size: int) -> bytes:
     start = datetime(2020, 1, 1, tzinfo=UTC)
     items = "".join(
-        f"<item><title>Episode {n}</title><guid isPermaLink=\"false\">bench-{n}</guid>"
+        f'<item><title>Episode {n}</title><guid isPermaLink="false">bench-{n}</guid>'
         f"<pubDate>{format_datetime(start + timedelta(days=n))}</pubDate>"
         f"<description><![CDATA[<p>Notes of <b>episode {n}</b>.</p>]]></description>"
-        f"<enclosure url=\"{base}/media/{n}.mp3\" length=\"{size}\" type=\"audio/mpeg\"/>"
+        f'<enclosure url="{base}/media/{n}.mp3" length="{size}" type="audio/mpeg"/>'
         f"<itunes:duration>60</itunes:duration><itunes:episode>{n}</itunes:episode></item>"
         for n in range(1, episodes + 1)
     )
@@ -46,7 +46,7 @@ def _feed(base: str, episodes: int, size: int) -> bytes:
         'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel>'
         f"<title>Bench show</title><link>{base}/</link><language>en</language>"
         "<description>A show to time imports with.</description>"
-        "<itunes:author>Bench</itunes:author><itunes:category text=\"News\"/>"
+        '<itunes:author>Bench</itunes:author><itunes:category text="News"/>'
         f"{items}</channel></rss>"
     ).encode()
 
