@@ -79,6 +79,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--episodes", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--rate", type=float, default=0.0,
+        help="MB/s per connection the server sends media at, as a real host would (0: as fast "
+        "as loopback goes)",
+    )  # fmt: skip
     args = parser.parse_args()
     from support.mpeg_synth import write_cbr_minutes
 
@@ -111,7 +116,15 @@ def _run(tmp: str, feed: bytes, media: bytes, args: Any, *deps: Any) -> int:
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if not args.rate or kind != "audio/mpeg":
+                self.wfile.write(body)
+                return
+            step, started = 64 * 1024, time.perf_counter()
+            for at in range(0, len(body), step):
+                self.wfile.write(body[at : at + step])
+                ahead = (at + step) / (args.rate * 1e6) - (time.perf_counter() - started)
+                if ahead > 0:
+                    time.sleep(ahead)
 
         def log_message(self, *a: Any) -> None:
             pass
@@ -147,7 +160,8 @@ def _run(tmp: str, feed: bytes, media: bytes, args: Any, *deps: Any) -> int:
     total = len(media) * args.episodes / 1e6
     print(
         f"import of {args.episodes} episodes ({total:.0f} MB, {args.concurrency} downloads at "
-        f"once): {took:.2f} s; floor (the same downloads, nothing else): {floor:.2f} s; "
+        f"once, {f'{args.rate:g} MB/s a connection' if args.rate else 'loopback speed'}): "
+        f"{took:.2f} s; floor (the same downloads, nothing else): {floor:.2f} s; "
         f"ratio {ratio:.2f}x (goal <= {TIME_GOAL}x); RSS growth {growth:.0f} MB "
         f"(goal < {MEMORY_GOAL_MB} MB); {report.imported} imported, {report.failed} failed"
     )
