@@ -276,3 +276,16 @@ def test_a_future_date_is_scheduled_and_a_too_big_file_is_refused_alone(
         scheduled.publish_at is not None and abs(scheduled.publish_at - later).total_seconds() < 1
     )
     assert {a.key for a in db.session.scalars(select(MediaAsset))} == _stored_keys()
+
+
+def test_audio_stored_ahead_is_deleted_when_its_episode_is_refused(
+    app: Flask, media: MediaServer
+) -> None:
+    from datetime import UTC, datetime
+
+    # The file is fine (stored while downloading); the date is not, so no episode is made.
+    ancient = source_episode(1, media.url("/1.mp3"), published_at=datetime(1, 1, 2, tzinfo=UTC))
+    _, report = _run(source_show(FEED, [ancient, source_episode(2, media.url("/2.mp3"))]))
+    assert (report.imported, report.failed) == (1, 1)
+    keys = {a.key for a in db.session.scalars(select(MediaAsset))}
+    assert _stored_keys() == keys and len(keys) == 1

@@ -218,7 +218,12 @@ def _apply_all(
         if index < len(todo) and index not in futures:
             work = todo[index]
             futures[index] = pool.submit(
-                prepare, fetcher, work.source, options, media=work.needs_media
+                prepare,
+                fetcher,
+                work.source,
+                options,
+                media=work.needs_media,
+                storage=storage,
             )
 
     try:

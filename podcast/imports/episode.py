@@ -21,7 +21,7 @@ from podcast.imports.prepare import Prepared, rehosted_transcript
 from podcast.imports.records import FeedImportItem, ItemState
 from podcast.imports.report import Report, duration_wrong, length_wrong, size_text
 from podcast.imports.source import SourceEpisode, SourcePerson
-from podcast.models import Episode, Show
+from podcast.models import Episode, MediaAsset, Show
 from podcast.services.episode_input import (
     DESCRIPTION_MAX,
     NUMBER_MAX,
@@ -121,9 +121,14 @@ def _filename(url: str) -> str:
     return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1][:255]
 
 
-def _attachments(episode: Episode | None, prepared: Prepared, dropped: set[str]) -> Attachments:
+def _attachments(
+    episode: Episode | None, prepared: Prepared, dropped: set[str], asset: MediaAsset | None
+) -> Attachments:
     audio = image = transcript = None
-    if prepared.media is not None and prepared.media.handle is not None:
+    staged_audio_id = None
+    if asset is not None:
+        staged_audio_id = asset.id
+    elif prepared.media is not None and prepared.media.handle is not None:
         prepared.media.handle.seek(0)
         audio = Upload(prepared.media.handle, _filename(prepared.media.url))
     if prepared.image is not None and prepared.image.handle is not None and "image" not in dropped:
@@ -145,7 +150,9 @@ def _attachments(episode: Episode | None, prepared: Prepared, dropped: set[str])
             import io
 
             transcript = Upload(io.BytesIO(prepared.transcript_vtt), "transcript.vtt")
-    return Attachments(audio=audio, image=image, transcript=transcript)
+    return Attachments(
+        audio=audio, staged_audio_id=staged_audio_id, image=image, transcript=transcript
+    )
 
 
 def apply_episode(
@@ -235,7 +242,11 @@ def _save(
     for name in dropped:
         raw.pop(name, None)
     data = parse_episode_input(raw, partial=False, timezone="UTC")
-    files = _attachments(episode, prepared, dropped)
+    asset = prepared.audio_row()  # stored by the download thread; its row is made here
+    if asset is not None:
+        session.add(asset)
+        session.flush()
+    files = _attachments(episode, prepared, dropped, asset)
 
     def mark(saved: Episode) -> None:
         item.episode_id = saved.id
@@ -247,16 +258,21 @@ def _save(
         item.import_id = import_id
         item.updated_at = now
 
+    def claimed() -> None:
+        prepared.claimed = True
+
     if episode is None:
         created = create_episode(
             session, storage, show, data, files, max_bytes=options.max_media_bytes, now=now,
             guid=source.guid, before_commit=mark,
         )  # fmt: skip
+        claimed()
         return "imported", created.id
     mark(episode)
     update_episode(
         session, storage, episode, data, files, max_bytes=options.max_media_bytes, now=now
     )
+    claimed()
     return "updated", episode.id
 
 
