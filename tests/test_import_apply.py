@@ -222,6 +222,8 @@ def test_the_source_guid_is_kept_and_the_same_guid_may_live_in_two_shows(
     shows = list(db.session.scalars(select(Show).order_by(Show.id)))
     assert [s.podcast_guid for s in shows] == [guid, podcast_guid_for(other)]
     assert [e.guid for e in _episodes()] == ["1", "1"]
+    # The same person on both shows is one guest.
+    assert db.session.scalar(select(func.count()).select_from(Guest)) == 1
 
 
 def test_transcripts_chapters_and_artwork_come_along(app: Flask, media: MediaServer) -> None:
