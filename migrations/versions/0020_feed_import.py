@@ -2,7 +2,7 @@
 episode guids kept byte for byte (up to 1024 characters), unique within their show
 
 Revision ID: 0020_feed_import
-Revises: 0019_download_daily
+Revises: 0023_tags_waveform
 Create Date: 2026-12-04 19:20:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0020_feed_import"
-down_revision = "0019_download_daily"
+down_revision = "0023_tags_waveform"
 branch_labels = None
 depends_on = None
 
