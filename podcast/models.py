@@ -12,6 +12,7 @@ from flask_login import UserMixin
 from sqlalchemy import (
     DDL,
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -686,3 +687,63 @@ def _summary_triggers() -> None:
 
 
 _summary_triggers()
+class DownloadHit(Model):
+    """What one listener took of one file on one UTC day, as the counting route or a log
+    ingest saw it: raw, kept ANALYTICS_RETENTION_DAYS, then only download_daily remains.
+
+    No address is kept: `listener` is an HMAC of the address (IPv6 cut to /64) and user agent
+    under that day's key (AnalyticsKey), which is destroyed once the day is over.
+    """
+
+    __tablename__ = "download_hit"
+    __table_args__ = (
+        Index("ix_download_hit_listener", "episode_id", "day", "listener"),
+        Index("ix_download_hit_processed", "processed"),
+        Index("ix_download_hit_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No foreign keys: recording never waits on, or fails for, an episode deleted meanwhile
+    # (the rollup skips hits whose episode is gone).
+    show_id: Mapped[int] = mapped_column(Integer)
+    episode_id: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)  # UTC
+    listener: Mapped[str] = mapped_column(String(32))
+    app: Mapped[str] = mapped_column(String(64))
+    country: Mapped[str] = mapped_column(String(2))
+    # The span of the file taken; byte_start -1: only its length is known (some log formats).
+    byte_start: Mapped[int] = mapped_column(BigInteger)
+    byte_count: Mapped[int] = mapped_column(BigInteger)
+    # Bytes that make a download of this file (its header plus one minute, or all of it).
+    needed: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(16))  # route | s3 | cloudfront | combined
+    processed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AnalyticsKey(Model):
+    """The secret that turns a day's listeners into HMACs; deleted once the day is over, so no
+    listener of one day can be linked to the next."""
+
+    __tablename__ = "analytics_key"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)  # UTC
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IngestState(Model):
+    """How far `podcast analytics ingest` read one log (a file or an s3:// object), so that
+    no line is ever counted twice."""
+
+    __tablename__ = "analytics_ingest"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(1000), unique=True)
+    # SHA-256 of the log's first bytes: a rotated or replaced file is read afresh.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    broken: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -92,6 +92,8 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/sitemap.xml", "GET"): Route(PUBLIC, "/sitemap.xml"),
     ("/robots.txt", "GET"): Route(PUBLIC, "/robots.txt"),
     ("/media/<path:key>", "GET"): Route(PUBLIC, "/media/{media_key}"),
+    # The counting route: every enclosure of every feed (PODCAST_ANALYTICS).
+    ("/d/<path:key>", "GET"): Route(PUBLIC, "/d/{media_key}"),
     ("/static/<path:filename>", "GET"): Route(PUBLIC, "/static/site.css"),
     ("/api/v1/openapi.json", "GET"): Route(PUBLIC, "/api/v1/openapi.json"),
     ("/login", "GET"): Route(PUBLIC, "/login"),

@@ -13,6 +13,7 @@ import podcastparser
 import pytest
 from lxml import etree
 from sqlalchemy import update
+from support.analytics import enclosure_url, set_analytics
 from support.data import COVER
 
 from podcast.extensions import db
@@ -34,6 +35,13 @@ NS = {
 }
 VTT = b"WEBVTT\n\n00:00:00.000 --> 00:00:02.500\n<v Bruce Pannier>Welcome to Majlis.\n"
 CHAPTERS = '[{"start": 0, "title": "Intro"}, {"start": 7.25, "title": "Обсуждение"}]'
+
+
+@pytest.fixture(autouse=True, params=["analytics", "no-analytics"])
+def enclosure_mode(request, app) -> str:
+    """Every test here holds with enclosures through the counting route and without."""
+    set_analytics(app, request.param == "analytics")
+    return request.param
 
 
 def fetch(client) -> bytes:
@@ -108,7 +116,7 @@ def test_podcastparser_reads_every_published_episode(client, catalogue, storage)
         assert entry["title"] == episode.title
         assert entry["link"] == f"https://podcast.example.org/episodes/{episode.slug}"
         enclosure = entry["enclosures"][0]
-        assert enclosure["url"] == f"https://podcast.example.org/media/{episode.audio.key}"
+        assert enclosure["url"] == enclosure_url(client.application, episode.audio.key)
         assert enclosure["file_size"] == storage.stat(episode.audio.key).size
         assert enclosure["mime_type"] == "audio/mpeg"
         assert entry["total_time"] == round(episode.audio.duration_seconds)

@@ -198,8 +198,9 @@ def test_files_of_non_public_episodes_are_404(client, make_episode, storage, sta
     assert client.get(f"/episodes/{hidden.slug}/transcript.vtt").status_code == 404
 
 
+@pytest.mark.parametrize("counting", [True, False], ids=["analytics", "no-analytics"])
 @pytest.mark.parametrize("via", ["proxy", "bucket"])
-def test_s3_enclosures_answer_head_and_ranges(app, tmp_path, s3_endpoint, s3_bucket, via):
+def test_s3_enclosures_answer_head_and_ranges(app, tmp_path, s3_endpoint, s3_bucket, via, counting):
     import requests
     from support.data import SAMPLE_MP3, SHOW_SETTINGS
     from support.s3 import s3_client
@@ -222,6 +223,7 @@ def test_s3_enclosures_answer_head_and_ranges(app, tmp_path, s3_endpoint, s3_buc
             ],
         }
         s3_client(s3_endpoint).put_bucket_policy(Bucket=s3_bucket, Policy=json.dumps(policy))
+    settings["ANALYTICS"] = counting
     s3_app = make_app(tmp_path / "s3", app.config["SQLALCHEMY_DATABASE_URI"], **settings)
     try:
         with s3_app.app_context():
@@ -235,8 +237,17 @@ def test_s3_enclosures_answer_head_and_ranges(app, tmp_path, s3_endpoint, s3_buc
         client = s3_app.test_client()
         [(url, length, mime)] = enclosures(client.get("/feed.xml").data)
         assert length == SAMPLE_MP3.stat().st_size
+        if counting:  # the counting route: it serves through the proxy, or redirects
+            assert url.startswith("https://podcast.example.org/d/")
+            path = url.removeprefix("https://podcast.example.org")
+            if via == "bucket":
+                redirected = client.get(path, headers={"Range": "bytes=0-1"})
+                assert redirected.status_code == 302
+                assert redirected.headers["Cache-Control"] == "private, no-cache"
+                url = redirected.headers["Location"]
         if via == "proxy":
-            assert url.startswith("https://podcast.example.org/media/")
+            if not counting:
+                assert url.startswith("https://podcast.example.org/media/")
             path = url.removeprefix("https://podcast.example.org")
             head = client.head(path)
             assert head.status_code == 200

@@ -141,6 +141,10 @@ class FeedLinks(Protocol):
         """A stored object's public URL (None for None)."""
         ...
 
+    def enclosure(self, key: str) -> str:
+        """The URL an item's enclosure names for its audio (the counting route, or the media)."""
+        ...
+
     def chapters(self, slug: str) -> str:
         """The episode's JSON chapters."""
         ...
@@ -318,7 +322,7 @@ def _item(fg: FeedGenerator, item: FeedItem, shared: Shared) -> None:
     fe.guid(item.guid, permalink=False)
     fe.link(href=links.episode(item.slug))
     fe.pubDate(item.publish_at)
-    fe.enclosure(links.media(item.audio_key), str(item.audio_size), item.audio_mime)
+    fe.enclosure(links.enclosure(item.audio_key), str(item.audio_size), item.audio_mime)
     notes = show_notes(item.description or "", item.summary or "", links.site)
     content, description, summary = notes
     # HTML in CDATA whose text is escaped: no app reads the words as markup (see feed.text);

@@ -20,6 +20,7 @@ HANDLER_MODULES: list[str] = [
     "podcast.notify.delivery",
     "podcast.notify.mail",
     "podcast.notify.release",
+    "podcast.analytics.tasks",
 ]
 DEFAULT_TIMEOUT_SECONDS = 60 * 60
 

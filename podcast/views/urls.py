@@ -175,6 +175,10 @@ class FeedUrls:
         self.hub = current.settings().WEBSUB_HUB
         self._guest = self._pattern("public.guest", "slug")
         self._media = self._pattern("media.serve", "key")
+        # PODCAST_ANALYTICS: enclosures go through the counting route, /d/<the same key>.
+        self._download = (
+            self._pattern("downloads.download", "key") if current.settings().ANALYTICS else None
+        )
         if show is None or is_primary(show):
             # The primary show's feed keeps every URL it carried before several shows existed
             # (the old ones redirect or still answer): its bytes do not change.
@@ -193,7 +197,7 @@ class FeedUrls:
         # Everything the URLs depend on: fragments rendered under another one are not reused.
         self.signature: Hashable = (
             self.feed, self.site, self._episode, self._guest, self._media, self._chapters,
-            self._transcript, self._storage.public_url("k"),
+            self._transcript, self._storage.public_url("k"), self._download,
         )  # fmt: skip
 
     def _pattern(self, endpoint: str, name: str, **fixed: str) -> tuple[str, str]:
@@ -219,6 +223,12 @@ class FeedUrls:
         if key is None:
             return None
         return self._storage.public_url(key) or self._fill(self._media, key)
+
+    def enclosure(self, key: str) -> str:
+        """An item's audio: the counting route when analytics is on, else the media URL."""
+        if self._download is not None:
+            return self._fill(self._download, key)
+        return self.media(key) or self._fill(self._media, key)
 
     def chapters(self, slug: str) -> str:
         """The episode's JSON chapters."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from flask import Blueprint, Response, abort, request
 
@@ -38,6 +38,30 @@ def serve(key: str) -> Response:
 
     Local disk and the S3 proxy take the same path, so they answer the same to every request.
     """
+    return respond(key)
+
+
+# Told, once a GET's body has gone out (or the listener hung up), its first byte, how many
+# bytes were sent and the file's size: what the counting route records.
+SentHook = Callable[[int, int, int], None]
+
+
+def _counted(body: Iterable[bytes], start: int, size: int, sent: SentHook) -> Iterator[bytes]:
+    taken = 0
+    try:
+        for chunk in body:
+            taken += len(chunk)
+            yield chunk
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+        sent(start, taken, size)
+
+
+def respond(key: str, sent: SentHook | None = None) -> Response:
+    """The answer /media/<key> gives (404, 200, 206, 304, 412, 416), for this route and the
+    counting route; `sent` hears of the bytes a GET's body actually delivered."""
     storage = current.storage()
     try:
         info = storage.stat(key)
@@ -51,6 +75,8 @@ def serve(key: str) -> Response:
             body = storage.open_range(key, decided.start, decided.end)
         except NotFoundError:  # deleted since the stat
             abort(404)
+        if sent is not None:
+            body = _counted(body, decided.start, info.size, sent)
     mimetype = media_type(key) if decided.status in (200, 206) else None
     response = Response(body, status=decided.status, mimetype=mimetype, direct_passthrough=True)
     response.content_length = decided.length
