@@ -14,11 +14,11 @@ import gzip
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import select
@@ -32,7 +32,7 @@ from podcast.storage import S3Storage, Storage
 from podcast.wording import say
 
 FORMATS = ("s3", "cloudfront", "combined")
-CHUNK_LINES = 50_000  # lines per transaction: memory stays flat however long the log
+CHUNK_LINES = 100_000  # lines per transaction: memory stays flat however long the log
 FINGERPRINT_BYTES = 256
 COUNTING_ROUTE = "d/"  # requests to /d/ were recorded by the route itself: never twice
 _MONTHS = {
@@ -66,8 +66,7 @@ class Broken(ValueError):
     """A line that does not read as its format says."""
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     """What one log line says of one request."""
 
     at: datetime
@@ -77,7 +76,7 @@ class Line:
     status: int
     agent: str
     start: int  # rules.UNKNOWN_START when the log does not say
-    count: int
+    length: int
 
 
 def _clf_time(raw: str) -> datetime:
@@ -107,11 +106,15 @@ class Parser:
         self._times: dict[bytes, datetime] = {}
 
     def _time(self, raw: bytes) -> datetime:
-        when = self._times.get(raw)
+        # Only the UTC day matters: one parse per hour and zone ("03/Nov/2026:09" + " +0000").
+        hour = raw[:14] + raw[-6:]
+        when = self._times.get(hour)
         if when is None:
             if len(self._times) > 4096:
                 self._times.clear()
-            when = self._times[raw] = _clf_time(raw.decode("ascii", "replace"))
+            when = _clf_time(raw.decode("ascii", "replace"))
+            if len(raw) == 26 and raw.endswith(b"00"):  # whole-hour zones: the hour stands
+                self._times[hour] = when
         return when
 
     def parse(self, raw: bytes) -> Line | None:
@@ -125,7 +128,11 @@ class Parser:
             raise Broken("format")
         if self.fmt == "combined":
             address, when, method, target, status, sent, agent = match.groups()
-            path = urlsplit(target.decode("utf-8", "replace")).path
+            if method != b"GET" or status not in (b"200", b"206"):
+                return None  # read, and not a download: nothing more to look at
+            path = target.split(b"?", 1)[0].decode("utf-8", "replace")
+            if not path.startswith("/"):  # an absolute URL, as sent to a proxy
+                path = urlsplit(path).path
             start = 0 if status == b"200" else -1
             count = 0 if sent == b"-" else int(sent)
         else:
@@ -278,33 +285,36 @@ def _ingest_lines(
     state: IngestState,
     report: SourceReport,
     *,
-    advance: Callable[[int, bytes], None],
+    by_bytes: bool,
 ) -> None:
-    """Parse, count and store, committing progress with the hits every CHUNK_LINES lines."""
+    """Parse, count and store, committing progress with the hits every CHUNK_LINES lines.
+
+    `state.offset` advances by bytes (a plain local file) or by lines (a stream read whole).
+    """
     seen: list[record.Seen] = []
-    taken = 0
+    taken = consumed = broken = 0
+    parse, wanted = parser.parse, seen.append
 
     def commit() -> None:
-        nonlocal seen, taken
-        rows = record.rows_for(seen, _by_path, record.DayKeys(session), parser.fmt)
+        nonlocal taken, consumed, broken
+        rows = record.rows_for(seen, targets, record.DayKeys(session), parser.fmt)
         report.hits += record.store(session, rows, utcnow())
+        state.offset += consumed if by_bytes else taken
         state.lines += taken
+        state.broken += broken
         state.updated_at = utcnow()
         session.commit()
-        seen, taken = [], 0
-
-    def _by_path(key: str) -> record.Target | None:
-        return targets(key)
+        seen.clear()
+        taken = consumed = broken = 0
 
     for raw in lines:
-        advance(1, raw)
         taken += 1
-        report.lines += 1
+        consumed += len(raw)
         try:
-            line = parser.parse(raw)
+            line = parse(raw)
         except Broken:
+            broken += 1
             report.broken += 1
-            state.broken += 1
             line = None
         if (
             line is not None
@@ -312,11 +322,13 @@ def _ingest_lines(
             and line.status in (200, 206)
             and targets(line.path) is not None
         ):
-            seen.append(
-                record.Seen(line.at, line.path, line.address, line.agent, line.start, line.count)
+            wanted(
+                record.Seen(line.at, line.path, line.address, line.agent, line.start, line.length)
             )
         if taken >= CHUNK_LINES:
+            report.lines += taken
             commit()
+    report.lines += taken
     commit()
 
 
@@ -353,10 +365,7 @@ def _ingest_file(session: Session, path: Path, parser: Parser, targets: _Targets
                     if number >= skip:
                         yield raw
 
-            def advance(lines: int, raw: bytes) -> None:
-                state.offset += lines
-
-            _ingest_lines(session, whole_lines(), parser, targets, state, report, advance=advance)
+            _ingest_lines(session, whole_lines(), parser, targets, state, report, by_bytes=False)
             state.done = True
         else:
             handle.seek(state.offset)
@@ -367,12 +376,7 @@ def _ingest_file(session: Session, path: Path, parser: Parser, targets: _Targets
                         return  # a line still being written: taken next time
                     yield raw
 
-            def advance_bytes(lines: int, raw: bytes) -> None:
-                state.offset += len(raw)
-
-            _ingest_lines(
-                session, complete_lines(), parser, targets, state, report, advance=advance_bytes
-            )
+            _ingest_lines(session, complete_lines(), parser, targets, state, report, by_bytes=True)
         session.commit()
     return report
 
@@ -404,10 +408,7 @@ def _ingest_object(
             if number >= skip:
                 yield raw
 
-    def advance(lines: int, raw: bytes) -> None:
-        state.offset += lines
-
-    _ingest_lines(session, object_lines(), parser, targets, state, report, advance=advance)
+    _ingest_lines(session, object_lines(), parser, targets, state, report, by_bytes=False)
     state.done = True
     session.commit()
     return report

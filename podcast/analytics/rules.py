@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import socket
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import NamedTuple
 
 # A download is the episode's header plus this much audio (the whole file when shorter).
@@ -35,12 +35,11 @@ DATA_CENTRES = tuple(
 )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """Bytes of one file a request took: from `start` (UNKNOWN_START: not known), `count` long."""
+class Span(NamedTuple):
+    """Bytes of one file a request took: from `start` (UNKNOWN_START: not known), `length` long."""
 
     start: int
-    count: int
+    length: int
 
 
 class Address(NamedTuple):
@@ -69,24 +68,40 @@ def needed_bytes(size: int, bitrate: int | None, duration: float | None) -> int:
     return max(1, min(size, header_bytes(size, bitrate, duration) + minute)) if size > 0 else 1
 
 
+def _networks(version: int) -> tuple[tuple[int, int], ...]:
+    return tuple(
+        (int(net.network_address), int(net.netmask))
+        for net in DATA_CENTRES
+        if net.version == version
+    )
+
+
+_DATA_CENTRES_V4 = _networks(4)
+_DATA_CENTRES_V6 = _networks(6)
+_V4_MAPPED = 0xFFFF << 32
+
+
 def address(raw: str) -> Address | None:
     """The listener part of a client address (IPv4 whole, IPv6 its /64), None when unreadable."""
+    text = raw.strip().split("%", 1)[0]
     try:
-        ip = ipaddress.ip_address(raw.strip().split("%", 1)[0])
-    except ValueError:
+        if ":" not in text:
+            number = int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
+            centre = any(number & mask == net for net, mask in _DATA_CENTRES_V4)
+            return Address(text, centre)
+        number = int.from_bytes(socket.inet_pton(socket.AF_INET6, text), "big")
+    except OSError:
         return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    datacentre = any(ip in net for net in DATA_CENTRES if net.version == ip.version)
-    if isinstance(ip, ipaddress.IPv6Address):
-        net = ipaddress.IPv6Network((ip, IPV6_PREFIX), strict=False)
-        return Address(f"{net.network_address}/{IPV6_PREFIX}", datacentre)
-    return Address(str(ip), datacentre)
+    if number >> 32 == _V4_MAPPED >> 32:  # ::ffff:a.b.c.d is the IPv4 listener a.b.c.d
+        return address(socket.inet_ntop(socket.AF_INET, (number & 0xFFFFFFFF).to_bytes(4, "big")))
+    centre = any(number & mask == net for net, mask in _DATA_CENTRES_V6)
+    top = number >> (128 - IPV6_PREFIX)
+    return Address(f"{top:016x}/{IPV6_PREFIX}", centre)
 
 
 def is_probe(span: Span) -> bool:
     """True for the two-byte probes players send before playing (bytes=0-1), and empty spans."""
-    return span.count <= 0 or (span.start in (0, UNKNOWN_START) and span.count <= 2)
+    return span.length <= 0 or (span.start in (0, UNKNOWN_START) and span.length <= 2)
 
 
 def requested_span(range_header: str | None, size: int) -> Span:
@@ -118,8 +133,8 @@ def requested_span(range_header: str | None, size: int) -> Span:
 
 def covered(spans: Iterable[Span]) -> int:
     """Distinct bytes the spans take: overlaps once; spans of unknown start add their length."""
-    known = sorted((s.start, s.start + s.count) for s in spans if s.start >= 0 and s.count > 0)
-    unknown = sum(s.count for s in spans if s.start < 0 and s.count > 0)
+    known = sorted((s.start, s.start + s.length) for s in spans if s.start >= 0 and s.length > 0)
+    unknown = sum(s.length for s in spans if s.start < 0 and s.length > 0)
     total, reach = 0, -1
     for start, end in known:
         if end <= reach:
@@ -133,15 +148,15 @@ def merged(spans: Iterable[Span]) -> list[Span]:
     """The spans as few as possible: overlapping and touching known spans joined, the unknown
     ones added into one (what a row of raw hits keeps)."""
     spans = list(spans)
-    known = sorted((s.start, s.start + s.count) for s in spans if s.start >= 0 and s.count > 0)
+    known = sorted((s.start, s.start + s.length) for s in spans if s.start >= 0 and s.length > 0)
     out: list[Span] = []
     for start, end in known:
-        if out and start <= out[-1].start + out[-1].count:
+        if out and start <= out[-1].start + out[-1].length:
             last = out[-1]
-            out[-1] = Span(last.start, max(last.start + last.count, end) - last.start)
+            out[-1] = Span(last.start, max(last.start + last.length, end) - last.start)
         else:
             out.append(Span(start, end - start))
-    unknown = sum(s.count for s in spans if s.start < 0 and s.count > 0)
+    unknown = sum(s.length for s in spans if s.start < 0 and s.length > 0)
     if unknown:
         out.append(Span(UNKNOWN_START, unknown))
     return out
