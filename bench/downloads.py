@@ -62,8 +62,8 @@ counter = 0
 request = function()
   counter = counter + 1
   local a = 95 + (counter % 3)
-  local address = a .. "." .. (counter // 65536 % 256) .. "." .. (counter // 256 % 256)
-    .. "." .. (counter % 256)
+  local address = a .. "." .. (math.floor(counter / 65536) % 256) .. "."
+    .. (math.floor(counter / 256) % 256) .. "." .. (counter % 256)
   return wrk.format("GET", nil, {["X-Forwarded-For"] = address, ["User-Agent"] = AGENT})
 end
 """
