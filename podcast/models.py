@@ -698,8 +698,10 @@ class DownloadHit(Model):
     __tablename__ = "download_hit"
     __table_args__ = (
         Index("ix_download_hit_listener", "episode_id", "day", "listener"),
+        # Pending hits are few (the rollup runs each minute). No index on day alone: SQLite
+        # would take it for the rollup's listener lookups and scan the whole day each time;
+        # the nightly purge may scan.
         Index("ix_download_hit_processed", "processed"),
-        Index("ix_download_hit_day", "day"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -37,7 +37,6 @@ def upgrade():
         "ix_download_hit_listener", "download_hit", ["episode_id", "day", "listener"]
     )
     op.create_index("ix_download_hit_processed", "download_hit", ["processed"])
-    op.create_index("ix_download_hit_day", "download_hit", ["day"])
     op.create_table(
         "analytics_key",
         sa.Column("day", sa.Date(), primary_key=True),
@@ -61,7 +60,6 @@ def upgrade():
 def downgrade():
     op.drop_table("analytics_ingest")
     op.drop_table("analytics_key")
-    op.drop_index("ix_download_hit_day", table_name="download_hit")
     op.drop_index("ix_download_hit_processed", table_name="download_hit")
     op.drop_index("ix_download_hit_listener", table_name="download_hit")
     op.drop_table("download_hit")
