@@ -1,7 +1,7 @@
 """Raw download hits, the daily listener keys and the log ingest's progress
 
 Revision ID: 0021_download_hits
-Revises: 0019_download_daily
+Revises: 0020_feed_import
 Create Date: 2026-12-04 19:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0021_download_hits"
-down_revision = "0019_download_daily"
+down_revision = "0020_feed_import"
 branch_labels = None
 depends_on = None
 
