@@ -187,6 +187,12 @@ class Show(Model):
     embed_origins: Mapped[str | None] = mapped_column(Text)
     # How many episodes the main feed carries (None: all); older ones are on its RFC 5005 pages.
     feed_page_size: Mapped[int | None] = mapped_column(Integer)
+    # Audio processing (services.processing): None takes the default for the channel layout.
+    loudness_target: Mapped[float | None] = mapped_column(Float)
+    true_peak_max: Mapped[float | None] = mapped_column(Float)
+    mp3_bitrate: Mapped[int | None] = mapped_column(Integer)
+    audio_channels: Mapped[str] = mapped_column(String(8), default="stereo")
+    normalize_lossy: Mapped[bool] = mapped_column(Boolean, default=False)
     podcast_guid: Mapped[str] = mapped_column(String(36))
     # The feed the show was imported from (podcast.imports), as last recorded; "" if none.
     source_feed_url: Mapped[str] = mapped_column(String(2000), default="", server_default="")
@@ -253,6 +259,8 @@ class MediaAsset(Model):
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Records of the warnings' sentences (podcast.wording.records), for the admin's languages.
     warnings_wording: Mapped[list[Any] | None] = mapped_column(JSON)
+    # {"integrated_lufs", "true_peak_dbtp", "range_lu"} of audio, once measured
+    loudness: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     original_filename: Mapped[str] = mapped_column(String(255), default="")
     # The guid of the episode the file was stored for; audio staged ahead of a new episode's
     # form carries the guid that episode then takes. None for guests' and the show's images.
@@ -367,6 +375,12 @@ class Episode(Model):
     transcript_language: Mapped[str | None] = mapped_column(String(16))
     # Chapters typed in the form override those read from the audio; None: use the audio's.
     chapters: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # The upload kept privately (masters/...) that the published MP3 is encoded from.
+    master_id: Mapped[int | None] = mapped_column(ForeignKey("media_asset.id", ondelete="SET NULL"))
+    # The processing job making the published file from the master (publishing waits for it).
+    processing_job_id: Mapped[int | None] = mapped_column(Integer)
+    # {"format", "duration_seconds", "integrated_lufs"} of the upload
+    source: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Scheduled for a future time and not yet announced: the release sweep announces it once
     # its time comes (and clears this in the same statement, so only one sweep does).
     release_pending: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -377,6 +391,7 @@ class Episode(Model):
     audio: Mapped[MediaAsset | None] = relationship(foreign_keys=[audio_id])
     image: Mapped[MediaAsset | None] = relationship(foreign_keys=[image_id])
     transcript: Mapped[MediaAsset | None] = relationship(foreign_keys=[transcript_id])
+    master: Mapped[MediaAsset | None] = relationship(foreign_keys=[master_id])
     appearances: Mapped[list[EpisodeGuest]] = relationship(
         back_populates="episode",
         order_by="EpisodeGuest.position",

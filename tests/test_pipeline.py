@@ -81,8 +81,6 @@ def test_upload_is_streamed_in_chunks(storage, upload_tmp: Path) -> None:
     [
         ("vorbis.ogg", "Ogg Vorbis"),
         ("opus-32k.opus", "Opus"),
-        ("flac.flac", "FLAC"),
-        ("pcm.wav", "WAV"),
     ],
 )
 def test_formats_apple_cannot_play_are_refused(
@@ -211,7 +209,7 @@ def test_replace_audio_with_a_refused_file_changes_nothing(storage, show, upload
     with pytest.raises(AudioError):
         update_episode(
             db.session, storage, episode, episode_input(show, title="Renamed"),
-            Attachments(audio=upload_of(FIXTURES / "flac.flac")), max_bytes=MAX,
+            Attachments(audio=upload_of(FIXTURES / "vorbis.ogg")), max_bytes=MAX,
         )  # fmt: skip
     db.session.expire_all()
     episode = db.session.get(Episode, episode.id)

@@ -106,7 +106,7 @@ def broken_folder(tmp_path: Path) -> tuple[Path, dict[str, tuple[Path, str]]]:
         "audio": (_broken(root, "c-no-audio", 'title = "No audio"\naudio = "gone.mp3"'), "audio"),
         "format": (
             _broken(
-                root, "d-flac", 'title = "Lossless"\naudio = "audio.mp3"', FIXTURES / "flac.flac"
+                root, "d-opus", 'title = "Opus"\naudio = "audio.mp3"', FIXTURES / "opus-32k.opus"
             ),
             "audio",
         ),
@@ -124,7 +124,7 @@ def test_broken_episode_files_are_named_and_skipped(runner, storage, broken_fold
     for path, field in broken.values():
         line = next(e for e in errors if str(path) in e)
         assert f"'{field}'" in line if field else "TOML" in line
-    assert "FLAC" in next(e for e in errors if "d-flac" in e)
+    assert "Opus" in next(e for e in errors if "d-opus" in e)
     titles = [e.title for e in db.session.scalars(select(Episode).order_by(Episode.id))]
     assert titles == [
         "Silence and Impunity: Sexual Violence in Central Asia",

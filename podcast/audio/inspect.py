@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
 import mutagen
+import mutagen.aiff
 import mutagen.flac
 import mutagen.id3
 import mutagen.mp4
@@ -38,6 +39,7 @@ _MIME = {
     "ogg_opus": ("audio/ogg", "opus"),
     "flac": ("audio/flac", "flac"),
     "wav": ("audio/wav", "wav"),
+    "aiff": ("audio/aiff", "aiff"),
 }
 _FORMAT_NAMES = {
     "mp3": "MP3",
@@ -46,6 +48,7 @@ _FORMAT_NAMES = {
     "ogg_opus": "Opus",
     "flac": "FLAC",
     "wav": "WAV",
+    "aiff": "AIFF",
 }
 
 
@@ -457,6 +460,7 @@ _READERS: dict[str, Any] = {
     "ogg_opus": mutagen.oggopus.OggOpus,
     "ogg_vorbis": mutagen.oggvorbis.OggVorbis,
     "wav": mutagen.wave.WAVE,
+    "aiff": mutagen.aiff.AIFF,
 }
 
 

@@ -33,8 +33,6 @@ _OTHER_MEDIA: tuple[tuple[bytes, bytes, str], ...] = (  # (bytes 0-3, bytes 8-11
     (b"", b"qt  ", say("a QuickTime video, not audio")),
     (b"RIFF", b"AVI ", say("an AVI video, not audio")),
     (b"\x1a\x45\xdf\xa3", b"", say("a WebM or Matroska file, which podcast apps can't play")),
-    (b"FORM", b"AIFF", say("an AIFF file, which podcast apps don't take")),
-    (b"FORM", b"AIFC", say("an AIFF file, which podcast apps don't take")),
     (b"\x30\x26\xb2\x75", b"", say("a Windows Media (WMA/WMV) file")),
     (b"#!AM", b"", say("an AMR voice recording")),
 )
@@ -65,6 +63,8 @@ def sniff(head: bytes) -> str:
         )
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return "wav"
+    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        return "aiff"
     if head[4:8] == b"ftyp":
         return "mp4"
     for magic, what in _MAGIC:

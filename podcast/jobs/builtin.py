@@ -18,6 +18,7 @@ from podcast.services.tagging import AUDIO_TAGS
 from podcast.wording import say, say_plural
 
 PING = "ping"
+AUDIO_PROCESS = "audio_process"  # podcast.services.processing.PROCESS_JOB
 STORAGE_CHECK = "storage_check"
 PING_MAX_SECONDS = 3600
 # Objects younger than this are uploads in flight, not orphans (as `podcast check`).
@@ -104,6 +105,27 @@ def audio_tags(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     )
     ctx.progress(100, say("The MP3's tags are up to date."))
     return result
+
+
+@handler(AUDIO_PROCESS, label="Audio processing", timeout=4 * 3600)
+def audio_process(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """Measure an episode's upload, or level and encode its master into the published MP3.
+
+    Idempotent: the MP3 is made again from the stored source; it replaces the episode's audio
+    only while the episode still waits for this job (podcast.services.processing_run).
+    """
+    from podcast import current
+    from podcast.errors import AudioError
+    from podcast.services.processing_run import run_job
+
+    try:
+        return run_job(
+            ctx.session, current.storage(), ctx.job_id, payload, ctx.progress,
+            grace=current.replaced_media_grace(),
+        )  # fmt: skip
+    except AudioError as exc:
+        exc.final = True  # type: ignore[attr-defined]
+        raise
 
 
 def queue_daily_check(now: datetime) -> None:

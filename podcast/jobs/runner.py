@@ -242,7 +242,8 @@ def execute(job_id: int) -> str:
         return "cancelled"
     except PodcastError as exc:
         db.session.rollback()
-        return fail(ctx, exc.message)
+        # A refusal of the job's input (a damaged master) fails the same way every time.
+        return fail(ctx, exc.message, final=bool(getattr(exc, "final", False)))
     except Exception as exc:  # noqa: BLE001 - any failure is recorded, the worker goes on
         db.session.rollback()
         log.exception("Job %s (%s) failed", job_id, ctx.kind)
@@ -278,10 +279,11 @@ def finish(ctx: JobContext, result: dict[str, Any] | None) -> str:
     return JobState.DONE.value
 
 
-def fail(ctx: JobContext, error: str) -> str:
-    """Record a failed attempt: queued again after a back-off, or failed on the last attempt."""
+def fail(ctx: JobContext, error: str, *, final: bool = False) -> str:
+    """Record a failed attempt: queued again after a back-off, or failed on the last attempt
+    (or at once when `final`: trying again would fail the same way)."""
     error, now = _sentence(error), utcnow()
-    if ctx.attempt < ctx.max_attempts:
+    if ctx.attempt < ctx.max_attempts and not final:
         when = now + timedelta(seconds=retry_delay(ctx.attempt))
         values: dict[str, Any] = {
             "state": JobState.QUEUED, "available_at": when, "handed_at": None,

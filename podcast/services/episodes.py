@@ -22,7 +22,7 @@ from podcast.models import (
     utcnow,
 )
 from podcast.notify.events import UNSEEN, episode_changed, public_face
-from podcast.services import queries
+from podcast.services import processing, queries
 from podcast.services.episode_input import EpisodeInput, chapter_start_error
 from podcast.services.fields import UNSET
 from podcast.services.guests import add_new_guest
@@ -154,9 +154,10 @@ def _chapters_problem(chapters: list[dict[str, Any]] | None, duration: float | N
 
 def _check_chapters(episode: Episode) -> None:
     """Refuse chapters that start past the end of the episode's audio (422 on chapters)."""
-    if episode.audio is None:
+    audio = episode.audio or episode.master
+    if audio is None:
         return
-    problem = _chapters_problem(episode.chapters, episode.audio.duration_seconds)
+    problem = _chapters_problem(episode.chapters, audio.duration_seconds)
     if problem:
         raise ValidationError(problem, fields={"chapters": problem})
 
@@ -214,6 +215,7 @@ def _in_use(session: Session, asset_id: int) -> bool:
                 Episode.audio_id == asset_id,
                 Episode.image_id == asset_id,
                 Episode.transcript_id == asset_id,
+                Episode.master_id == asset_id,
             )
         ),
         select(Guest.id).where(Guest.photo_id == asset_id),
@@ -225,7 +227,8 @@ def _in_use(session: Session, asset_id: int) -> bool:
 def _staged(session: Session, asset_id: int, kind: str) -> MediaAsset:
     """A file staged ahead of the form (audio, image or transcript), not yet held by anything."""
     asset = session.get(MediaAsset, asset_id)
-    if asset is None or asset.kind != kind or _in_use(session, asset.id):
+    kinds = (kind, "master") if kind == "audio" else (kind,)
+    if asset is None or asset.kind not in kinds or _in_use(session, asset.id):
         raise ValidationError(_GONE[kind], fields={kind: _GONE[kind]})
     return asset
 
@@ -243,9 +246,9 @@ def _store_files(
     if files.audio is not None:
         audio = ingest_audio(storage, files.audio, guid=episode.guid, max_bytes=max_bytes)
         new_keys.append(audio.key)
-        changes["audio"] = audio
+        _put_audio(changes, audio)
     elif files.staged_audio_id is not None:
-        changes["audio"] = _staged(session, files.staged_audio_id, "audio")
+        _put_audio(changes, _staged(session, files.staged_audio_id, "audio"))
     if files.image is not None:
         image = ingest_image(
             storage,
@@ -272,7 +275,39 @@ def _store_files(
     return changes
 
 
-_FILE_ATTRIBUTES = ("audio_id", "image_id", "transcript_id", "audio", "image", "transcript")
+def _put_audio(changes: dict[str, MediaAsset | None], asset: MediaAsset) -> None:
+    """A master becomes the episode's master (its MP3 comes from the job; the audio published
+    meanwhile stays); an MP3 or M4A is the audio itself, and supersedes any master."""
+    if asset.kind == "master":
+        changes["master"] = asset
+    else:
+        changes["audio"] = asset
+        changes["master"] = None
+
+
+def _queue_processing(
+    session: Session, episode: Episode, changes: dict[str, MediaAsset | None], data: EpisodeInput
+) -> None:
+    """After a new upload: a master is levelled and encoded (publishing waits for it), an MP3
+    or M4A measured (and levelled too when the show says so). Refuses publishing now while
+    the episode's only audio is a master being processed."""
+    if changes.get("master") is not None:
+        processing.queue_processing(session, episode, encode=True)
+    elif (audio := changes.get("audio")) is not None:
+        episode.source = processing.source_json(audio)
+        encode = processing.settings_for(episode.show).normalize_lossy
+        processing.queue_processing(session, episode, encode=encode)
+    asked = data.status is not UNSET and data.status != EpisodeStatus.DRAFT
+    if asked and episode.status == EpisodeStatus.PUBLISHED and episode.audio is None:
+        refusal = processing.publish_refusal(session, episode)
+        if refusal:
+            raise ValidationError(refusal, fields={"status": refusal})
+
+
+_FILE_ATTRIBUTES = (
+    "audio_id", "image_id", "transcript_id", "master_id", "audio", "image", "transcript",
+    "master",
+)  # fmt: skip
 
 
 def _lock_files(session: Session, episode: Episode) -> None:
@@ -365,6 +400,7 @@ def create_episode(
             _check_chapters(episode)
         _set_guests(episode, guests or [])
         session.add(episode)
+        _queue_processing(session, episode, changes, data)
         bump_revision(show, now, public=_listed(episode))
         episode_changed(session, episode, UNSEEN, now)
         queue_tags(session, episode)
@@ -395,6 +431,7 @@ def update_episode(
         _apply_fields(episode, data)
         has_audio = (
             episode.audio_id is not None
+            or episode.master_id is not None
             or files.audio is not None
             or files.staged_audio_id is not None
         )
@@ -408,6 +445,7 @@ def update_episode(
             _check_chapters(episode)
         if guests is not None:
             _set_guests(episode, guests)
+        _queue_processing(session, episode, changes, data)
         episode.updated_at = now
         doomed = retire(session, replaced, episode_id=episode.id, now=now, grace=grace)
         bump_revision(episode.show, now, public=before.in_feed or _listed(episode))
@@ -423,7 +461,10 @@ def delete_episode(
 ) -> list[str]:
     """Delete an episode and its files; returns the keys removed from storage."""
     now = now or utcnow()
-    assets = [a for a in (episode.audio, episode.image, episode.transcript) if a is not None]
+    assets = [
+        a for a in (episode.audio, episode.image, episode.transcript, episode.master)
+        if a is not None
+    ]  # fmt: skip
     keys = [asset.key for asset in assets]
     show = episode.show
     before = public_face(episode, now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from podcast.errors import NotFoundError
 from podcast.models import Episode, EpisodeStatus, Guest, MediaAsset, Show, utcnow
 from podcast.notify.events import episode_changed, public_face
 from podcast.services import replaced
+from podcast.services.processing import WORK_DIR_PREFIX
 from podcast.services.shows import bump_revision
 from podcast.services.uploads import TEMP_PREFIX, delete_objects
 from podcast.storage import LocalStorage, Storage
@@ -33,6 +35,7 @@ class CheckResult:
     incomplete_uploads: list[str] = field(default_factory=list)
     temp_files: list[str] = field(default_factory=list)
     unpublished: list[str] = field(default_factory=list)
+    masters_missing: list[str] = field(default_factory=list)
     # Kept for apps holding an older feed; past their grace period they are due, not a problem.
     replaced_due: list[str] = field(default_factory=list)
     fixed: bool = False
@@ -78,6 +81,10 @@ class CheckResult:
             for t in self.unpublished
         ]
         out += [
+            say("master missing, the episode can't be re-processed: %(title)s", title=t)
+            for t in self.masters_missing
+        ]
+        out += [
             say("replaced object past its grace period (removed): %(key)s", key=k)
             if fixed
             else say("replaced object past its grace period (to remove with --fix): %(key)s", key=k)
@@ -95,7 +102,7 @@ class CheckResult:
 def _unattached_assets(session: Session) -> list[MediaAsset]:
     used = [
         select(Episode.audio_id), select(Episode.image_id), select(Episode.transcript_id),
-        select(Guest.photo_id), select(Show.artwork_id),
+        select(Episode.master_id), select(Guest.photo_id), select(Show.artwork_id),
     ]  # fmt: skip
     condition = or_(*(MediaAsset.id.in_(q.where(q.selected_columns[0].is_not(None))) for q in used))
     return list(session.scalars(select(MediaAsset).where(~condition)))
@@ -123,6 +130,12 @@ def stale_temp_files(older_than: int, storage: Storage | None = None) -> list[Pa
     for path in (p for place in places for p in place.glob(f"{TEMP_PREFIX}*")):
         try:
             if path.is_file() and path.stat().st_mtime <= cutoff and not _in_use(path):
+                found.append(path)
+            elif (
+                path.is_dir()
+                and path.name.startswith(WORK_DIR_PREFIX)
+                and path.stat().st_mtime <= cutoff
+            ):  # a processing job killed mid-way left it
                 found.append(path)
         except FileNotFoundError:  # its upload just finished
             continue
@@ -164,6 +177,9 @@ def check_storage(
     result.temp_files = [str(p) for p in temp_files]
     if result.missing_objects:
         missing = set(result.missing_objects)
+        for episode in session.scalars(select(Episode).join(Episode.master)).all():
+            if episode.master is not None and episode.master.key in missing:
+                result.masters_missing.append(episode.title)
         for episode in session.scalars(select(Episode).join(Episode.audio)).all():
             audio_key = episode.audio.key if episode.audio else None
             if audio_key in missing and episode.status != EpisodeStatus.DRAFT:
@@ -184,5 +200,8 @@ def check_storage(
         delete_objects(storage, result.orphan_objects + result.stale_assets + result.replaced_due)
         storage.abort_incomplete_uploads(started_before=cutoff)
         for path in temp_files:
-            path.unlink(missing_ok=True)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
     return result

@@ -27,7 +27,7 @@ from podcast.models import (
     User,
     utcnow,
 )
-from podcast.services import queries
+from podcast.services import processing, queries
 from podcast.services.embeds import parse_embed_origins
 from podcast.services.fields import (
     LANGUAGE_SENTENCE,
@@ -99,6 +99,11 @@ class ShowInput:
     apple_verify: Any = UNSET
     embed_origins: Any = UNSET
     feed_page_size: Any = UNSET
+    loudness_target: Any = UNSET
+    true_peak_max: Any = UNSET
+    mp3_bitrate: Any = UNSET
+    audio_channels: Any = UNSET
+    normalize_lossy: Any = UNSET
 
     def given(self) -> dict[str, Any]:
         """The settings that were given, by name."""
@@ -309,6 +314,9 @@ def parse_show_input(raw: Mapping[str, Any]) -> ShowInput:
                 errors[name] = problem
             else:
                 values[name] = value
+    audio_values, audio_errors = processing.parse_audio_settings(raw)
+    values.update(audio_values)
+    errors.update(audio_errors)
     if errors:
         raise ValidationError(please_correct(errors), fields=errors)
     return ShowInput(**values)

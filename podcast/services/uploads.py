@@ -18,9 +18,10 @@ from typing import IO, Any
 from sqlalchemy.orm import Session
 
 from podcast.audio import inspect as audio
-from podcast.errors import TooLargeError, ValidationError
+from podcast.audio.sniff import sniff
+from podcast.errors import AudioError, TooLargeError, ValidationError
 from podcast.models import MediaAsset
-from podcast.services import images, transcripts
+from podcast.services import images, processing, transcripts
 from podcast.storage import Storage, new_media_key
 from podcast.storage.incoming import (
     PART_SIZE,
@@ -292,10 +293,43 @@ def _audio_key(staged_file: StagedFile, guid: str, info: audio.AudioInfo) -> str
     return new_media_key(guid, info.extension, "audio")
 
 
+def _master_format(path: Path) -> str | None:
+    """wav, aiff or flac when the file is a master (identified by content), else None."""
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    try:
+        kind = sniff(head)
+    except AudioError:
+        return None
+    return kind if kind in processing.MASTER_FORMATS else None
+
+
+def _ingest_master(staged_file: StagedFile, storage: Storage, guid: str, fmt: str) -> MediaAsset:
+    """Keep a master privately (masters/...); the published MP3 is made from it by a job."""
+    found = processing.check_master(staged_file.path, fmt)
+    mime_type, extension = processing.MASTER_FORMATS[fmt]
+    staged_file.receiver.abandon()
+    key = new_media_key(guid, extension, "master", "masters")
+    staged_file.receiver.store(storage, key, mime_type)
+    warnings = processing.master_warnings(found)
+    return MediaAsset(
+        key=key, kind="master", episode_guid=guid, mime_type=mime_type,
+        size_bytes=staged_file.size, sha256=staged_file.sha256,
+        duration_seconds=found.duration_seconds, sample_rate=found.sample_rate,
+        channels=found.channels, bitrate=round(staged_file.size * 8 / found.duration_seconds),
+        warnings=[str(w) for w in warnings], warnings_wording=records(warnings),
+        original_filename=staged_file.filename,
+    )  # fmt: skip
+
+
 def ingest_audio(storage: Storage, upload: Upload, *, guid: str, max_bytes: int) -> MediaAsset:
-    """Inspect an episode's audio and store it; refuses what podcast apps cannot play."""
+    """Inspect an episode's audio and store it; refuses what podcast apps cannot play. A WAV,
+    AIFF or FLAC master is kept privately instead (an asset of kind "master")."""
     with staged(upload, max_bytes, storage, lambda: guid) as staged_file:
         try:
+            fmt = _master_format(staged_file.path) if staged_file.size else None
+            if fmt is not None:
+                return _ingest_master(staged_file, storage, guid, fmt)
             info = audio.inspect(staged_file.path)
             audio.require_episode_format(info)
         except ValidationError as exc:

@@ -19,6 +19,7 @@ from podcast.services.fields import (
     values_of,
 )
 from podcast.services.guests import BIO_MAX, NAME_MAX
+from podcast.services.processing import BITRATES, CHANNELS, TARGET_RANGE, TRUE_PEAK_RANGE
 from podcast.services.shows import (
     DESCRIPTION_BYTES_MAX,
     DIRECTORIES,
@@ -216,6 +217,29 @@ SHOW_FIELDS_JSON: dict[str, Any] = {
         "description": "How many episodes the main feed carries, newest first; the older ones "
         "are on its RFC 5005 pages (?page=2, ...). null: every episode.",
     },
+    "loudness_target": {
+        "type": ["number", "null"],
+        "minimum": TARGET_RANGE[0],
+        "maximum": TARGET_RANGE[1],
+        "description": "Integrated loudness masters are levelled to, in LUFS; null: -16 for "
+        "stereo, -19 for mono.",
+    },
+    "true_peak_max": {
+        "type": ["number", "null"],
+        "minimum": TRUE_PEAK_RANGE[0],
+        "maximum": TRUE_PEAK_RANGE[1],
+        "description": "The highest true peak of a levelled file, in dBTP; null: -1.",
+    },
+    "mp3_bitrate": {
+        "enum": [*BITRATES, None],
+        "description": "kbps of the published MP3; null: 128 for stereo, 64 for mono.",
+    },
+    "channels": {"enum": list(CHANNELS), "description": "The published MP3's layout."},
+    "normalize_lossy": {
+        "type": "boolean",
+        "description": "Level MP3 and M4A uploads too (re-encoding them); false: measured and "
+        "published untouched.",
+    },
 }
 
 
@@ -321,6 +345,33 @@ SCHEMAS: dict[str, Any] = {
             "url": {"type": "string", "description": "The episode's public page."},
             "created_at": _TIMESTAMP,
             "updated_at": _TIMESTAMP,
+            "loudness": {
+                "anyOf": [ref("Loudness"), {"type": "null"}],
+                "description": "EBU R128 figures of the published file; null until measured.",
+            },
+            "source": {
+                "anyOf": [ref("Source"), {"type": "null"}],
+                "description": "What was uploaded (a master, or the MP3/M4A published as is).",
+            },
+            "processing": {
+                "anyOf": [ref("Job"), {"type": "null"}],
+                "description": "The job making or measuring the published file, while it runs "
+                "(or when it failed); null once done. A master is published once it is done.",
+            },
+        }
+    ),
+    "Loudness": _output(
+        {
+            "integrated_lufs": {"type": ["number", "null"], "description": "null: silence."},
+            "true_peak_dbtp": {"type": ["number", "null"]},
+            "range_lu": {"type": ["number", "null"]},
+        }
+    ),
+    "Source": _output(
+        {
+            "format": {"enum": ["wav", "aiff", "flac", "mp3", "m4a"]},
+            "duration_seconds": {"type": ["number", "null"]},
+            "integrated_lufs": {"type": ["number", "null"]},
         }
     ),
     "EpisodeSaved": {
@@ -367,6 +418,11 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Origins that may frame the episode player; empty: any site.",
             },
             "feed_page_size": {"type": ["integer", "null"]},
+            "loudness_target": {"type": "number", "description": "LUFS, default filled in."},
+            "true_peak_max": {"type": "number", "description": "dBTP, default filled in."},
+            "mp3_bitrate": {"type": "integer", "description": "kbps, default filled in."},
+            "channels": {"enum": list(CHANNELS)},
+            "normalize_lossy": {"type": "boolean"},
             "podcast_guid": _STRING,
             "feed_url": _STRING,
             "url": _STRING,

@@ -7,11 +7,13 @@ from typing import Any
 
 from flask import url_for
 
+from podcast.extensions import db
 from podcast.jobs.records import Job
 from podcast.models import ApiToken, Episode, Guest, MediaAsset, Show, Webhook, WebhookDelivery
 from podcast.services.accounts import token_state
 from podcast.services.episode_input import PLAIN_FIELDS
 from podcast.services.markup import render_markdown
+from podcast.services.processing import processing_job, settings_for
 from podcast.views.urls import episode_url, feed_url, guest_url, media_url, show_url
 
 
@@ -71,7 +73,17 @@ def episode_json(episode: Episode) -> dict[str, Any]:
         "url": episode_url(episode),
         "created_at": timestamp(episode.created_at),
         "updated_at": timestamp(episode.updated_at),
+        "loudness": _loudness(audio),
+        "source": episode.source,
+        "processing": job_json(job) if (job := processing_job(db.session, episode)) else None,
     }
+
+
+def _loudness(audio: MediaAsset | None) -> dict[str, Any] | None:
+    loudness = audio.loudness if audio is not None else None
+    if not loudness:
+        return None
+    return {k: loudness.get(k) for k in ("integrated_lufs", "true_peak_dbtp", "range_lu")}
 
 
 def show_json(show: Show) -> dict[str, Any]:
@@ -103,6 +115,7 @@ def show_json(show: Show) -> dict[str, Any]:
         "apple_verify": show.apple_verify or "",
         "embed_origins": show.embed_origins or "",
         "feed_page_size": show.feed_page_size,
+        **settings_for(show).to_json(),
         "podcast_guid": show.podcast_guid,
         "handle": show.handle,
         "archived": show.archived,

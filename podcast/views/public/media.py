@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, request
 
 from podcast import current
 from podcast.errors import NotFoundError
+from podcast.services.processing import MASTERS_PREFIX
 from podcast.storage import IMMUTABLE_CACHE
 from podcast.views.public import ranges
 from podcast.views.public.cors import open_to_browsers
@@ -62,6 +63,8 @@ def _counted(body: Iterable[bytes], start: int, size: int, sent: SentHook) -> It
 def respond(key: str, sent: SentHook | None = None) -> Response:
     """The answer /media/<key> gives (404, 200, 206, 304, 412, 416), for this route and the
     counting route; `sent` hears of the bytes a GET's body actually delivered."""
+    if key.startswith(MASTERS_PREFIX):
+        abort(404)  # masters are kept privately, for re-processing only
     storage = current.storage()
     try:
         info = storage.stat(key)
