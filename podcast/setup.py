@@ -181,6 +181,7 @@ def configure_jobs(app: Flask) -> None:
 def configure_cli(app: Flask) -> None:
     """Register the `podcast` subcommands on the app's CLI group."""
     from podcast.cli.analytics import analytics_group
+    from podcast.cli.audio import reprocess_command
     from podcast.cli.backup import export_command, import_command
     from podcast.cli.commands import register_commands
     from podcast.cli.imports import import_feed_command
@@ -195,5 +196,6 @@ def configure_cli(app: Flask) -> None:
     app.cli.add_command(import_command)
     app.cli.add_command(import_feed_command)
     app.cli.add_command(analytics_group)
+    app.cli.add_command(reprocess_command)
     for command in SHOW_COMMANDS:
         app.cli.add_command(command)

@@ -22,6 +22,7 @@ from podcast.notify.release import announce_due
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import delete_episode, update_episode
 from podcast.services.tagging import AUDIO_TAGS
+from podcast.services.processing import PROCESS_JOB
 from podcast.services.webhooks import create_webhook
 from podcast.views.api.serializers import episode_json
 
@@ -48,14 +49,14 @@ def hook(show, target, path="/hooks/podcast"):
 
 
 def jobs(kind=None):
-    """The jobs in the table, oldest first; but for the MP3 tag rewrites publishing also
-    queues (tests/test_tags_rewrite.py), unless asked for by kind."""
+    """The notification jobs in the table, oldest first; the audio jobs an upload and publishing
+    also queue (audio_process, audio_tags) only when asked for by kind."""
     db.session.expire_all()
     statement = select(Job).order_by(Job.id)
     if kind:
         statement = statement.where(Job.kind == kind)
     else:
-        statement = statement.where(Job.kind != AUDIO_TAGS)
+        statement = statement.where(Job.kind.not_in((PROCESS_JOB, AUDIO_TAGS)))
     return list(db.session.scalars(statement))
 
 
@@ -71,11 +72,11 @@ def edit(episode, storage, **raw):
 
 
 def run_all():
-    """Run every job that is due now (and again for those that follow); counts those jobs()
-    lists."""
-    before = len([job for job in jobs(AUDIO_TAGS) if job.finished_at is not None])
-    ran = run_queued()
-    return ran - (len([job for job in jobs(AUDIO_TAGS) if job.finished_at is not None]) - before)
+    """Run every job that is due now (and again for those that follow); returns how many
+    notification jobs ran (the audio jobs that also ran are not counted)."""
+    before = len([job for job in jobs() if job.finished_at is not None])
+    run_queued()
+    return len([job for job in jobs() if job.finished_at is not None]) - before
 
 
 def test_publishing_pings_the_hub_and_posts_a_signed_event(show, make_episode, receiver, hub):

@@ -107,7 +107,7 @@ def audio_tags(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-@handler(AUDIO_PROCESS, label="Audio processing", timeout=4 * 3600)
+@handler(AUDIO_PROCESS, label=say("Audio processing"), timeout=4 * 3600)
 def audio_process(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     """Measure an episode's upload, or level and encode its master into the published MP3.
 

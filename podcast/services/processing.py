@@ -239,6 +239,34 @@ def loudness_warning(asset: MediaAsset | None, show: Show) -> str | None:
     )
 
 
+@dataclass(frozen=True)
+class AudioReport:
+    """What the admin shows about an episode's audio: loudness before and after, the job."""
+
+    source: dict[str, Any] | None
+    published: dict[str, Any] | None
+    target: float
+    job: Job | None
+    warning: str | None
+    levelled: bool  # the published file was made by us (from a master)
+
+
+def audio_report(session: Session, episode: Episode) -> AudioReport | None:
+    """The episode's loudness figures and processing state (None: no audio yet)."""
+    if episode.audio is None and episode.master is None:
+        return None
+    job = processing_job(session, episode)
+    levelled = episode.master is not None and episode.audio is not None
+    return AudioReport(
+        source=episode.source,
+        published=episode.audio.loudness if episode.audio is not None else None,
+        target=settings_for(episode.show).loudness_target,
+        job=job if job is not None and job.state != JobState.DONE else None,
+        warning=None if levelled else loudness_warning(episode.audio, episode.show),
+        levelled=levelled,
+    )
+
+
 # ---------------------------------------------------------------- in the job
 
 

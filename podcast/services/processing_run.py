@@ -24,7 +24,7 @@ from podcast.services.replaced import retire
 from podcast.services.shows import bump_revision
 from podcast.services.uploads import delete_objects
 from podcast.storage import Storage, new_media_key
-from podcast.wording import say
+from podcast.wording import records, say
 
 Progress = Callable[[float, str], None]
 # Hooks that write into the published MP3 before it is stored (tags) and compute what is kept
@@ -65,11 +65,13 @@ def run_job(
     source = _source_asset(episode)
     settings = processing.settings_for(episode.show)
     encode = bool(payload.get("encode"))
+    key, fmt = source.key, _fmt(source)
+    session.commit()  # no transaction stays open while the audio is worked on (minutes)
     with processing.work_dir() as folder:
         work = Path(folder)
         progress(2, say("Fetching the uploaded audio."))
-        path = processing.fetch(storage, source.key, work)
-        found = codec.probe(path, _fmt(source))
+        path = processing.fetch(storage, key, work)
+        found = codec.probe(path, fmt)
         if not encode:
             measured = codec.measure(
                 path, found, progress=lambda f: progress(5 + 90 * f, say("Measuring loudness."))
@@ -156,7 +158,8 @@ def _swap_in(
             size_bytes=info.size_bytes, sha256=_sha256(levelled.path),
             duration_seconds=info.duration_seconds, bitrate=info.bitrate,
             sample_rate=info.sample_rate, channels=info.channels,
-            warnings=list(levelled.warnings), loudness=levelled.output.to_json(),
+            warnings=[str(w) for w in levelled.warnings],
+            warnings_wording=records(list(levelled.warnings)), loudness=levelled.output.to_json(),
             original_filename=master.original_filename,
         )  # fmt: skip
         old = [a for a in (episode.audio,) if a is not None and a is not source]

@@ -17,7 +17,7 @@ from podcast.errors import PodcastError, TooLargeError, ValidationError
 from podcast.extensions import db
 from podcast.i18n import gettext, translate
 from podcast.models import Episode, EpisodeStatus, MediaAsset, Show, readable_chapters, utcnow
-from podcast.services import autosave, queries
+from podcast.services import autosave, processing, queries
 from podcast.services.episode_input import (
     PLAIN_FIELDS,
     EpisodeInput,
@@ -39,6 +39,7 @@ from podcast.services.episodes import (
 )
 from podcast.services.guests import GuestData, parse_guest_input
 from podcast.services.markup import render_markdown
+from podcast.services.processing_run import reprocess
 from podcast.services.uploads import Upload
 from podcast.views.admin.common import (
     STALE_MESSAGE,
@@ -306,7 +307,7 @@ def _kept_files(form: EpisodeForm) -> dict[str, MediaAsset]:
     for kind in FILE_KINDS:
         staged_id = _staged_id(form, kind)
         asset = db.session.get(MediaAsset, staged_id) if staged_id else None
-        if asset is not None and asset.kind == kind:
+        if asset is not None and (asset.kind == kind or (kind, asset.kind) == ("audio", "master")):
             kept[kind] = asset
     return kept
 
@@ -490,6 +491,7 @@ def _episode_form(episode: Episode | None) -> Any:
         embed_code=embed_code(show, episode) if episode and episode.is_public() else None,
         draft=draft,
         autosave_base=_autosave_base(episode),
+        audio_report=processing.audio_report(db.session, episode) if episode else None,
     ), status
 
 
@@ -565,6 +567,26 @@ def episode_unpublish(episode_id: int) -> Any:
         max_bytes=current.max_upload_bytes(),
     )
     flash(gettext("“%(title)s” is a draft again: listeners no longer see it.", title=episode.title))
+    return redirect(url_for("admin.episode_edit", episode_id=episode.id))
+
+
+@bp.route("/episodes/<int:episode_id>/normalize", methods=["POST"])
+def episode_normalize(episode_id: int) -> Any:
+    """Level and encode the episode's audio again (from its master, or its upload) as a job."""
+    episode = episode_or_404(episode_id)
+    try:
+        reprocess(db.session, episode, user_id=current_user.id)
+    except PodcastError as exc:
+        db.session.rollback()
+        flash(translate(exc.message), "error")
+    else:
+        flash(
+            gettext(
+                "Levelling and encoding “%(title)s”: the published file is replaced when the "
+                "job is done.",
+                title=episode.title,
+            )
+        )
     return redirect(url_for("admin.episode_edit", episode_id=episode.id))
 
 

@@ -22,6 +22,7 @@ from podcast.i18n import gettext
 from podcast.i18n import lazy_gettext as _l
 from podcast.models import EpisodeType, Role, ShowType
 from podcast.services.accounts import ADMIN_LOCALE_NAMES
+from podcast.services.processing import BITRATES
 from podcast.services.shows import DIRECTORIES
 
 EPISODE_TYPES = {
@@ -204,6 +205,19 @@ class ShowForm(FlaskForm):
     apple_verify = StringField(_l("Apple verification code"))
     embed_origins = StringField(_l("Sites that may embed the player"))
     feed_page_size = StringField(_l("Episodes in the main feed"))
+    loudness_target = StringField(_l("Loudness target (LUFS)"))
+    true_peak_max = StringField(_l("Highest true peak (dBTP)"))
+    mp3_bitrate = SelectField(
+        _l("MP3 bitrate (kbps)"),
+        choices=[("", _l("Default (128 stereo, 64 mono)"))] + [(str(b), str(b)) for b in BITRATES],
+        validate_choice=False,
+    )
+    channels = SelectField(
+        _l("Channels of the published MP3"),
+        choices=[("stereo", _l("Stereo")), ("mono", _l("Mono"))],
+        validate_choice=False,
+    )
+    normalize_lossy = BooleanField(_l("Level MP3 and M4A uploads too (re-encodes them)"))
     artwork = FileField(_l("Artwork (square JPEG or PNG, 1400 to 3000 px)"))
 
     def directory_fields(self) -> list[Field]:

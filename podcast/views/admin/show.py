@@ -45,6 +45,8 @@ TEXT_SETTINGS = (
     "apple_verify", "show_type", "embed_origins", "feed_page_size",
 )  # fmt: skip
 FLAGS = ("explicit", "locked", "complete")
+# Audio processing: numbers whose empty value means the default for the layout.
+AUDIO_SETTINGS = ("loudness_target", "true_peak_max", "mp3_bitrate", "channels")
 
 
 def _hosts_text(hosts: list[dict[str, str]]) -> str:
@@ -76,6 +78,11 @@ def _initial(show: Show | None) -> dict[str, Any]:
         }  # fmt: skip
     data: dict[str, Any] = {name: getattr(show, name) for name in TEXT_SETTINGS + FLAGS}
     data["hosts"] = _hosts_text(show.hosts)
+    for name in AUDIO_SETTINGS[:3]:
+        value = getattr(show, name)
+        data[name] = "" if value is None else f"{value:g}"
+    data["channels"] = show.audio_channels
+    data["normalize_lossy"] = bool(show.normalize_lossy)
     data["categories"] = [
         " > ".join(part for part in pair if part) for pair in (show.categories or [])
     ]
@@ -92,6 +99,9 @@ def _raw(form: ShowForm) -> dict[str, Any]:
             if name not in request.form:
                 raw.pop(name, None)
     raw.update({name: bool(getattr(form, name).data) for name in FLAGS})
+    if "channels" in request.form:  # the audio settings are on the form (older posts lack them)
+        raw.update({name: getattr(form, name).data or "" for name in AUDIO_SETTINGS})
+        raw["normalize_lossy"] = bool(form.normalize_lossy.data)
     raw["categories"] = [entry.data for entry in form.categories if entry.data]
     raw["hosts"] = _parse_hosts(form.hosts.data)
     raw["directory_links"] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request, url_for
+from flask import Response, g, jsonify, request, url_for
 
 from podcast import current
 from podcast.errors import ConflictError, NotFoundError, ValidationError
@@ -15,6 +15,7 @@ from podcast.services import queries
 from podcast.services.episode_input import parse_episode_input
 from podcast.services.episodes import Attachments
 from podcast.services.fields import choose_sentence
+from podcast.services.processing_run import reprocess
 from podcast.views.api.answers import CreateAnswer
 from podcast.views.api.base import (
     ID_RULE,
@@ -29,7 +30,7 @@ from podcast.views.api.base import (
     show_by_handle,
 )
 from podcast.views.api.schemas import STATUSES
-from podcast.views.api.serializers import episode_json
+from podcast.views.api.serializers import episode_json, job_json
 from podcast.views.api.validation import Body, read_body
 
 
@@ -164,6 +165,18 @@ def update_episode(episode_id: int) -> Response:
     saved = episode_or_404(episode_id)
     warnings = publishing.numbering_warnings(db.session, saved)
     return jsonify({**episode_json(saved), "warnings": warnings})
+
+
+@bp.post(f"/episodes/<{ID_RULE}:episode_id>/normalize")
+def normalize_episode(episode_id: int) -> Response:
+    """Level and encode the episode's audio again (from its master, or its upload): 202 with
+    the episode and the job; the published file is replaced when the job is done."""
+    episode = episode_or_404(episode_id)
+    read_body("EpisodeNormalize")
+    job = reprocess(db.session, episode, user_id=g.api_user.id)
+    response = jsonify({**episode_json(episode_or_404(episode_id)), "job": job_json(job)})
+    response.status_code = 202
+    return response
 
 
 @bp.delete(f"/episodes/<{ID_RULE}:episode_id>")

@@ -192,6 +192,17 @@ def _paths() -> dict[str, Any]:
                 parameters=episode_id, tag="episodes",
             ),
         },
+        "/episodes/{episode_id}/normalize": {
+            "post": _operation(
+                "normalizeEpisode",
+                "Level the episode's audio to the show's loudness and encode it again (from its "
+                "master, or the MP3/M4A it was uploaded as), as a job: `{}` as the body.",
+                _ok("202", "EpisodeProcessing", "The episode and the job now queued."),
+                "400 401 404 409 415 422",
+                body={"application/json": "EpisodeNormalize"}, parameters=episode_id,
+                tag="episodes",
+            ),
+        },
         "/guests": {
             "get": _operation(
                 "listGuests", "Guests, oldest first.", _ok("200", "GuestList", "A page of guests."),

@@ -469,6 +469,10 @@ SCHEMAS: dict[str, Any] = {
     "GuestList": _output({"items": {"type": "array", "items": ref("Guest")}, "next": _URL_OR_NULL}),
     "EpisodeCreate": _object(EPISODE_FIELDS_JSON, ["title"]),
     "EpisodePatch": _object(EPISODE_FIELDS_JSON),
+    "EpisodeNormalize": _object({}, additionalProperties=False),
+    "EpisodeProcessing": {
+        "allOf": [ref("Episode"), _object({"job": ref("Job")}, ["job"])],
+    },
     "EpisodeCreateForm": _object(EPISODE_FIELDS_MULTIPART, ["title"]),
     "EpisodePatchForm": _object(EPISODE_FIELDS_MULTIPART, minProperties=1),
     "GuestCreate": _object(GUEST_FIELDS_JSON, ["name"]),
