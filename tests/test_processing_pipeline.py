@@ -15,6 +15,7 @@ from sqlalchemy import select
 from support.api import stored_keys
 from support.data import SAMPLE_MP3
 from support.masters import speechlike, write_wav
+from support.pipeline import leftover_uploads
 
 from podcast.extensions import db
 from podcast.jobs import run_queued
@@ -194,7 +195,9 @@ def test_master_through_the_form_is_kept_when_publishing_is_refused(
     assert _episode(episode.id).audio is not None
 
 
-def test_reprocess_makes_a_new_key_and_the_feed_follows(app, client, headers, storage, master):
+def test_reprocess_makes_a_new_key_and_the_feed_follows(
+    app, client, headers, storage, master, upload_tmp
+):
     body = _post(client, headers, master, publish_at="2020-01-01T00:00:00Z").get_json()
     run_queued()
     client.patch(f"{API}/{body['id']}", headers=headers, json={"status": "published"})
@@ -214,6 +217,7 @@ def test_reprocess_makes_a_new_key_and_the_feed_follows(app, client, headers, st
     assert db.session.scalar(select(ReplacedMedia.key)) == first_key
     check = check_storage(db.session, storage, fix=False, older_than=0)
     assert check.problems == 0, check.lines()  # the master is known, not an orphan
+    assert leftover_uploads(upload_tmp) == []  # the job's work folder went with it
 
 
 def test_show_audio_settings_through_the_api_and_the_form(client, headers, login, no_csrf, show):
