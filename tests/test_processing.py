@@ -272,3 +272,14 @@ def test_truncated_aiff_is_refused(tmp_path):
     with pytest.raises(TruncatedAudioError, match="truncated") as caught:
         codec.probe(path, "aiff")
     assert "0:02.0" in caught.value.message
+
+
+def test_m4a_and_mp3_uploads_are_measured_as_they_are():
+    from support.data import FIXTURES
+
+    for name, fmt in (("aac-96k.m4a", "m4a"), ("cbr-128k-stereo.mp3", "mp3")):
+        found = codec.probe(FIXTURES / name, fmt)
+        measured = codec.measure(FIXTURES / name, found)
+        assert measured.duration_seconds == pytest.approx(30.0, abs=0.1)
+        decoded, rate = _decoded(FIXTURES / name, fmt)
+        assert measured.loudness.integrated_lufs == pytest.approx(_lufs(decoded, rate), abs=0.5)

@@ -272,3 +272,30 @@ def test_api_normalize_action_answers_202_with_the_job(client, headers, make_epi
     body = response.get_json()
     assert body["job"]["kind"] == "audio_process" and body["job"]["state"] == "queued"
     assert body["processing"]["id"] == body["job"]["id"]
+
+
+def _id3_title(title: str) -> bytes:
+    """A minimal ID3v2.3 tag with a TIT2 frame, written by hand."""
+    text = b"\x00" + title.encode("latin-1")
+    frame = b"TIT2" + len(text).to_bytes(4, "big") + b"\x00\x00" + text
+    size = len(frame)
+    syncsafe = bytes([(size >> 21) & 0x7F, (size >> 14) & 0x7F, (size >> 7) & 0x7F, size & 0x7F])
+    return b"ID3\x03\x00\x00" + syncsafe + frame
+
+
+def test_tag_writers_write_into_the_mp3_before_it_is_stored(
+    client, headers, storage, master, monkeypatch
+):
+    from podcast.services import processing_run
+
+    def writer(session: Any, episode: Episode, path: Path) -> None:
+        path.write_bytes(_id3_title(episode.title) + path.read_bytes())
+
+    monkeypatch.setattr(processing_run, "TAG_WRITERS", [writer])
+    body = _post(client, headers, master).get_json()
+    run_queued()
+    audio = _episode(body["id"]).audio
+    data = storage.local_path(audio.key).read_bytes()
+    assert data.startswith(b"ID3\x03") and b"Water and Power" in data[:64]
+    assert audio.size_bytes == len(data)
+    assert audio.duration_seconds == pytest.approx(4.0, rel=0.001)

@@ -120,7 +120,12 @@ def _one_show(show_id: int) -> dict[type[Base], ColumnElement[bool]]:
         select(Show.artwork_id).where(Show.id == show_id),
         *(
             select(column).where(Episode.show_id == show_id)
-            for column in (Episode.audio_id, Episode.image_id, Episode.transcript_id)
+            for column in (
+                Episode.audio_id,
+                Episode.image_id,
+                Episode.transcript_id,
+                Episode.master_id,
+            )
         ),
         select(Guest.photo_id).where(Guest.id.in_(guests)),
     )

@@ -27,8 +27,11 @@ from podcast.storage import Storage, new_media_key
 from podcast.wording import records, say
 
 Progress = Callable[[float, str], None]
-# Hooks that write into the published MP3 before it is stored (tags) and compute what is kept
-# beside it (the waveform's peaks): podcast.audio.tags and podcast.audio.waveform plug in here.
+# The seam for podcast.audio.tags and podcast.audio.waveform: each hook gets the session, the
+# episode and the levelled MP3 before it is stored, and may write into the file (ID3 tags; the
+# size and key are taken after the hooks) or set what is kept beside it (the waveform's peaks,
+# from codec.decode(path, codec.mp3_probe(path))); what it sets on the episode commits with the
+# swap. A hook that raises fails the job (retried), and nothing is published.
 TagWriter = Callable[[Session, Episode, Path], None]
 TAG_WRITERS: list[TagWriter] = []
 
