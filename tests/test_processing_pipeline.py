@@ -299,3 +299,30 @@ def test_tag_writers_write_into_the_mp3_before_it_is_stored(
     assert data.startswith(b"ID3\x03") and b"Water and Power" in data[:64]
     assert audio.size_bytes == len(data)
     assert audio.duration_seconds == pytest.approx(4.0, rel=0.001)
+
+
+def test_master_on_s3_is_fetched_levelled_and_published(
+    app, client, show, s3_storage, s3_endpoint, s3_bucket, master, upload_tmp, moto_credentials
+):
+    from support.pipeline import episode_input, upload_of
+    from support.s3 import s3_client
+
+    from podcast.services.episodes import Attachments, create_episode
+
+    app.extensions["podcast.storage"] = s3_storage
+    path = upload_tmp.parent / "master.wav"
+    path.write_bytes(master)
+    episode = create_episode(
+        db.session, s3_storage, show, episode_input(show, title="On S3", status="draft"),
+        Attachments(audio=upload_of(path)), max_bytes=2**30,
+    )  # fmt: skip
+    master_key = episode.master.key
+    assert client.get(f"/media/{master_key}").status_code == 404
+    assert run_queued() == 1
+    published = _episode(episode.id).audio
+    listed = s3_client(s3_endpoint).list_objects_v2(Bucket=s3_bucket)["Contents"]
+    assert sorted(o["Key"] for o in listed) == sorted(
+        [f"media/{master_key}", f"media/{published.key}"]
+    )
+    assert published.loudness["integrated_lufs"] == pytest.approx(-16, abs=1.0)
+    assert leftover_uploads(upload_tmp) == []
