@@ -63,7 +63,7 @@ def test_wav_master_through_the_api_becomes_a_levelled_mp3(client, headers, stor
     body = response.get_json()
     assert body["audio"] is None and body["loudness"] is None
     assert body["processing"]["state"] == "queued"
-    assert body["source"] is None or body["source"]["format"] == "wav"
+    assert body["source"] == {"format": "wav", "duration_seconds": 4.0, "integrated_lufs": None}
     episode = _episode(body["id"])
     master_key = episode.master.key
     assert master_key.startswith(f"masters/{episode.guid}/master-") and master_key.endswith(".wav")

@@ -291,7 +291,8 @@ def _queue_processing(
     """After a new upload: a master is levelled and encoded (publishing waits for it), an MP3
     or M4A measured (and levelled too when the show says so). Refuses publishing now while
     the episode's only audio is a master being processed."""
-    if changes.get("master") is not None:
+    if (master := changes.get("master")) is not None:
+        episode.source = processing.source_json(master)
         processing.queue_processing(session, episode, encode=True)
     elif (audio := changes.get("audio")) is not None:
         episode.source = processing.source_json(audio)
