@@ -370,6 +370,38 @@ def _mixdown(channels: int) -> list[tuple[str, str]]:
     return [("aformat", f"sample_fmts=fltp:channel_layouts={layout_name(channels)}")]
 
 
+def _levelling(channels: int, gain_db: float, limit_dbtp: float | None) -> list[tuple[str, str]]:
+    """Mix down, gain, and the look-ahead limiter when a limit is given."""
+    filters = _mixdown(channels) + [("volume", f"volume={gain_db:.3f}dB")]
+    if limit_dbtp is not None:
+        limit = min(max(10 ** (limit_dbtp / 20), 0.0625), 1.0)
+        filters.append(("alimiter", f"limit={limit:.5f}:level=0:latency=1:attack=5:release=50"))
+    return filters
+
+
+def measure_levelled(
+    path: str | os.PathLike[str],
+    found: Probe,
+    *,
+    gain_db: float,
+    limit_dbtp: float,
+    channels: int,
+    progress: ProgressFunction | None = None,
+) -> Loudness:
+    """The loudness the gain and limiter would give (no encoding): what limiting took off."""
+    chain = _Chain(
+        found.sample_rate, found.channels,
+        _levelling(channels, gain_db, limit_dbtp) + _mixdown(channels),
+    )  # fmt: skip
+    meter = Meter(found.sample_rate, channels)
+    for chunk in decode(path, found, progress):
+        for frame in chain.push(chunk):
+            meter.feed(frame.to_ndarray())
+    for frame in chain.push(None):
+        meter.feed(frame.to_ndarray())
+    return meter.result()
+
+
 def encode_mp3(
     path: str | os.PathLike[str],
     out_path: str | os.PathLike[str],
@@ -383,11 +415,7 @@ def encode_mp3(
 ) -> int:
     """Level (gain, then the limiter when `limit_dbtp` is given), resample to 44.1 kHz and
     encode to a constant-bitrate MP3 at out_path; returns the samples per channel written."""
-    filters = _mixdown(channels) + [("volume", f"volume={gain_db:.3f}dB")]
-    if limit_dbtp is not None:
-        limit = min(max(10 ** (limit_dbtp / 20), 0.0625), 1.0)
-        filters.append(("alimiter", f"limit={limit:.5f}:level=0:latency=1:attack=5:release=50"))
-    filters += [
+    filters = _levelling(channels, gain_db, limit_dbtp) + [
         ("aresample", f"{OUTPUT_RATE}"),
         ("aformat", f"sample_fmts=fltp:sample_rates={OUTPUT_RATE}"
                     f":channel_layouts={layout_name(channels)}"),
