@@ -3,7 +3,7 @@ whether lossy uploads are levelled too; an episode's private master, its process
 what its upload was; each audio file's measured loudness
 
 Revision ID: 0022_audio_processing
-Revises: 0019_download_daily
+Revises: 0021_download_hits
 Create Date: 2026-12-04 19:30:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0022_audio_processing"
-down_revision = "0019_download_daily"
+down_revision = "0021_download_hits"
 branch_labels = None
 depends_on = None
 
