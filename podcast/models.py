@@ -702,6 +702,8 @@ def _summary_triggers() -> None:
 
 
 _summary_triggers()
+
+
 class DownloadHit(Model):
     """What one listener took of one file on one UTC day, as the counting route or a log
     ingest saw it: raw, kept ANALYTICS_RETENTION_DAYS, then only download_daily remains.
