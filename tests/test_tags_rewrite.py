@@ -101,7 +101,7 @@ def test_publishing_writes_the_tags_into_a_new_object_the_feed_then_names(
     tagged = _enclosure(client)
     assert tagged["path"] != untagged["path"]
     episode = db.session.get(Episode, created["id"])
-    assert tagged["path"] == f"/media/{episode.audio.key}"
+    assert tagged["path"] == f"/d/{episode.audio.key}"  # the counting route (PODCAST_ANALYTICS)
     served = client.get(tagged["path"]).data
     assert tagged["length"] == str(len(served)) == str(episode.audio.size_bytes)
     assert episode.audio.sha256 == hashlib.sha256(served).hexdigest()
@@ -119,7 +119,7 @@ def test_publishing_writes_the_tags_into_a_new_object_the_feed_then_names(
     # The old object is served through the grace period (apps holding the previous feed).
     assert client.get(untagged["path"]).status_code == 200
     replaced = db.session.scalars(select(ReplacedMedia)).one()
-    assert replaced.key == untagged["path"].removeprefix("/media/")
+    assert replaced.key == untagged["path"].removeprefix("/d/")
     # The same audio: the duration players show is unchanged.
     original = audio.inspect(SAMPLE_MP3).duration_seconds
     assert episode.audio.duration_seconds == pytest.approx(original)

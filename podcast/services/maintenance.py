@@ -17,7 +17,7 @@ from podcast.errors import NotFoundError
 from podcast.models import Episode, EpisodeStatus, Guest, MediaAsset, Show, utcnow
 from podcast.notify.events import episode_changed, public_face
 from podcast.services import replaced
-from podcast.services.processing import WORK_DIR_PREFIX
+from podcast.services.processing import WORK_DIR_LOCK, WORK_DIR_PREFIX
 from podcast.services.shows import bump_revision
 from podcast.services.uploads import TEMP_PREFIX, delete_objects
 from podcast.storage import LocalStorage, Storage
@@ -135,6 +135,7 @@ def stale_temp_files(older_than: int, storage: Storage | None = None) -> list[Pa
                 path.is_dir()
                 and path.name.startswith(WORK_DIR_PREFIX)
                 and path.stat().st_mtime <= cutoff
+                and not _in_use(path / WORK_DIR_LOCK)
             ):  # a processing job killed mid-way left it
                 found.append(path)
         except FileNotFoundError:  # its upload just finished

@@ -4,9 +4,11 @@ all as jobs; the rules and figures here, the signal work in podcast.audio.codec.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -368,7 +370,18 @@ def fetch(storage: Any, key: str, into: Path) -> Path:
 WORK_DIR_PREFIX = f"{TEMP_PREFIX}processing-"
 
 
-def work_dir() -> tempfile.TemporaryDirectory[str]:
+# Held (flock) while a job works in the folder: its mtime says nothing of a long encode, and
+# `podcast check` on this host must not take a live job's folder for a killed one's.
+WORK_DIR_LOCK = ".in-use"
+
+
+@contextmanager
+def work_dir() -> Iterator[str]:
     """A temporary folder for one job's files, removed with everything in it (`podcast check`
-    removes one a killed worker left)."""
-    return tempfile.TemporaryDirectory(prefix=WORK_DIR_PREFIX)
+    removes one a killed worker left, never one whose lock is held)."""
+    with (
+        tempfile.TemporaryDirectory(prefix=WORK_DIR_PREFIX) as folder,
+        open(os.path.join(folder, WORK_DIR_LOCK), "wb") as lock,
+    ):
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield folder

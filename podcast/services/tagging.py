@@ -188,6 +188,7 @@ def _tagged_copy(old: MediaAsset, key: str, path: Path, fingerprint: str) -> Med
         warnings_wording=old.warnings_wording,
         original_filename=old.original_filename,
         waveform=old.waveform,
+        loudness=old.loudness,  # the same audio frames: the same loudness
         tags_sha256=fingerprint,
     )
 
