@@ -385,3 +385,29 @@ def test_s3_with_a_public_url_redirects_privately_and_counts(app, tmp_path, s3_e
     finally:
         with s3_app.app_context():
             db.engine.dispose()
+
+
+def test_done_rollups_stay_out_of_the_jobs_page_and_go_with_the_nightly_purge(
+    app, client, path, login
+):
+    from podcast.analytics import rollup, tasks
+    from podcast.jobs import Job, JobState, enqueue, run_queued
+
+    get(client, path)
+    record.recorder(app).flush(DAY)
+    tasks._each_minute(DAY)
+    enqueue(db.session, "storage_check", {"fix": False})
+    db.session.commit()
+    run_queued()
+    done = db.session.scalars(select(Job).where(Job.kind == tasks.ROLLUP)).one()
+    assert done.state == JobState.DONE
+    login()
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert "Storage check" in page  # the other jobs are listed
+    assert "Download counts" not in page  # the minute's bookkeeping is not
+    done_id, finished = done.id, done.finished_at
+    rollup.purge(db.session, finished + timedelta(hours=23), 30)
+    assert db.session.get(Job, done_id) is not None  # kept a day
+    rollup.purge(db.session, finished + timedelta(days=2), 30)
+    db.session.expire_all()
+    assert db.session.get(Job, done_id) is None

@@ -19,7 +19,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from podcast.analytics import keys, rules
+from podcast.jobs.records import Job, JobState
 from podcast.models import DownloadDaily, DownloadHit, Episode
+
+# The minute's rollup job: routine bookkeeping whose result is the counts themselves, so a
+# done one is left out of the jobs lists and deleted by the nightly purge after a day.
+ROLLUP_KIND = "analytics_rollup"
+DONE_ROLLUPS_KEPT = timedelta(days=1)
 
 BATCH = 20_000  # hits claimed per transaction
 LISTENERS_PER_QUERY = 500
@@ -166,5 +172,12 @@ def purge(session: Session, now: datetime, retention_days: int) -> PurgeReport:
     result = session.execute(delete(DownloadHit).where(DownloadHit.day < oldest_kept))
     report = PurgeReport(hits=int(result.rowcount or 0))  # type: ignore[attr-defined]
     report.keys = keys.destroy_old(session, now)
+    session.execute(
+        delete(Job).where(
+            Job.kind == ROLLUP_KIND,
+            Job.state == JobState.DONE,
+            Job.finished_at < now - DONE_ROLLUPS_KEPT,
+        )
+    )
     session.commit()
     return report

@@ -17,7 +17,7 @@ from podcast.jobs.runner import JobContext
 from podcast.models import utcnow
 from podcast.wording import say, say_plural
 
-ROLLUP = "analytics_rollup"
+ROLLUP = rollup.ROLLUP_KIND
 PURGE = "analytics_purge"
 NIGHTLY_PURGE = {"hour": "0", "minute": "23"}
 

@@ -214,10 +214,16 @@ def jobs_page(
     before: int | None = None,
     limit: int = 50,
     show_ids: Collection[int] | None = None,
+    routine_kinds: Collection[str] = (),
 ) -> list[Job]:
     """Jobs newest first (ids below `before`), filtered by show and state, of the shows in
-    `show_ids` and the service's own (no show) only (None: every job); limit + 1 rows."""
+    `show_ids` and the service's own (no show) only (None: every job), without the done jobs
+    of `routine_kinds`; limit + 1 rows."""
     statement = select(Job).order_by(Job.id.desc()).limit(limit + 1)
+    if routine_kinds:
+        statement = statement.where(
+            or_(Job.kind.not_in(list(routine_kinds)), Job.state != JobState.DONE)
+        )
     if show_ids is not None:
         statement = statement.where(or_(Job.show_id.in_(show_ids), Job.show_id.is_(None)))
     if show_id is not None:

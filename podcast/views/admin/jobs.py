@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from podcast import current
+from podcast.analytics import rollup
 from podcast.errors import PodcastError
 from podcast.extensions import db
 from podcast.i18n import gettext, translate
@@ -39,7 +40,13 @@ def jobs() -> Any:
     before = _int_arg("before")
     state = request.args.get("state") if request.args.get("state") in JOB_STATES else None
     rows = queries.jobs_page(
-        db.session, show_id=show_id, state=state, before=before, limit=PAGE_SIZE, show_ids=allowed
+        db.session,
+        show_id=show_id,
+        state=state,
+        before=before,
+        limit=PAGE_SIZE,
+        show_ids=allowed,
+        routine_kinds=(rollup.ROLLUP_KIND,),  # one a minute while listeners download
     )
     older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     rows = rows[:PAGE_SIZE]
