@@ -327,3 +327,27 @@ def test_master_on_s3_is_fetched_levelled_and_published(
     )
     assert published.loudness["integrated_lufs"] == pytest.approx(-16, abs=1.0)
     assert leftover_uploads(upload_tmp) == []
+
+
+def test_the_encoded_mp3_carries_the_service_tags_and_a_waveform(client, headers, storage, master):
+    from mutagen.id3 import ID3
+
+    body = _post(client, headers, master, number="7").get_json()
+    run_queued()
+    episode = _episode(body["id"])
+    first_key = episode.audio.key
+    tag = ID3(storage.local_path(first_key))
+    assert tag.version == (2, 3, 0)
+    assert str(tag["TIT2"]) == "Water and Power" and str(tag["TRCK"]) == "7"
+    assert episode.audio.tags_sha256  # tagged as it was made: no second object for the tags
+    points = episode.audio.waveform["points"]
+    assert max(points) > 0 and episode.audio.waveform["duration"] == pytest.approx(4, abs=0.1)
+    run_queued()
+    assert _episode(body["id"]).audio.key == first_key
+
+
+def test_a_passed_through_mp3_gets_its_waveform_from_the_measurement(client, headers):
+    body = _post(client, headers, SAMPLE_MP3.read_bytes(), "e.mp3", status="draft").get_json()
+    run_queued()
+    peaks = _episode(body["id"]).audio.waveform
+    assert peaks is not None and len(peaks["points"]) > 10 and max(peaks["points"]) > 0

@@ -117,11 +117,12 @@ def audio_process(ctx: JobContext, payload: dict[str, Any]) -> dict[str, Any]:
     from podcast import current
     from podcast.errors import AudioError
     from podcast.services.processing_run import run_job
+    from podcast.views.urls import episode_url
 
     try:
         return run_job(
             ctx.session, current.storage(), ctx.job_id, payload, ctx.progress,
-            grace=current.replaced_media_grace(),
+            grace=current.replaced_media_grace(), link_for=episode_url,
         )  # fmt: skip
     except AudioError as exc:
         exc.final = True  # type: ignore[attr-defined]

@@ -12,13 +12,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from podcast.audio import codec
+from podcast.audio import codec, waveform
 from podcast.audio import inspect as audio
 from podcast.errors import AudioError, ConflictError, PodcastError
 from podcast.jobs.records import Job, JobState
 from podcast.models import Episode, MediaAsset, Show, utcnow
 from podcast.notify.events import episode_changed, public_face
-from podcast.services import processing
+from podcast.services import processing, tagging
 from podcast.services.locks import lock_row
 from podcast.services.replaced import retire
 from podcast.services.shows import bump_revision
@@ -27,10 +27,8 @@ from podcast.storage import Storage, new_media_key
 from podcast.wording import records, say
 
 Progress = Callable[[float, str], None]
-# The seam for podcast.audio.tags and podcast.audio.waveform: each hook gets the session, the
-# episode and the levelled MP3 before it is stored, and may write into the file (ID3 tags; the
-# size and key are taken after the hooks) or set what is kept beside it (the waveform's peaks,
-# from codec.decode(path, codec.mp3_probe(path))); what it sets on the episode commits with the
+# Hooks run on the levelled MP3 after the service's own tags are written and before it is
+# stored (the size and key are taken after them); what one sets on the episode commits with the
 # swap. A hook that raises fails the job (retried), and nothing is published.
 TagWriter = Callable[[Session, Episode, Path], None]
 TAG_WRITERS: list[TagWriter] = []
@@ -56,6 +54,7 @@ def run_job(
     *,
     grace: timedelta,
     now: Callable[[], datetime] = utcnow,
+    link_for: Callable[[Episode], str] | None = None,
 ) -> dict[str, Any]:
     """Measure (and with payload["encode"], level and encode) an episode's audio.
 
@@ -79,14 +78,30 @@ def run_job(
             measured = codec.measure(
                 path, found, progress=lambda f: progress(5 + 90 * f, say("Measuring loudness."))
             )
-            return _record_measurement(session, episode, source, measured, job_id)
+            peaks = source.waveform or _waveform(path, fmt)
+            return _record_measurement(session, episode, source, measured, job_id, peaks)
         levelled = processing.level_to_mp3(path, found, settings, work, progress)
         progress(90, say("Checking and tagging the MP3."))
         info = audio.inspect(levelled.path)
         _check_duration(levelled, info)
+        # Tagged before it is stored, so the tag job has nothing to rewrite (its fingerprint).
+        fingerprint = None
+        if link_for is not None:
+            fingerprint = tagging.write_episode_tags(
+                storage, episode, levelled.path, link=link_for(episode),
+                duration=info.duration_seconds,
+            )  # fmt: skip
         for writer in TAG_WRITERS:
             writer(session, episode, levelled.path)
-        return _swap_in(session, storage, episode, source, levelled, job_id, grace, now())
+        kept = {"tags_sha256": fingerprint, "waveform": _waveform(levelled.path, "mp3")}
+        return _swap_in(session, storage, episode, source, levelled, job_id, grace, now(), kept)
+
+
+def _waveform(path: Path, fmt: str) -> dict[str, Any]:
+    """The player's waveform of the file: the peak of its channels, streamed."""
+    found = codec.mp3_probe(path) if fmt == "mp3" else codec.probe(path, fmt)
+    mono = (abs(chunk).max(axis=0) for chunk in codec.decode(path, found))
+    return waveform.peaks_from_samples(mono, found.sample_rate)
 
 
 def _check_duration(levelled: processing.Levelled, info: audio.AudioInfo) -> None:
@@ -104,7 +119,12 @@ def _check_duration(levelled: processing.Levelled, info: audio.AudioInfo) -> Non
 
 
 def _record_measurement(
-    session: Session, episode: Episode, source: MediaAsset, measured: codec.Measurement, job_id: int
+    session: Session,
+    episode: Episode,
+    source: MediaAsset,
+    measured: codec.Measurement,
+    job_id: int,
+    peaks: dict[str, Any],
 ) -> dict[str, Any]:
     if not lock_row(session, Episode, episode.id):
         return {"skipped": say("The episode was deleted meanwhile.")}
@@ -113,6 +133,7 @@ def _record_measurement(
         session.rollback()
         return {"skipped": say("The episode was re-processed since.")}
     source.loudness = measured.loudness.to_json()
+    source.waveform = peaks
     episode.source = processing.source_json(source)
     episode.processing_job_id = None
     session.commit()
@@ -134,6 +155,7 @@ def _swap_in(
     job_id: int,
     grace: timedelta,
     now: datetime,
+    kept: dict[str, Any],
 ) -> dict[str, Any]:
     """Store the MP3 (and, for an upload levelled for the first time, keep it as the master),
     then swap it in, the replaced file through the grace period; nothing is left on failure."""
@@ -163,7 +185,7 @@ def _swap_in(
             sample_rate=info.sample_rate, channels=info.channels,
             warnings=[str(w) for w in levelled.warnings],
             warnings_wording=records(list(levelled.warnings)), loudness=levelled.output.to_json(),
-            original_filename=master.original_filename,
+            original_filename=master.original_filename, **kept,
         )  # fmt: skip
         old = [a for a in (episode.audio,) if a is not None and a is not source]
         old_lossy = episode.audio if episode.audio is source else None
