@@ -129,6 +129,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("/admin/episodes/<int:episode_id>/unpublish", "POST"): Route(
         ADMIN, "/admin/episodes/{episode}/unpublish", {}
     ),
+    ("/admin/episodes/<int:episode_id>/normalize", "POST"): Route(
+        ADMIN, "/admin/episodes/{episode}/normalize", {}
+    ),
     ("/admin/uploads/audio", "POST"): Route(ADMIN, "/admin/uploads/audio", {}),
     # The outsider names the first show, not theirs: 404 (a new episode's show is in the body).
     ("/admin/episodes/new/autosave", "POST"): Route(
@@ -214,6 +217,9 @@ ROUTES: dict[tuple[str, str], Route] = {
         API, "/api/v1/episodes/{episode}", {"summary": "Changed"}
     ),
     ("/api/v1/episodes/<int:episode_id>", "DELETE"): Route(API, "/api/v1/episodes/{episode}"),
+    ("/api/v1/episodes/<int:episode_id>/normalize", "POST"): Route(
+        API, "/api/v1/episodes/{episode}/normalize", {}
+    ),
     ("/api/v1/guests", "GET"): Route(API, "/api/v1/guests"),
     ("/api/v1/guests", "POST"): Route(API, "/api/v1/guests", {"name": "API Guest"}),
     ("/api/v1/guests/<int:guest_id>", "GET"): Route(API, "/api/v1/guests/{guest}"),

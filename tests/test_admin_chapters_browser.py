@@ -66,7 +66,8 @@ def test_chapters_are_read_from_the_file_edited_as_rows_and_published(
     )
     shot("edited")
     page.get_by_role("button", name="Publish").click()
-    expect(page.get_by_role("status")).to_contain_text("Published “Laws on paper”")
+    notice = page.get_by_role("status").filter(has_text="Published")  # beside the audio job's
+    expect(notice).to_contain_text("Published “Laws on paper”")
 
     # The edit form shows the saved rows again.
     expect(_row(page, 2).get_by_label("Link (optional)")).to_have_value(

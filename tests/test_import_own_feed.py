@@ -83,7 +83,7 @@ def test_our_own_feed_reads_back_whole(client, feed_server, published, show) -> 
     )
     assert (first.season, first.number, first.explicit) == (1, 2, True)
     assert first.enclosure is not None
-    assert first.enclosure.url == f"{SITE}/media/{newer.audio.key}"
+    assert first.enclosure.url == f"{SITE}/d/{newer.audio.key}"  # the counting route
     assert first.enclosure.mime_type == "audio/mpeg"
     assert first.duration_seconds == pytest.approx(newer.audio.duration_seconds, abs=1)
     assert first.chapters_url == f"{SITE}/episodes/{newer.slug}/chapters.json"
