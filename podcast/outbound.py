@@ -13,6 +13,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -103,17 +104,21 @@ def check_url(url: str, *, allow_private: bool) -> str:
     return url.strip()
 
 
+Resolver = Callable[..., list[str]]  # (host, port, *, allow_private) -> checked addresses
+
+
 def _connect_checked(
     address: tuple[str, int],
     timeout: float | None = None,
     source_address: Any = None,
     *,
     allow_private: bool,
+    checked: Resolver,
 ) -> socket.socket:
     """socket.create_connection, to checked addresses only (resolved here, used as resolved)."""
     host, port = address
     error: OSError | None = None
-    for text in resolve(host, port, allow_private=allow_private):
+    for text in checked(host, port, allow_private=allow_private):
         try:
             return socket.create_connection((text, port), timeout, source_address)
         except OSError as exc:
@@ -121,9 +126,16 @@ def _connect_checked(
     raise error or OSError(f"no address for {host}")
 
 
-def _connection(
-    scheme: str, host: str, port: int, timeout: float, allow_private: bool
+def guarded_connection(
+    scheme: str,
+    host: str,
+    port: int,
+    timeout: float,
+    allow_private: bool,
+    checked: Resolver = resolve,
 ) -> http.client.HTTPConnection:
+    """An http(s) connection that dials only the addresses `checked` passed; TLS checks the
+    host name. Webhooks use `resolve`; imports pass their own guard (its own sentences)."""
     if scheme == "https":
         context = ssl.create_default_context()
         connection: http.client.HTTPConnection = http.client.HTTPSConnection(
@@ -132,7 +144,9 @@ def _connection(
     else:
         connection = http.client.HTTPConnection(host, port, timeout=timeout)
     # http.client connects through this attribute; ours checks every address it dials.
-    connection._create_connection = partial(_connect_checked, allow_private=allow_private)  # type: ignore[attr-defined]
+    connection._create_connection = partial(  # type: ignore[attr-defined]
+        _connect_checked, allow_private=allow_private, checked=checked
+    )
     return connection
 
 
@@ -168,7 +182,7 @@ def post(
     scheme, host, port = split_url(url)
     parts = urlsplit(url.strip())
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    connection = _connection(scheme, host, port, timeout, allow_private)
+    connection = guarded_connection(scheme, host, port, timeout, allow_private)
     try:
         connection.request(
             "POST",

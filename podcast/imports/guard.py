@@ -13,10 +13,9 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import socket
-import ssl
-from typing import Any
 from urllib.parse import quote, urlsplit
 
+from podcast import outbound
 from podcast.imports.errors import FetchError
 from podcast.outbound import METADATA_NAMES, is_forbidden
 from podcast.wording import Sentence, say
@@ -101,39 +100,10 @@ def check_url(url: str, *, allow_private: bool) -> str:
     return url.strip()
 
 
-def _connect(
-    address: tuple[str, int],
-    timeout: Any = None,
-    source_address: Any = None,
-    *,
-    allow_private: bool,
-) -> socket.socket:
-    """socket.create_connection to checked addresses only (resolved here, dialled as resolved)."""
-    host, port = address
-    error: OSError | None = None
-    for text in guarded_addresses(host, port, allow_private=allow_private):
-        try:
-            return socket.create_connection((text, port), timeout, source_address)
-        except OSError as exc:
-            error = exc
-    raise error or OSError(f"no address for {host}")
-
-
 def guarded_connection(
     scheme: str, host: str, port: int, timeout: float, allow_private: bool
 ) -> http.client.HTTPConnection:
-    """An http(s) connection that dials only addresses the guard passed; TLS checks the name."""
-    connection: http.client.HTTPConnection
-    if scheme == "https":
-        connection = http.client.HTTPSConnection(
-            host, port, timeout=timeout, context=ssl.create_default_context()
-        )
-    else:
-        connection = http.client.HTTPConnection(host, port, timeout=timeout)
-
-    def create(address: tuple[str, int], timeout: Any = None, source: Any = None) -> socket.socket:
-        return _connect(address, timeout, source, allow_private=allow_private)
-
-    # http.client dials through this attribute; ours checks every address it dials.
-    connection._create_connection = create  # type: ignore[attr-defined]
-    return connection
+    """An http(s) connection that dials only addresses this guard passed; TLS checks the name."""
+    return outbound.guarded_connection(
+        scheme, host, port, timeout, allow_private, checked=guarded_addresses
+    )
